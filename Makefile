@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make            build hcitrace into $(OUT) (default build/)
+# make deps       install missing Debian packages, mount tracefs/bpffs/debugfs
+# make demo       loop-device SSD + fio in a throwaway cgroup, traced
+# make test       build (with ASan/UBSan) and run the whole suite
+# make bench      overhead vs. no tracer and vs. biolatency (docs/bench.md)
+# V=1 for verbose output, O=DIR for out-of-tree output.
+
+OUT := $(if $(O),$(O),build)
+ARCH := x86
+CLANG_BPF ?= clang-19
+BPFTOOL ?= bpftool
+CC ?= cc
+
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	-Wall -Werror -Werror=undef -Iinclude -Ibpf -Ivmlinux/$(ARCH)
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
+	-Wno-missing-field-initializers -Iinclude -Isrc -I$(OUT)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LIBS := -lbpf -lelf -lz
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps demo test unit bench clean vmlinux
+
+BPF_APPS := hcitrace
+HCITRACE_OBJS := hcitrace env origin hist output devs probe cgroups
+UNIT_TESTS := test_hist test_origin test_output test_env
+
+all: $(OUT)/hcitrace
+
+deps:
+	$(Q)tools/deps.sh
+
+$(OUT) $(OUT)/asan:
+	$(Q)mkdir -p $@
+
+# BPF object -> linked object -> skeleton
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/*.h $(VMLINUX) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG_BPF) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# user space, plain and sanitized
+$(OUT)/%.o: src/%.c src/*.h include/*.h $(OUT)/hcitrace.skel.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUT)/asan/%.o: src/%.c src/*.h include/*.h $(OUT)/hcitrace.skel.h | $(OUT)/asan
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUT)/hcitrace: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
+
+$(OUT)/asan/hcitrace: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITRACE_OBJS)))
+	$(call msg,LINK-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -o $@
+
+# unit tests: pure modules linked without the BPF skeleton, under sanitizers
+UNIT_DEPS_test_hist := hist
+UNIT_DEPS_test_origin := origin
+UNIT_DEPS_test_output := output hist origin
+UNIT_DEPS_test_env := env
+$(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h $(OUT)/hcitrace.skel.h
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
+		$(addprefix src/,$(addsuffix .c,$(UNIT_DEPS_test_$*))) $(LIBS) -o $@
+
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS))
+
+test: deps $(OUT)/hcitrace $(OUT)/asan/hcitrace unit
+	$(Q)OUT=$(abspath $(OUT)) tests/run
+
+demo: deps $(OUT)/hcitrace
+	$(Q)OUT=$(abspath $(OUT)) tools/demo.sh
+
+bench: deps $(OUT)/hcitrace
+	$(Q)OUT=$(abspath $(OUT)) tools/bench.sh
+
+vmlinux:
+	$(Q)tools/gen-vmlinux-h
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-object state (one bio or one request in flight) without a global hash
+ * on the hot path.
+ *
+ * A slot lives in an ARRAY map indexed by a multiplicative hash of the
+ * object's address; array lookups are inlined by the verifier, and a slot is
+ * claimed with one compare-and-swap on its key. Only when two live objects
+ * hash to the same slot does the second one go to a bounded LRU hash (the
+ * overflow). When both are full, the loss is counted, never silent.
+ *
+ * A slot whose owner vanished without a final event (an error path we do not
+ * trace) is reclaimed once it is older than HCI_SLOT_STALE_NS, and counted.
+ */
+#ifndef HCI_SLOTS_BPF_H
+#define HCI_SLOTS_BPF_H
+
+#define HCI_SLOT_STALE_NS (30ULL * 1000 * 1000 * 1000)
+
+struct hci_slot {
+	__u64 key;		/* object address, 0 = free */
+	__u64 ts;		/* claim time, 0 while being initialised */
+	__u64 tq, tg, ti, td;
+	__u64 cgid;
+	__u32 vmm_tgid;
+	__u32 flags;		/* HCI_HAVE_* */
+	__u32 in_ovf;
+	__u32 bytes;		/* bio size at Q (drivers may consume bi_iter) */
+	__u64 sector;
+};
+
+static __always_inline __u32 hci_slot_idx(__u64 key, __u32 mask)
+{
+	/* objects are >= 64-byte aligned slab entries: drop the low bits */
+	return (__u32)(((key >> 6) * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+}
+
+static __always_inline struct hci_slot *
+hci_slot_find(void *arr, void *ovf, __u64 key, __u32 mask)
+{
+	__u32 idx = hci_slot_idx(key, mask);
+	struct hci_slot *s = bpf_map_lookup_elem(arr, &idx);
+
+	if (s && s->key == key)
+		return s;
+	return bpf_map_lookup_elem(ovf, &key);
+}
+
+/*
+ * Find or create the slot for @key. *created tells the caller to fill it.
+ * Returns NULL only when the array slot is taken and the overflow is full.
+ */
+static __always_inline struct hci_slot *
+hci_slot_get(void *arr, void *ovf, __u64 key, __u32 mask, __u64 now,
+	     bool *created, __u64 *stale)
+{
+	__u32 idx = hci_slot_idx(key, mask);
+	struct hci_slot *s = bpf_map_lookup_elem(arr, &idx);
+	struct hci_slot fresh = {};
+	__u64 old;
+
+	*created = false;
+	if (s) {
+		old = __sync_val_compare_and_swap(&s->key, 0, key);
+		if (old == key)
+			return s;
+		if (old == 0)
+			goto claimed;
+		if (s->ts && now - s->ts > HCI_SLOT_STALE_NS &&
+		    __sync_val_compare_and_swap(&s->key, old, key) == old) {
+			(*stale)++;
+			goto claimed;
+		}
+	}
+	s = bpf_map_lookup_elem(ovf, &key);
+	if (s)
+		return s;
+	fresh.key = key;
+	fresh.ts = now;
+	fresh.in_ovf = 1;
+	if (bpf_map_update_elem(ovf, &key, &fresh, BPF_NOEXIST))
+		return NULL;
+	*created = true;
+	return bpf_map_lookup_elem(ovf, &key);
+
+claimed:
+	s->ts = 0;
+	s->tq = s->tg = s->ti = s->td = 0;
+	s->cgid = 0;
+	s->vmm_tgid = 0;
+	s->flags = 0;
+	s->in_ovf = 0;
+	s->bytes = 0;
+	s->sector = 0;
+	s->ts = now;
+	*created = true;
+	return s;
+}
+
+static __always_inline void hci_slot_put(void *ovf, struct hci_slot *s)
+{
+	__u64 key = s->key;
+
+	if (s->in_ovf) {
+		bpf_map_delete_elem(ovf, &key);
+		return;
+	}
+	s->ts = 0;
+	s->key = 0;
+}
+
+#endif /* HCI_SLOTS_BPF_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Records shared by bpf/hcitrace.bpf.c and src/. Fixed-width fields, no
+ * pointers, sizes pinned by _Static_assert so both sides agree.
+ */
+#ifndef HCITRACE_H
+#define HCITRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#include "hci_hist.h"
+
+/*
+ * Stages, named btt-style by where they start and end:
+ *   Q  bio queued (block_bio_queue)
+ *   G  request allocated for it (block_getrq)
+ *   I  request inserted into the scheduler/dispatch list (block_rq_insert)
+ *   D  request dispatched to the driver (block_rq_issue)
+ *   C  completed (block_rq_complete, or block_bio_complete on bio-based disks)
+ * G2D exists because blk-mq direct issue skips I: then G2I and I2D are absent
+ * and G2D still says how long the request waited before dispatch.
+ */
+enum hci_stage {
+	HCI_Q2G,
+	HCI_G2I,
+	HCI_I2D,
+	HCI_G2D,
+	HCI_D2C,
+	HCI_Q2C,
+	HCI_NSTAGES,
+};
+
+enum hci_op {
+	HCI_OP_READ,
+	HCI_OP_WRITE,
+	HCI_OP_FLUSH,
+	HCI_OP_DISCARD,
+	HCI_OP_OTHER,
+	HCI_NOPS,
+};
+
+/* Events the BPF side counts because it could not record them in full. */
+enum hci_counter {
+	HCI_CNT_SLOT_FULL,	/* per-request slot table and overflow both full */
+	HCI_CNT_HIST_FULL,	/* histogram map full: a new origin key was dropped */
+	HCI_CNT_RB_LOST,	/* ring buffer full: per-request/notification lost */
+	HCI_CNT_Q_MISSING,	/* request whose bio queue event was not seen */
+	HCI_CNT_RQ_UNSEEN,	/* completion of a request never seen issued */
+	HCI_CNT_PARTIAL,	/* partial completions (not final, not counted) */
+	HCI_CNT_STALE,		/* slot reclaimed after its owner vanished */
+	HCI_CNT_VMM_FULL,	/* VMM tgid table full */
+	HCI_NCOUNTERS,
+};
+
+/* Origin as the kernel sees it: user space resolves it to vm:/container:/host:. */
+struct hci_hist_key {
+	__u64 cgid;		/* owner cgroup id of the bio (blkcg), 0 = unknown */
+	__u32 vmm_tgid;		/* submitting process if it is a VMM, else 0 */
+	__u32 dev;		/* whole-disk dev_t, encoded (major << 20 | minor) */
+	__u32 op;		/* enum hci_op */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct hci_hist_key) == 24, "hist key layout");
+
+struct hci_hist_val {
+	__u64 slots[HCI_NSTAGES][HCI_NBUCKETS];
+	__u64 sum_ns[HCI_NSTAGES];
+	__u64 ios;		/* completed requests (or bios on bio-based disks) */
+	__u64 bytes;
+	__u64 merges;		/* bios merged into an existing request */
+	__u64 splits;		/* bios split to fit the queue limits */
+	__u64 requeues;
+	__u64 rq_merges;	/* requests merged into another request */
+};
+_Static_assert(sizeof(struct hci_hist_val) ==
+	       8 * (HCI_NSTAGES * HCI_NBUCKETS + HCI_NSTAGES + 6),
+	       "hist value layout");
+
+enum hci_event_type {
+	HCI_EV_REQ = 1,		/* one completed request (--per-request) */
+	HCI_EV_VMM = 2,		/* first I/O seen from a VMM process */
+};
+
+#define HCI_HAVE_Q (1u << 0)
+#define HCI_HAVE_G (1u << 1)
+#define HCI_HAVE_I (1u << 2)
+#define HCI_HAVE_D (1u << 3)
+#define HCI_BIO_BASED (1u << 4)
+
+struct hci_event {
+	__u32 type;		/* enum hci_event_type */
+	__u32 flags;		/* HCI_HAVE_* */
+	__u64 cgid;
+	__u32 vmm_tgid;
+	__u32 dev;
+	__u32 op;
+	__u32 bytes;
+	__u64 sector;
+	__u64 ts_q, ts_g, ts_i, ts_d, ts_c;	/* CLOCK_MONOTONIC ns */
+	char comm[16];		/* VMM comm for HCI_EV_VMM */
+};
+_Static_assert(sizeof(struct hci_event) == 96, "event layout");
+
+#define HCI_DEV_MKDEV(ma, mi) (((__u32)(ma) << 20) | (__u32)(mi))
+#define HCI_DEV_MAJOR(d) ((d) >> 20)
+#define HCI_DEV_MINOR(d) ((d) & 0xFFFFF)
+
+#endif /* HCITRACE_H */

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* hcitrace's argp parser. No exit() here: errors come back to main(). */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "env.h"
+
+const char *argp_program_version = "hcitrace 0.1.0 (formats: csv v1, json v1)";
+const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
+
+static const char doc[] =
+"Trace where each block I/O spends its time on this host, per origin.\n"
+"\n"
+"USAGE: hcitrace [OPTION...] [INTERVAL [COUNT]] [-- COMMAND [ARG...]]\n"
+"\n"
+"Stages: Q2G (bio queued to request allocated), G2I (to insert), I2D (to\n"
+"dispatch), G2D (allocated to dispatch), D2C (device), Q2C (total). A stage\n"
+"the kernel skipped is reported as absent, never as zero. Origins are\n"
+"vm:<name>, container:<id|name> and host:<cgroup path>.\n"
+"\n"
+"EXAMPLES:\n"
+"    hcitrace                      # trace until Ctrl-C, then summarize\n"
+"    hcitrace 1 10                 # ten 1-second summaries\n"
+"    hcitrace -d loop0 -H          # one disk, with histograms\n"
+"    hcitrace -p -d loop0          # one line per request, like biosnoop\n"
+"    hcitrace --origin vm          # only I/O issued by VMs\n"
+"    hcitrace -c /mygroup          # only one blkio/io cgroup\n"
+"    hcitrace --csv out.csv -- fio job.fio   # trace a benchmark, export\n"
+"    hcitrace --rule '/tenants/*=container' --duration 30\n"
+"\v"
+"Exit status: the command's with -- COMMAND; 0 on success; 1 on errors;\n"
+"2 on bad arguments. Formats: docs/formats.md. Lost events are counted and\n"
+"printed at exit.";
+
+enum {
+	OPT_CSV = 0x100, OPT_JSON, OPT_ORIGIN, OPT_DURATION, OPT_RULE, OPT_RULES,
+	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB,
+};
+
+static const struct argp_option opts[] = {
+	{ NULL, 0, NULL, 0, "Filters:", 1 },
+	{ "disk", 'd', "DISK", 0, "Trace only this disk (e.g. loop0, /dev/vda)", 1 },
+	{ "cgroup", 'c', "CGROUP", 0,
+	  "Trace only I/O owned by this cgroup (path in the blkio/io hierarchy)", 1 },
+	{ "origin", OPT_ORIGIN, "CLASS[:NAME]", 0,
+	  "Report only origins of this class (vm, container, host) or name", 1 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "per-request", 'p', NULL, 0, "Print one line per request with its stages", 2 },
+	{ "hist", 'H', NULL, 0, "Print log2 histograms for every stage", 2 },
+	{ "csv", OPT_CSV, "FILE", 0,
+	  "Write histograms as CSV (with -p, requests to FILE's .requests.csv)", 2 },
+	{ "json", OPT_JSON, "FILE", 0, "Write histograms (and -p requests) as JSON", 2 },
+	{ NULL, 0, NULL, 0, "Run control:", 3 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 3 },
+	{ "verbose", 'v', NULL, 0, "Show features and probes chosen (-vv: libbpf debug log)", 3 },
+	{ NULL, 0, NULL, 0, "Origins:", 4 },
+	{ "rule", OPT_RULE, "PATTERN=CLASS[:NAME]", 0,
+	  "Classify cgroups whose path matches the glob (repeatable)", 4 },
+	{ "rules", OPT_RULES, "FILE", 0, "Read rules from FILE, one per line", 4 },
+	{ NULL, 0, NULL, 0, "Tuning:", 5 },
+	{ "slots", OPT_SLOTS, "N", 0,
+	  "In-flight slot table size, power of two (default 16384)", 5 },
+	{ "max-keys", OPT_MAX_KEYS, "N", 0,
+	  "Histogram keys: origins x disks x ops (default 4096)", 5 },
+	{ "ringbuf-kib", OPT_RB, "KIB", 0,
+	  "Ring buffer for -p events, power of two (default 4096)", 5 },
+	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 5 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "version", 'V', NULL, 0, "Show the version and format versions", -1 },
+	{ 0 },
+};
+
+struct pstate {
+	struct hci_env *env;
+	char *err;
+	size_t errlen;
+	int npos;
+	int status;
+};
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct pstate *ps = state->input;
+	struct hci_env *env = ps->env;
+	struct hci_rule rule;
+	char *end;
+	long v;
+
+#define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
+		       ps->status = -EINVAL; return EINVAL; } while (0)
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		ps->status = 1;
+		return 0;
+	case 'V':
+		printf("%s\n", argp_program_version);
+		ps->status = 1;
+		return 0;
+	case 'd': env->disk = arg; break;
+	case 'c': env->cgroup = arg; break;
+	case 'p': env->per_request = true; break;
+	case 'H': env->show_hist = true; break;
+	case 'v': env->verbose++; break;
+	case OPT_CSV: env->csv_path = arg; break;
+	case OPT_JSON: env->json_path = arg; break;
+	case OPT_RAW_TP: env->raw_tp = true; break;
+	case OPT_ORIGIN:
+		if (!hci_origin_filter_valid(arg))
+			FAIL("invalid --origin '%s': use CLASS[:NAME], CLASS one of vm, container, host", arg);
+		env->origin = arg;
+		break;
+	case OPT_DURATION:
+		errno = 0;
+		env->duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(env->duration) ||
+		    env->duration <= 0 || env->duration > 1e7)
+			FAIL("invalid --duration '%s': want seconds > 0", arg);
+		break;
+	case OPT_RULE:
+		if (hci_rule_parse(arg, &rule, ps->err, ps->errlen)) {
+			ps->status = -EINVAL;
+			return EINVAL;
+		}
+		if (hci_rules_add(&env->rules, &rule))
+			FAIL("out of memory");
+		break;
+	case OPT_RULES:
+		if (hci_rules_load(arg, &env->rules, ps->err, ps->errlen)) {
+			ps->status = -EINVAL;
+			return EINVAL;
+		}
+		break;
+	case OPT_SLOTS:
+		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1)))
+			FAIL("invalid --slots '%s': want a power of two in [64, 16M]", arg);
+		env->slots = v;
+		break;
+	case OPT_MAX_KEYS:
+		if (parse_long(arg, 1, 1L << 20, &v))
+			FAIL("invalid --max-keys '%s': want 1..1048576", arg);
+		env->max_keys = v;
+		break;
+	case OPT_RB:
+		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1)))
+			FAIL("invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
+		env->rb_kib = v;
+		break;
+	case ARGP_KEY_ARG:
+		if (ps->npos == 0) {
+			if (parse_long(arg, 1, INT_MAX, &env->interval))
+				FAIL("invalid interval '%s': want whole seconds > 0", arg);
+		} else if (ps->npos == 1) {
+			if (parse_long(arg, 1, INT_MAX, &env->count))
+				FAIL("invalid count '%s': want a number > 0", arg);
+		} else {
+			FAIL("unexpected argument '%s' (a command goes after --)", arg);
+		}
+		ps->npos++;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+#undef FAIL
+}
+
+int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t errlen)
+{
+	const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
+	struct pstate ps = { .env = env, .err = err, .errlen = errlen };
+	int nopt = argc;
+	error_t e;
+
+	memset(env, 0, sizeof(*env));
+	env->slots = 16384;
+	env->max_keys = 4096;
+	env->rb_kib = 4096;
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "'--' must be followed by a command");
+				return -EINVAL;
+			}
+			env->cmd = &argv[i + 1];
+			break;
+		}
+	}
+	/* argp itself reports unknown options on stderr and returns EINVAL */
+	e = argp_parse(&argp, nopt, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
+	if (ps.status)
+		return ps.status;
+	if (e) {
+		if (!err[0])
+			snprintf(err, errlen, "%s (try --help)",
+				 e == EINVAL ? "invalid arguments" : strerror(e));
+		return -e;
+	}
+	if (env->count && !env->interval) {
+		snprintf(err, errlen, "COUNT needs an INTERVAL");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void hci_env_free(struct hci_env *env)
+{
+	hci_rules_free(&env->rules);
+}

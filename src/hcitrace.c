@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * hcitrace: where each block I/O spends its time on this host, per origin.
+ *
+ * Lifecycle: parse arguments, resolve the disk and cgroup filters, calibrate
+ * kernel features, open the skeleton, set rodata and map sizes, load, attach,
+ * optionally start the traced command, poll, then report. Every path out goes
+ * through one cleanup, which detaches everything (links are fds).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "hcitrace.skel.h"
+#include "hcitrace.h"
+#include "cgroups.h"
+#include "devs.h"
+#include "env.h"
+#include "hist.h"
+#include "origin.h"
+#include "output.h"
+#include "probe.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	if (exiting) {
+		/* a second Ctrl-C means "now" */
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	exiting = sig;
+}
+
+static const char *const counter_names[HCI_NCOUNTERS + 1] = {
+	[HCI_CNT_SLOT_FULL] = "slot_table_full",
+	[HCI_CNT_HIST_FULL] = "histogram_keys_full",
+	[HCI_CNT_RB_LOST] = "ringbuf_full",
+	[HCI_CNT_Q_MISSING] = "queue_event_missing",
+	[HCI_CNT_RQ_UNSEEN] = "completion_without_issue",
+	[HCI_CNT_PARTIAL] = "partial_completions",
+	[HCI_CNT_STALE] = "stale_slots_reclaimed",
+	[HCI_CNT_VMM_FULL] = "vmm_table_full",
+	[HCI_NCOUNTERS] = "prog_recursion_misses",
+};
+
+struct origin_ent {
+	__u64 cgid;
+	__u32 tgid;
+	char origin[HCI_ORIGIN_MAX];
+};
+
+struct vmm_ent {
+	__u32 tgid;
+	char name[128];
+};
+
+struct snap_ent {
+	struct hci_hist_key key;
+	struct hci_hist_val val;
+};
+
+struct app {
+	struct hci_env env;
+	struct hcitrace *skel;
+	struct ring_buffer *rb;
+	struct hci_cgroups cg;
+	struct origin_ent *origins;
+	size_t norigins;
+	struct vmm_ent *vmms;
+	size_t nvmms;
+	struct snap_ent *prev;
+	size_t nprev;
+	FILE *req_csv;
+	FILE *json;
+	bool json_first;
+	__u64 t0_ns;
+	int ncpus;
+	pid_t child;
+	int child_status;
+	bool child_done;
+};
+
+static int verbosity;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	if (!verbosity)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The VM's name, resolved while the process is alive and then cached. */
+static const char *vmm_name(struct app *a, __u32 tgid)
+{
+	char path[64], buf[4096];
+	struct vmm_ent *v;
+	ssize_t n = -1;
+	FILE *f;
+
+	for (size_t i = 0; i < a->nvmms; i++)
+		if (a->vmms[i].tgid == tgid)
+			return a->vmms[i].name;
+	v = realloc(a->vmms, (a->nvmms + 1) * sizeof(*v));
+	if (!v)
+		return "?";
+	a->vmms = v;
+	v = &a->vmms[a->nvmms++];
+	v->tgid = tgid;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
+	f = fopen(path, "r");
+	if (f) {
+		n = (ssize_t)fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	if (n <= 0 || hci_vmm_name_from_cmdline(buf, (size_t)n, v->name, sizeof(v->name)))
+		snprintf(v->name, sizeof(v->name), "%u", tgid);
+	return v->name;
+}
+
+static const char *origin_of(struct app *a, __u64 cgid, __u32 tgid)
+{
+	struct origin_ent *o;
+	const char *path;
+	char gone[64];
+
+	for (size_t i = 0; i < a->norigins; i++)
+		if (a->origins[i].cgid == cgid && a->origins[i].tgid == tgid)
+			return a->origins[i].origin;
+	o = realloc(a->origins, (a->norigins + 1) * sizeof(*o));
+	if (!o)
+		return "?";
+	a->origins = o;
+	o = &a->origins[a->norigins++];
+	o->cgid = cgid;
+	o->tgid = tgid;
+	path = cgid ? hci_cgroup_path(&a->cg, cgid) : "(unknown)";
+	if (!path) {
+		/* the cgroup was removed before we could name it */
+		snprintf(gone, sizeof(gone), "(removed cgroup %llu)", (unsigned long long)cgid);
+		path = gone;
+	}
+	hci_classify(&a->env.rules, path, tgid ? vmm_name(a, tgid) : NULL,
+		     o->origin, sizeof(o->origin));
+	return o->origin;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct app *a = ctx;
+	const struct hci_event *e = data;
+	struct hci_req q;
+	char dev[32];
+
+	if (size < sizeof(*e))
+		return 0;
+	if (e->type == HCI_EV_VMM) {
+		vmm_name(a, e->vmm_tgid);
+		return 0;
+	}
+	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.origin = origin_of(a, e->cgid, e->vmm_tgid);
+	if (a->env.origin && !hci_origin_matches(q.origin, a->env.origin))
+		return 0;
+	hci_dev_name(e->dev, dev, sizeof(dev));
+	q.dev = dev;
+	q.t_s = e->ts_c >= a->t0_ns ? (double)(e->ts_c - a->t0_ns) / 1e9 : 0;
+	q.op = e->op;
+	q.sector = e->sector;
+	q.bytes = e->bytes;
+	hci_req_stages(e, q.us, q.present);
+	hci_req_print(stdout, &q);
+	if (a->req_csv)
+		hci_csv_req_row(a->req_csv, &q);
+	if (a->json) {
+		hci_json_req(a->json, &q, a->json_first);
+		a->json_first = false;
+	}
+	return 0;
+}
+
+/* Read the whole per-CPU histogram map, summed over CPUs. */
+static int snapshot(struct app *a, struct snap_ent **out, size_t *nout)
+{
+	int fd = bpf_map__fd(a->skel->maps.hists);
+	struct hci_hist_key key, next, *prev = NULL;
+	struct hci_hist_val *percpu;
+	struct snap_ent *v = NULL;
+	size_t n = 0;
+
+	percpu = calloc((size_t)a->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct snap_ent *nv;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;	/* deleted under us */
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			free(percpu);
+			return -ENOMEM;
+		}
+		v = nv;
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].key = key;
+		for (int c = 0; c < a->ncpus; c++)
+			hci_hist_add(&v[n].val, &percpu[c]);
+		n++;
+	}
+	free(percpu);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* Build the report from a snapshot, minus @base (for interval deltas). */
+static int build_report(struct app *a, const struct snap_ent *s, size_t n,
+			const struct snap_ent *base, size_t nbase,
+			struct hci_report *r)
+{
+	char dev[32];
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		struct hci_hist_val delta = s[i].val;
+		const char *origin;
+
+		if (s[i].key.op >= HCI_NOPS)
+			continue;
+		for (size_t j = 0; j < nbase; j++) {
+			if (!memcmp(&base[j].key, &s[i].key, sizeof(s[i].key))) {
+				hci_hist_sub(&delta, &s[i].val, &base[j].val);
+				break;
+			}
+		}
+		if (!delta.ios && !delta.merges && !delta.splits && !delta.requeues &&
+		    !delta.rq_merges)
+			continue;
+		origin = origin_of(a, s[i].key.cgid, s[i].key.vmm_tgid);
+		if (a->env.origin && !hci_origin_matches(origin, a->env.origin))
+			continue;
+		hci_dev_name(s[i].key.dev, dev, sizeof(dev));
+		if (hci_report_add(r, origin, dev, s[i].key.op, &delta))
+			return -ENOMEM;
+	}
+	hci_report_sort(r);
+	return 0;
+}
+
+static void print_interval(struct app *a)
+{
+	struct snap_ent *cur = NULL;
+	struct hci_report r;
+	size_t n = 0;
+	char tbuf[32];
+	time_t t = time(NULL);
+
+	if (snapshot(a, &cur, &n))
+		return;
+	if (!build_report(a, cur, n, a->prev, a->nprev, &r)) {
+		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", localtime(&t));
+		printf("\n%s\n", tbuf);
+		if (!r.n)
+			printf("  (no I/O)\n");
+		hci_report_print(stdout, &r, a->env.show_hist);
+		fflush(stdout);
+	}
+	hci_report_free(&r);
+	free(a->prev);
+	a->prev = cur;
+	a->nprev = n;
+}
+
+static void read_counters(struct app *a, __u64 *out)
+{
+	int fd = bpf_map__fd(a->skel->maps.counters);
+	__u64 *vals = calloc((size_t)a->ncpus, sizeof(__u64));
+	struct bpf_program *prog;
+
+	memset(out, 0, sizeof(__u64) * (HCI_NCOUNTERS + 1));
+	for (__u32 k = 0; vals && k < HCI_NCOUNTERS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < a->ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	/* a program that re-entered itself on one CPU was skipped: count it */
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int pfd = bpf_program__fd(prog);
+
+		if (pfd >= 0 && !bpf_obj_get_info_by_fd(pfd, &info, &len))
+			out[HCI_NCOUNTERS] += info.recursion_misses;
+	}
+}
+
+static void report_lost(const __u64 *c)
+{
+	bool any = false;
+
+	for (int i = 0; i <= HCI_NCOUNTERS; i++) {
+		if (!c[i])
+			continue;
+		fprintf(stderr, "%s %s=%llu", any ? "" : "hcitrace: incomplete events:",
+			counter_names[i], (unsigned long long)c[i]);
+		any = true;
+	}
+	fprintf(stderr, any ? "\n" : "hcitrace: no events lost\n");
+}
+
+static FILE *open_out(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		errorf("cannot write '%s': %s", path, strerror(errno));
+	return f;
+}
+
+static int final_report(struct app *a)
+{
+	__u64 counters[HCI_NCOUNTERS + 1];
+	struct snap_ent *cur = NULL;
+	struct hci_report r;
+	size_t n = 0;
+	int err = 0;
+
+	if (snapshot(a, &cur, &n))
+		return -ENOMEM;
+	err = build_report(a, cur, n, NULL, 0, &r);
+	if (err)
+		goto out;
+	if (!a->env.interval && !a->env.per_request) {
+		if (!r.n)
+			printf("no block I/O traced%s\n", a->env.origin ? " for that origin" : "");
+		hci_report_print(stdout, &r, a->env.show_hist);
+	}
+	read_counters(a, counters);
+	if (a->env.csv_path) {
+		FILE *f = open_out(a->env.csv_path);
+
+		if (!f) {
+			err = -EIO;
+		} else {
+			hci_csv_write_hist(f, &r);
+			if (fclose(f))
+				err = -EIO;
+		}
+	}
+	if (a->json) {
+		hci_json_end(a->json, &r, counter_names, counters, HCI_NCOUNTERS + 1);
+		if (fclose(a->json))
+			err = -EIO;
+		a->json = NULL;
+	}
+	report_lost(counters);
+out:
+	hci_report_free(&r);
+	free(cur);
+	return err;
+}
+
+static int spawn(struct app *a)
+{
+	a->child = fork();
+	if (a->child < 0) {
+		errorf("fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (a->child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(a->env.cmd[0], a->env.cmd);
+		fprintf(stderr, "Error: cannot run '%s': %s\n", a->env.cmd[0], strerror(errno));
+		_exit(127);
+	}
+	return 0;
+}
+
+static void reap(struct app *a, int flags)
+{
+	int st;
+
+	if (a->child <= 0 || a->child_done)
+		return;
+	if (waitpid(a->child, &st, flags) == a->child) {
+		a->child_done = true;
+		a->child_status = WIFEXITED(st) ? WEXITSTATUS(st) :
+				  WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+	}
+}
+
+static int setup_bpf(struct app *a, __u32 dev, __u64 cgid)
+{
+	struct hci_features feat;
+	struct bpf_program *prog;
+	bool use_btf;
+	int err;
+
+	hci_probe_features(&feat);
+	use_btf = feat.tp_btf && !a->env.raw_tp;
+	if (a->env.verbose)
+		hci_features_print(stderr, &feat, use_btf);
+
+	a->skel = hcitrace__open();
+	if (!a->skel) {
+		errorf("cannot open BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	a->skel->rodata->targ_dev = dev;
+	a->skel->rodata->targ_cgid = cgid;
+	a->skel->rodata->targ_per_request = a->env.per_request;
+	a->skel->rodata->targ_single_arg = feat.single_arg;
+	a->skel->rodata->targ_slot_mask = (__u32)a->env.slots - 1;
+	bpf_map__set_max_entries(a->skel->maps.bio_slots, (__u32)a->env.slots);
+	bpf_map__set_max_entries(a->skel->maps.rq_slots, (__u32)a->env.slots);
+	bpf_map__set_max_entries(a->skel->maps.bio_ovf, (__u32)a->env.slots);
+	bpf_map__set_max_entries(a->skel->maps.rq_ovf, (__u32)a->env.slots);
+	bpf_map__set_max_entries(a->skel->maps.hists, (__u32)a->env.max_keys);
+	bpf_map__set_max_entries(a->skel->maps.events,
+				 a->env.per_request ? (__u32)a->env.rb_kib * 1024 : 256 * 1024);
+
+	/* choose the variant before load: the loser is never loaded */
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		size_t l = strlen(name);
+		bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
+
+		bpf_program__set_autoload(prog, is_btf == use_btf);
+	}
+	err = hcitrace__load(a->skel);
+	if (err) {
+		errorf("cannot load BPF programs: %s%s", strerror(-err),
+		       a->env.verbose ? "" : " (run with -v for the verifier log)");
+		return err;
+	}
+	err = hcitrace__attach(a->skel);
+	if (err) {
+		errorf("cannot attach to block tracepoints: %s", strerror(-err));
+		return err;
+	}
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
+	if (!a->rb) {
+		errorf("cannot create ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int run(struct app *a)
+{
+	__u64 start = now_ns(), next = 0, deadline = 0;
+	long intervals = 0;
+
+	if (a->env.interval)
+		next = start + (__u64)a->env.interval * 1000000000ULL;
+	if (a->env.duration > 0)
+		deadline = start + (__u64)(a->env.duration * 1e9);
+	if (!a->env.cmd && !a->env.per_request && !a->env.interval)
+		fprintf(stderr, "Tracing block I/O%s... Hit Ctrl-C to end.\n",
+			deadline ? " for the given duration" : "");
+	if (a->env.per_request)
+		hci_req_print_header(stdout);
+
+	while (!exiting) {
+		__u64 t;
+		int err = ring_buffer__poll(a->rb, 100);
+
+		if (err < 0 && err != -EINTR) {
+			errorf("polling ring buffer: %s", strerror(-err));
+			return err;
+		}
+		reap(a, WNOHANG);
+		if (a->child_done)
+			break;
+		t = now_ns();
+		if (next && t >= next) {
+			print_interval(a);
+			next += (__u64)a->env.interval * 1000000000ULL;
+			if (a->env.count && ++intervals >= a->env.count)
+				break;
+		}
+		if (deadline && t >= deadline)
+			break;
+	}
+	if (a->child > 0 && !a->child_done) {
+		/* we were told to stop: pass it on, then wait for the command */
+		kill(a->child, exiting ? exiting : SIGTERM);
+		reap(a, 0);
+	}
+	ring_buffer__consume(a->rb);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = { .json_first = true };
+	char err[512];
+	__u32 dev = 0;
+	__u64 cgid = 0;
+	int ret;
+
+	ret = hci_env_parse(&a.env, argc, argv, err, sizeof(err));
+	if (ret) {
+		if (ret < 0 && err[0])
+			errorf("%s", err);
+		hci_env_free(&a.env);
+		return ret > 0 ? 0 : 2;
+	}
+	verbosity = a.env.verbose;
+	libbpf_set_print(libbpf_print);
+	ret = 1;
+	if (geteuid() != 0)
+		fprintf(stderr, "Warning: not root; loading BPF programs will likely fail\n");
+	if (hci_cgroups_init(&a.cg, err, sizeof(err))) {
+		errorf("%s", err);
+		goto cleanup;
+	}
+	if (a.env.disk && hci_dev_from_name(a.env.disk, &dev, err, sizeof(err))) {
+		errorf("%s", err);
+		goto cleanup;
+	}
+	if (a.env.cgroup && hci_cgroup_id(&a.cg, a.env.cgroup, &cgid, err, sizeof(err))) {
+		errorf("%s", err);
+		goto cleanup;
+	}
+	a.ncpus = libbpf_num_possible_cpus();
+	if (a.ncpus <= 0) {
+		errorf("cannot count possible CPUs");
+		goto cleanup;
+	}
+	if (a.env.json_path) {
+		a.json = open_out(a.env.json_path);
+		if (!a.json)
+			goto cleanup;
+		hci_json_begin(a.json);
+	}
+	if (a.env.csv_path && a.env.per_request) {
+		char path[4096];
+		size_t l = strlen(a.env.csv_path);
+
+		if (l > 4 && !strcmp(a.env.csv_path + l - 4, ".csv"))
+			l -= 4;
+		snprintf(path, sizeof(path), "%.*s.requests.csv", (int)l, a.env.csv_path);
+		a.req_csv = open_out(path);
+		if (!a.req_csv)
+			goto cleanup;
+		hci_csv_req_header(a.req_csv);
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (setup_bpf(&a, dev, cgid))
+		goto cleanup;
+	a.t0_ns = now_ns();
+	if (a.env.cmd && spawn(&a))
+		goto cleanup;
+	if (run(&a))
+		goto cleanup;
+	if (final_report(&a))
+		goto cleanup;
+	ret = a.env.cmd ? a.child_status : 0;
+
+cleanup:
+	if (a.child > 0 && !a.child_done) {
+		kill(a.child, SIGTERM);
+		reap(&a, 0);
+	}
+	ring_buffer__free(a.rb);
+	hcitrace__destroy(a.skel);
+	if (a.req_csv && fclose(a.req_csv) && !ret)
+		ret = 1;
+	if (a.json)
+		fclose(a.json);
+	hci_cgroups_free(&a.cg);
+	free(a.origins);
+	free(a.vmms);
+	free(a.prev);
+	hci_env_free(&a.env);
+	return ret;
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Histogram math in user space, on the bucket schema of include/hci_hist.h. */
+#include <string.h>
+#include "hist.h"
+
+const char *const hci_stage_names[HCI_NSTAGES] = {
+	[HCI_Q2G] = "Q2G", [HCI_G2I] = "G2I", [HCI_I2D] = "I2D",
+	[HCI_G2D] = "G2D", [HCI_D2C] = "D2C", [HCI_Q2C] = "Q2C",
+};
+
+const char *const hci_op_names[HCI_NOPS] = {
+	[HCI_OP_READ] = "read", [HCI_OP_WRITE] = "write",
+	[HCI_OP_FLUSH] = "flush", [HCI_OP_DISCARD] = "discard",
+	[HCI_OP_OTHER] = "other",
+};
+
+#define NWORDS (sizeof(struct hci_hist_val) / sizeof(__u64))
+
+void hci_hist_add(struct hci_hist_val *dst, const struct hci_hist_val *src)
+{
+	__u64 *d = (__u64 *)dst;
+	const __u64 *s = (const __u64 *)src;
+
+	for (size_t i = 0; i < NWORDS; i++)
+		d[i] += s[i];
+}
+
+void hci_hist_sub(struct hci_hist_val *dst, const struct hci_hist_val *a,
+		  const struct hci_hist_val *b)
+{
+	__u64 *d = (__u64 *)dst;
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	for (size_t i = 0; i < NWORDS; i++)
+		d[i] = x[i] >= y[i] ? x[i] - y[i] : 0;
+}
+
+__u64 hci_slots_count(const __u64 *slots)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i < HCI_NBUCKETS; i++)
+		n += slots[i];
+	return n;
+}
+
+double hci_slots_percentile_us(const __u64 *slots, double p)
+{
+	__u64 total = hci_slots_count(slots);
+	double rank, cum = 0;
+
+	if (!total)
+		return 0;
+	if (p < 0)
+		p = 0;
+	if (p > 100)
+		p = 100;
+	rank = p / 100.0 * (double)total;
+	for (int b = 0; b < HCI_NBUCKETS; b++) {
+		double lo = (double)hci_bucket_lo_us(b);
+		double hi = (double)hci_bucket_hi_us(b);
+
+		if (!slots[b])
+			continue;
+		if (cum + (double)slots[b] >= rank) {
+			double frac = (rank - cum) / (double)slots[b];
+
+			return lo + frac * (hi - lo);
+		}
+		cum += (double)slots[b];
+	}
+	return (double)hci_bucket_hi_us(HCI_NBUCKETS - 1);
+}
+
+void hci_slots_print(FILE *f, const __u64 *slots, const char *unit)
+{
+	int first = -1, last = -1;
+	__u64 max = 0;
+	const int width = 40;
+
+	for (int b = 0; b < HCI_NBUCKETS; b++) {
+		if (!slots[b])
+			continue;
+		if (first < 0)
+			first = b;
+		last = b;
+		if (slots[b] > max)
+			max = slots[b];
+	}
+	if (first < 0)
+		return;
+	fprintf(f, "%22s : %-10s |%-*s|\n", unit, "count", width, "distribution");
+	for (int b = first; b <= last; b++) {
+		int stars = (int)((slots[b] * width + max - 1) / max);
+		char range[48];
+
+		if (b == HCI_NBUCKETS - 1)
+			snprintf(range, sizeof(range), "%llu -> inf",
+				 (unsigned long long)hci_bucket_lo_us(b));
+		else
+			snprintf(range, sizeof(range), "%llu -> %llu",
+				 (unsigned long long)hci_bucket_lo_us(b),
+				 (unsigned long long)hci_bucket_hi_us(b) - 1);
+		fprintf(f, "%22s : %-10llu |%.*s%*s|\n", range,
+			(unsigned long long)slots[b], stars,
+			"****************************************", width - stars, "");
+	}
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Terminal tables, CSV and JSON. Formats are versioned: docs/formats.md. */
+#ifndef HCI_OUTPUT_H
+#define HCI_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "hcitrace.h"
+#include "origin.h"
+
+#define HCI_JSON_VERSION 1
+
+struct hci_row {
+	char origin[HCI_ORIGIN_MAX];
+	char dev[32];
+	__u32 op;
+	struct hci_hist_val v;
+};
+
+struct hci_report {
+	struct hci_row *rows;
+	size_t n, cap;
+};
+
+/* Adds v into the row for (origin, dev, op), creating it if needed. */
+int hci_report_add(struct hci_report *r, const char *origin, const char *dev,
+		   __u32 op, const struct hci_hist_val *v);
+void hci_report_sort(struct hci_report *r);
+void hci_report_free(struct hci_report *r);
+void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist);
+
+/* One completed request with its stages; absent stages have present=false. */
+struct hci_req {
+	double t_s;		/* completion time, seconds since start */
+	const char *origin;
+	const char *dev;
+	__u32 op;
+	__u64 sector;
+	__u32 bytes;
+	double us[HCI_NSTAGES];
+	bool present[HCI_NSTAGES];
+};
+
+/* Stage durations from the timestamps a request event carries. */
+void hci_req_stages(const struct hci_event *e, double *us, bool *present);
+
+void hci_req_print_header(FILE *f);
+void hci_req_print(FILE *f, const struct hci_req *q);
+
+void hci_csv_field(FILE *f, const char *s);
+void hci_csv_write_hist(FILE *f, const struct hci_report *r);
+void hci_csv_req_header(FILE *f);
+void hci_csv_req_row(FILE *f, const struct hci_req *q);
+
+void hci_json_string(FILE *f, const char *s);
+void hci_json_begin(FILE *f);
+void hci_json_req(FILE *f, const struct hci_req *q, bool first);
+/* Closes the document: histograms and the lost-event counters. */
+void hci_json_end(FILE *f, const struct hci_report *r,
+		  const char *const *counter_names, const __u64 *counters, int ncounters);
+
+#endif

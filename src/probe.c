@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Feature calibration. The build machines have no kprobes and fentry fails,
+ * so hcitrace stands on tracepoints only: tp_btf where the kernel has BTF for
+ * the tracepoint, raw_tp otherwise. v5.11 dropped the request_queue argument
+ * of the block tracepoints; we count the prototype's parameters, as
+ * libbpf-tools does, instead of looking at version numbers.
+ */
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "probe.h"
+
+static int proto_nargs(const struct btf *btf, const char *typedef_name)
+{
+	const struct btf_type *t;
+	int id = btf__find_by_name_kind(btf, typedef_name, BTF_KIND_TYPEDEF);
+
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type);		/* pointer */
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);		/* func proto */
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t);
+}
+
+void hci_probe_features(struct hci_features *f)
+{
+	struct btf *btf;
+	int n;
+
+	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	f->tracefs = access("/sys/kernel/tracing/events/block", F_OK) == 0 ||
+		     access("/sys/kernel/debug/tracing/events/block", F_OK) == 0;
+	f->tp_btf = false;
+	f->single_arg = true;
+	btf = f->btf ? btf__load_vmlinux_btf() : NULL;
+	if (!btf)
+		return;
+	/* the first argument is the "void *__data" of the tracepoint */
+	n = proto_nargs(btf, "btf_trace_block_rq_issue");
+	if (n > 0) {
+		f->tp_btf = true;
+		f->single_arg = n == 2;
+	}
+	btf__free(btf);
+}
+
+void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf)
+{
+	fprintf(out, "features: kernel BTF %s, tp_btf %s, block tracepoint args %s, tracefs %s\n",
+		f->btf ? "yes" : "no", f->tp_btf ? "yes" : "no",
+		f->single_arg ? "v5.11+ (no queue arg)" : "pre-v5.11 (queue arg)",
+		f->tracefs ? "mounted" : "not mounted");
+	fprintf(out, "probes: %s on block_bio_queue, block_getrq, block_rq_insert, "
+		"block_rq_issue, block_rq_complete, block_bio_complete, "
+		"block_bio_{back,front}merge, block_split, block_rq_requeue, block_rq_merge\n",
+		use_tp_btf ? "tp_btf" : "raw_tp");
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef HCI_PROBE_H
+#define HCI_PROBE_H
+#include <stdbool.h>
+#include <stdio.h>
+
+/* What the running kernel offers, found before load (retsnoop's calib_feat). */
+struct hci_features {
+	bool btf;		/* /sys/kernel/btf/vmlinux present */
+	bool tp_btf;		/* tp_btf programs can attach to block_* */
+	bool single_arg;	/* block tracepoints without the request_queue arg */
+	bool tracefs;
+};
+
+void hci_probe_features(struct hci_features *f);
+void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf);
+#endif
