@@ -77,8 +77,8 @@ $(OUT)/asan/hcitrace: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITRACE_OBJS)))
 UNIT_DEPS_test_hist := hist
 UNIT_DEPS_test_origin := origin
 UNIT_DEPS_test_output := output hist origin
-UNIT_DEPS_test_env := env
-$(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h $(OUT)/hcitrace.skel.h
+UNIT_DEPS_test_env := env origin
+$(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT)/asan
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
 		$(addprefix src/,$(addsuffix .c,$(UNIT_DEPS_test_$*))) $(LIBS) -o $@

@@ -104,14 +104,49 @@ struct {
 } events SEC(".maps");
 
 /*
- * Tracepoint argument @i as a plain number. tp_btf hands out trusted BTF
- * pointers, and the verifier forbids hashing those; everything here reads
- * through BPF_CORE_READ anyway, so an untyped address is all we need.
- * v5.11 (commit a54895fa057c) dropped the request_queue first argument.
+ * tp_btf hands out typed kernel pointers, which the verifier will not let us
+ * hash. Passing the value through a map slot turns it into a plain number
+ * (map values keep no pointer types) for a few instructions, where
+ * bpf_probe_read_kernel would cost a helper call.
  */
-#define ARG_BTF(i) ({ __u64 __v = 0;					\
-	bpf_probe_read_kernel(&__v, sizeof(__v), &ctx[i]); (void *)__v; })
-#define ARG_RAW(i) ((void *)ctx[i])
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} addr_scratch SEC(".maps");
+
+static __always_inline __u64 addr_of(void *p)
+{
+	__u32 zero = 0;
+	volatile __u64 *s = bpf_map_lookup_elem(&addr_scratch, &zero);
+
+	if (!s)
+		return 0;
+	*s = (__u64)p;
+	return *s;
+}
+
+/*
+ * Both variants of a program from one handler. v5.11 (commit a54895fa057c)
+ * dropped the request_queue first argument of most block tracepoints; the
+ * verifier never walks the branch that targ_single_arg rules out.
+ */
+#define HCI_TP(tp, handler, type, idx_new, idx_old)				\
+SEC("tp_btf/" #tp)								\
+int BPF_PROG(tp##_btf)								\
+{										\
+	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
+										\
+	return handler(ctx, p, addr_of(p), true);				\
+}										\
+SEC("raw_tp/" #tp)								\
+int BPF_PROG(tp##_raw)								\
+{										\
+	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
+										\
+	return handler(ctx, p, (__u64)p, false);				\
+}
 
 static __always_inline void count(__u32 which)
 {
@@ -125,16 +160,24 @@ static __always_inline void count(__u32 which)
  * Is the submitting process a VMM? Compares the thread-group leader's comm
  * against the known VMM names with a few word compares (comm is 16 bytes).
  */
-static __always_inline __u32 vmm_tgid_of_current(void)
+static __always_inline __u32 vmm_tgid_of_current(const bool btf)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 	union { char c[16]; __u64 w[2]; } comm = {};
 	__u64 w0, w1;
 	__u32 tgid;
 	__u8 one = 1;
 
-	bpf_probe_read_kernel(&comm, sizeof(comm), &leader->comm);
+	if (btf) {
+		struct task_struct *l = bpf_get_current_task_btf()->group_leader;
+
+		comm.w[0] = *(__u64 *)&l->comm[0];
+		comm.w[1] = *(__u64 *)&l->comm[8];
+	} else {
+		struct task_struct *t = (void *)bpf_get_current_task();
+
+		bpf_probe_read_kernel(&comm, sizeof(comm),
+				      BPF_CORE_READ(t, group_leader)->comm);
+	}
 	w0 = comm.w[0];
 	w1 = comm.w[1];
 	/* "qemu-sys" "tem-" */
@@ -142,7 +185,7 @@ static __always_inline __u32 vmm_tgid_of_current(void)
 	    /* "firecrac" "ker\0" */
 	    !(w0 == 0x6361726365726966ULL && (w1 & 0xffffffff) == 0x72656b) &&
 	    /* "cloud-hy" "pervis" */
-	    !(w0 == 0x79682d64756f6c63ULL && (w1 & 0xffffffffffff) == 0x736976726570ULL) &&
+	    !(w0 == 0x79682d64756f6c63ULL && (w1 & 0xffffffffffffULL) == 0x736976726570ULL) &&
 	    /* "crosvm\0" */
 	    !((w0 & 0xffffffffffffffULL) == 0x6d76736f7263ULL))
 		return 0;
@@ -154,7 +197,7 @@ static __always_inline __u32 vmm_tgid_of_current(void)
 		struct hci_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 		if (!e) {
-			/* user space resolves unseen tgids on its next poll */
+			/* user space still names it, from /proc, when it reports */
 			count(HCI_CNT_RB_LOST);
 			return tgid;
 		}
@@ -197,24 +240,20 @@ static __always_inline void stage_add(struct hci_hist_val *v, int stage,
 {
 	__u64 d = to - from;
 
-	/* a clock step backwards would be a huge u64: keep it out */
+	/* stamps from two CPUs can be a hair out of order: clamp, do not wrap */
 	if ((__s64)d < 0)
 		d = 0;
 	v->slots[stage][hci_bucket_of_ns(d)]++;
 	v->sum_ns[stage] += d;
 }
 
-static __always_inline struct hci_slot *bio_slot(struct bio *bio, bool create)
+static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key,
+						 __u64 now, bool *created)
 {
-	__u64 stale = 0;
-	bool created;
 	struct hci_slot *s;
+	__u64 stale = 0;
 
-	if (!create)
-		return hci_slot_find(&bio_slots, &bio_ovf, (__u64)bio,
-				     targ_slot_mask);
-	s = hci_slot_get(&bio_slots, &bio_ovf, (__u64)bio, targ_slot_mask,
-			 bpf_ktime_get_ns(), &created, &stale);
+	s = hci_slot_get(arr, ovf, key, targ_slot_mask, now, created, &stale);
 	if (stale)
 		count(HCI_CNT_STALE);
 	if (!s)
@@ -222,51 +261,43 @@ static __always_inline struct hci_slot *bio_slot(struct bio *bio, bool create)
 	return s;
 }
 
+#define bio_find(key) hci_slot_find(&bio_slots, &bio_ovf, (key), targ_slot_mask)
+#define rq_find(key) hci_slot_find(&rq_slots, &rq_ovf, (key), targ_slot_mask)
+
 /* ---- Q: the bio enters the block layer, in the submitter's context ---- */
 
-static __always_inline int on_bio_queue(struct bio *bio)
+static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
+					const bool btf)
 {
 	struct hci_slot *s;
-	__u64 cgid;
+	bool created;
+	__u64 cgid, now;
 
-	if (targ_dev && hci_disk_dev(hci_bio_disk(bio)) != targ_dev)
+	if (targ_dev && hci_disk_dev(hci_bio_disk(bio, btf), btf) != targ_dev)
 		return 0;
-	cgid = hci_bio_cgid(bio);
+	cgid = hci_bio_cgid(bio, btf);
 	if (targ_cgid && cgid != targ_cgid)
 		return 0;
-	s = bio_slot(bio, true);
+	now = bpf_ktime_get_ns();
+	s = slot_new(&bio_slots, &bio_ovf, key, now, &created);
 	if (!s)
 		return 0;
-	s->tq = bpf_ktime_get_ns();
+	s->tq = now;
 	s->cgid = cgid;
-	s->vmm_tgid = vmm_tgid_of_current();
+	s->vmm_tgid = vmm_tgid_of_current(btf);
 	s->flags = HCI_HAVE_Q;
-	s->bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
-	s->sector = BPF_CORE_READ(bio, bi_iter.bi_sector);
+	s->bytes = HCI_RD(btf, bio, bi_iter.bi_size);
+	s->sector = HCI_RD(btf, bio, bi_iter.bi_sector);
 	return 0;
 }
-
-SEC("tp_btf/block_bio_queue")
-int BPF_PROG(block_bio_queue_btf)
-{
-	struct bio *bio = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_bio_queue(bio);
-}
-
-SEC("raw_tp/block_bio_queue")
-int BPF_PROG(block_bio_queue_raw)
-{
-	struct bio *bio = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_bio_queue(bio);
-}
+HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
 
 /* ---- G: a request is allocated for the bio ---- */
 
-static __always_inline int on_getrq(struct bio *bio)
+static __always_inline int on_getrq(__u64 *ctx, struct bio *bio, __u64 key,
+				    const bool btf)
 {
-	struct hci_slot *s = bio_slot(bio, false);
+	struct hci_slot *s = bio_find(key);
 
 	if (s) {
 		s->tg = bpf_ktime_get_ns();
@@ -274,51 +305,31 @@ static __always_inline int on_getrq(struct bio *bio)
 	}
 	return 0;
 }
-
-SEC("tp_btf/block_getrq")
-int BPF_PROG(block_getrq_btf)
-{
-	struct bio *bio = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_getrq(bio);
-}
-
-SEC("raw_tp/block_getrq")
-int BPF_PROG(block_getrq_raw)
-{
-	struct bio *bio = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_getrq(bio);
-}
+HCI_TP(block_getrq, on_getrq, struct bio, 0, 1)
 
 /*
  * The first time we see a request (insert or issue), move what we know about
  * its first bio into the request's slot and free the bio's.
  */
-static __always_inline struct hci_slot *rq_slot_first(struct request *rq)
+static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 key,
+						      __u64 now, const bool btf)
 {
-	struct bio *bio = BPF_CORE_READ(rq, bio);
-	struct hci_slot *s, *b;
-	__u64 stale = 0;
+	struct bio *bio;
+	struct hci_slot *s, *b = NULL;
 	bool created;
 
-	s = hci_slot_find(&rq_slots, &rq_ovf, (__u64)rq, targ_slot_mask);
+	s = rq_find(key);
 	if (s)
 		return s;
-	if (targ_dev && hci_disk_dev(hci_rq_disk(rq)) != targ_dev)
+	if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
 		return NULL;
-	b = bio ? bio_slot(bio, false) : NULL;
-	if (!b && targ_cgid && hci_bio_cgid(bio) != targ_cgid)
+	bio = HCI_RD(btf, rq, bio);
+	if (bio)
+		b = bio_find(btf ? addr_of(bio) : (__u64)bio);
+	if (!b && targ_cgid && hci_bio_cgid(bio, btf) != targ_cgid)
 		return NULL;
-	s = hci_slot_get(&rq_slots, &rq_ovf, (__u64)rq, targ_slot_mask,
-			 bpf_ktime_get_ns(), &created, &stale);
-	if (stale)
-		count(HCI_CNT_STALE);
-	if (!s) {
-		count(HCI_CNT_SLOT_FULL);
-		return NULL;
-	}
-	if (!created)
+	s = slot_new(&rq_slots, &rq_ovf, key, now, &created);
+	if (!s || !created)
 		return s;
 	if (b) {
 		s->tq = b->tq;
@@ -329,65 +340,39 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq)
 		hci_slot_put(&bio_ovf, b);
 	} else {
 		/* flush sequences, passthrough, or I/O queued before we attached */
-		s->cgid = hci_bio_cgid(bio);
+		s->cgid = hci_bio_cgid(bio, btf);
 		count(HCI_CNT_Q_MISSING);
 	}
 	return s;
 }
 
-static __always_inline int on_rq_insert(struct request *rq)
+static __always_inline int on_rq_insert(__u64 *ctx, struct request *rq, __u64 key,
+					const bool btf)
 {
-	struct hci_slot *s = rq_slot_first(rq);
+	__u64 now = bpf_ktime_get_ns();
+	struct hci_slot *s = rq_slot_first(rq, key, now, btf);
 
 	if (s) {
-		s->ti = bpf_ktime_get_ns();
+		s->ti = now;
 		s->flags |= HCI_HAVE_I;
 	}
 	return 0;
 }
+HCI_TP(block_rq_insert, on_rq_insert, struct request, 0, 1)
 
-SEC("tp_btf/block_rq_insert")
-int BPF_PROG(block_rq_insert_btf)
+static __always_inline int on_rq_issue(__u64 *ctx, struct request *rq, __u64 key,
+				       const bool btf)
 {
-	struct request *rq = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_rq_insert(rq);
-}
-
-SEC("raw_tp/block_rq_insert")
-int BPF_PROG(block_rq_insert_raw)
-{
-	struct request *rq = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_rq_insert(rq);
-}
-
-static __always_inline int on_rq_issue(struct request *rq)
-{
-	struct hci_slot *s = rq_slot_first(rq);
+	__u64 now = bpf_ktime_get_ns();
+	struct hci_slot *s = rq_slot_first(rq, key, now, btf);
 
 	if (s) {
-		s->td = bpf_ktime_get_ns();
+		s->td = now;
 		s->flags |= HCI_HAVE_D;
 	}
 	return 0;
 }
-
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(block_rq_issue_btf)
-{
-	struct request *rq = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_rq_issue(rq);
-}
-
-SEC("raw_tp/block_rq_issue")
-int BPF_PROG(block_rq_issue_raw)
-{
-	struct request *rq = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_rq_issue(rq);
-}
+HCI_TP(block_rq_issue, on_rq_issue, struct request, 0, 1)
 
 static __always_inline void emit_request(struct hci_slot *s, __u32 dev,
 					 __u32 op, __u32 bytes, __u64 sector,
@@ -418,27 +403,29 @@ static __always_inline void emit_request(struct hci_slot *s, __u32 dev,
 
 /* ---- C: the request completes (any context: do not look at current) ---- */
 
-static __always_inline int on_rq_complete(struct request *rq, __u32 nr_bytes)
+static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 key,
+					  const bool btf)
 {
+	__u32 nr_bytes = (__u32)ctx[2];
 	struct hci_slot *s;
 	struct hci_hist_val *v;
 	__u64 now;
 	__u32 dev, op, f;
 
-	s = hci_slot_find(&rq_slots, &rq_ovf, (__u64)rq, targ_slot_mask);
+	s = rq_find(key);
 	if (!s) {
-		if (!targ_dev || hci_disk_dev(hci_rq_disk(rq)) == targ_dev)
+		if (!targ_dev || hci_disk_dev(hci_rq_disk(rq, btf), btf) == targ_dev)
 			count(HCI_CNT_RQ_UNSEEN);
 		return 0;
 	}
-	if (nr_bytes < BPF_CORE_READ(rq, __data_len)) {
+	if (nr_bytes < HCI_RD(btf, rq, __data_len)) {
 		/* more of this request is still to come */
 		count(HCI_CNT_PARTIAL);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
-	dev = hci_disk_dev(hci_rq_disk(rq));
-	op = hci_op_of(BPF_CORE_READ(rq, cmd_flags));
+	dev = hci_disk_dev(hci_rq_disk(rq, btf), btf);
+	op = hci_op_of(HCI_RD(btf, rq, cmd_flags));
 	f = s->flags;
 	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
 	if (v) {
@@ -461,224 +448,132 @@ static __always_inline int on_rq_complete(struct request *rq, __u32 nr_bytes)
 			stage_add(v, HCI_I2D, s->ti, s->td);
 	}
 	if (targ_per_request)
-		emit_request(s, dev, op, nr_bytes, BPF_CORE_READ(rq, __sector),
-			     now, 0);
+		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
 	hci_slot_put(&rq_ovf, s);
 	return 0;
 }
-
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(block_rq_complete_btf)
-{
-	return on_rq_complete(ARG_BTF(0), (__u32)ctx[2]);
-}
-
-SEC("raw_tp/block_rq_complete")
-int BPF_PROG(block_rq_complete_raw, struct request *rq, int error,
-	     unsigned int nr_bytes)
-{
-	return on_rq_complete(rq, nr_bytes);
-}
+/* block_rq_complete has had (rq, error, nr_bytes) since v4.10 */
+HCI_TP(block_rq_complete, on_rq_complete, struct request, 0, 0)
 
 /*
  * ---- C on bio-based disks ----
  * blk-mq clears BIO_TRACE_COMPLETION before ending a request's bios, so this
  * fires only for bios that never became requests (zram, dm, md).
  */
-static __always_inline int on_bio_complete(struct bio *bio)
+static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 key,
+					   const bool btf)
 {
-	struct hci_slot *s = bio_slot(bio, false);
+	struct hci_slot *s = bio_find(key);
 	struct hci_hist_val *v;
-	__u32 dev, op, bytes;
+	__u32 dev, op;
 	__u64 now;
 
 	if (!s)
 		return 0;
 	now = bpf_ktime_get_ns();
-	dev = hci_disk_dev(hci_bio_disk(bio));
-	op = hci_op_of(BPF_CORE_READ(bio, bi_opf));
-	bytes = s->bytes;
+	dev = hci_disk_dev(hci_bio_disk(bio, btf), btf);
+	op = hci_op_of(HCI_RD(btf, bio, bi_opf));
 	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
 	if (v) {
 		v->ios++;
-		v->bytes += bytes;
+		v->bytes += s->bytes;
 		stage_add(v, HCI_Q2C, s->tq, now);
 	}
 	if (targ_per_request)
-		emit_request(s, dev, op, bytes, s->sector, now, HCI_BIO_BASED);
+		emit_request(s, dev, op, s->bytes, s->sector, now, HCI_BIO_BASED);
 	hci_slot_put(&bio_ovf, s);
 	return 0;
 }
-
-SEC("tp_btf/block_bio_complete")
-int BPF_PROG(block_bio_complete_btf)
-{
-	return on_bio_complete(ARG_BTF(1));
-}
-
-SEC("raw_tp/block_bio_complete")
-int BPF_PROG(block_bio_complete_raw, struct request_queue *q, struct bio *bio)
-{
-	return on_bio_complete(bio);
-}
+/* (request_queue, bio) on every kernel */
+HCI_TP(block_bio_complete, on_bio_complete, struct bio, 1, 1)
 
 /* ---- merges, splits, requeues: counted per origin ---- */
 
-static __always_inline int on_bio_merge(struct bio *bio)
+static __always_inline int on_bio_merge(__u64 *ctx, struct bio *bio, __u64 key,
+					const bool btf)
 {
-	struct hci_slot *s = bio_slot(bio, false);
+	struct hci_slot *s = bio_find(key);
 	struct hci_hist_val *v;
 
 	if (!s)
 		return 0;
-	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_bio_disk(bio)),
-		     hci_op_of(BPF_CORE_READ(bio, bi_opf)));
+	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_bio_disk(bio, btf), btf),
+		     hci_op_of(HCI_RD(btf, bio, bi_opf)));
 	if (v)
 		v->merges++;
 	/* the bio now rides on an existing request: it has no C of its own */
 	hci_slot_put(&bio_ovf, s);
 	return 0;
 }
-
-SEC("tp_btf/block_bio_backmerge")
-int BPF_PROG(block_bio_backmerge_btf)
-{
-	struct bio *bio = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(2));
-
-	return on_bio_merge(bio);
-}
-
-SEC("raw_tp/block_bio_backmerge")
-int BPF_PROG(block_bio_backmerge_raw)
-{
-	struct bio *bio = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(2));
-
-	return on_bio_merge(bio);
-}
-
-SEC("tp_btf/block_bio_frontmerge")
-int BPF_PROG(block_bio_frontmerge_btf)
-{
-	struct bio *bio = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(2));
-
-	return on_bio_merge(bio);
-}
-
-SEC("raw_tp/block_bio_frontmerge")
-int BPF_PROG(block_bio_frontmerge_raw)
-{
-	struct bio *bio = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(2));
-
-	return on_bio_merge(bio);
-}
+HCI_TP(block_bio_backmerge, on_bio_merge, struct bio, 0, 2)
+HCI_TP(block_bio_frontmerge, on_bio_merge, struct bio, 0, 2)
 
 /*
  * A split bio is the front part, chained to the original (bi_private is the
  * parent, see bio_chain()). It inherits the parent's Q and origin.
  */
-static __always_inline int on_split(struct bio *split)
+static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
+				    const bool btf)
 {
-	struct bio *parent = BPF_CORE_READ(split, bi_private);
+	struct bio *parent = HCI_RD(btf, split, bi_private);
 	struct hci_slot *p, *s;
 	struct hci_hist_val *v;
+	bool created;
 
-	p = parent ? bio_slot(parent, false) : NULL;
+	if (!parent)
+		return 0;
+	p = bio_find(btf ? addr_of(parent) : (__u64)parent);
 	if (!p)
 		return 0;
-	v = hist_get(p->cgid, p->vmm_tgid, hci_disk_dev(hci_bio_disk(split)),
-		     hci_op_of(BPF_CORE_READ(split, bi_opf)));
+	v = hist_get(p->cgid, p->vmm_tgid, hci_disk_dev(hci_bio_disk(split, btf), btf),
+		     hci_op_of(HCI_RD(btf, split, bi_opf)));
 	if (v)
 		v->splits++;
-	s = bio_slot(split, true);
+	s = slot_new(&bio_slots, &bio_ovf, key, bpf_ktime_get_ns(), &created);
 	if (s) {
 		s->tq = p->tq;
 		s->cgid = p->cgid;
 		s->vmm_tgid = p->vmm_tgid;
 		s->flags = HCI_HAVE_Q;
-		s->bytes = BPF_CORE_READ(split, bi_iter.bi_size);
-		s->sector = BPF_CORE_READ(split, bi_iter.bi_sector);
+		s->bytes = HCI_RD(btf, split, bi_iter.bi_size);
+		s->sector = HCI_RD(btf, split, bi_iter.bi_sector);
 	}
 	return 0;
 }
+HCI_TP(block_split, on_split, struct bio, 0, 1)
 
-SEC("tp_btf/block_split")
-int BPF_PROG(block_split_btf)
+static __always_inline int on_rq_requeue(__u64 *ctx, struct request *rq, __u64 key,
+					 const bool btf)
 {
-	struct bio *bio = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_split(bio);
-}
-
-SEC("raw_tp/block_split")
-int BPF_PROG(block_split_raw)
-{
-	struct bio *bio = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_split(bio);
-}
-
-static __always_inline int on_rq_requeue(struct request *rq)
-{
-	struct hci_slot *s;
+	struct hci_slot *s = rq_find(key);
 	struct hci_hist_val *v;
 
-	s = hci_slot_find(&rq_slots, &rq_ovf, (__u64)rq, targ_slot_mask);
 	if (!s)
 		return 0;
-	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq)),
-		     hci_op_of(BPF_CORE_READ(rq, cmd_flags)));
+	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq, btf), btf),
+		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
 	if (v)
 		v->requeues++;
 	/* it will be dispatched again: D is re-stamped then */
 	s->flags &= ~HCI_HAVE_D;
 	return 0;
 }
-
-SEC("tp_btf/block_rq_requeue")
-int BPF_PROG(block_rq_requeue_btf)
-{
-	struct request *rq = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_rq_requeue(rq);
-}
-
-SEC("raw_tp/block_rq_requeue")
-int BPF_PROG(block_rq_requeue_raw)
-{
-	struct request *rq = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_rq_requeue(rq);
-}
+HCI_TP(block_rq_requeue, on_rq_requeue, struct request, 0, 1)
 
 /* A request merged into another is freed without a completion of its own. */
-static __always_inline int on_rq_merge(struct request *rq)
+static __always_inline int on_rq_merge(__u64 *ctx, struct request *rq, __u64 key,
+				       const bool btf)
 {
-	struct hci_slot *s;
+	struct hci_slot *s = rq_find(key);
 	struct hci_hist_val *v;
 
-	s = hci_slot_find(&rq_slots, &rq_ovf, (__u64)rq, targ_slot_mask);
 	if (!s)
 		return 0;
-	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq)),
-		     hci_op_of(BPF_CORE_READ(rq, cmd_flags)));
+	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq, btf), btf),
+		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
 	if (v)
 		v->rq_merges++;
 	hci_slot_put(&rq_ovf, s);
 	return 0;
 }
-
-SEC("tp_btf/block_rq_merge")
-int BPF_PROG(block_rq_merge_btf)
-{
-	struct request *rq = (targ_single_arg ? ARG_BTF(0) : ARG_BTF(1));
-
-	return on_rq_merge(rq);
-}
-
-SEC("raw_tp/block_rq_merge")
-int BPF_PROG(block_rq_merge_raw)
-{
-	struct request *rq = (targ_single_arg ? ARG_RAW(0) : ARG_RAW(1));
-
-	return on_rq_merge(rq);
-}
+HCI_TP(block_rq_merge, on_rq_merge, struct request, 0, 1)

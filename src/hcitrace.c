@@ -390,6 +390,7 @@ static int final_report(struct app *a)
 			err = -EIO;
 		a->json = NULL;
 	}
+	fflush(stdout);
 	report_lost(counters);
 out:
 	hci_report_free(&r);

@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Shared helpers for the integration tests: TAP output, and fixtures that
+# are always torn down (loop devices, cgroups, temp dirs), even on failure.
+
+set -u
+OUT=${OUT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+HCITRACE=${HCITRACE:-$OUT/asan/hcitrace}
+[ -x "$HCITRACE" ] || HCITRACE=$OUT/hcitrace
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+_n=0
+_failed=0
+TMP=$(mktemp -d /tmp/hcitest.XXXXXX)
+_loops=()
+_cgroups=()
+_cleanups=()
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+diag() { printf '# %s\n' "$@"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# check DESCRIPTION COMMAND...: ok if the command succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# is DESCRIPTION GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got '$2', want '$3'"; fi
+}
+
+on_exit() { _cleanups+=("$*"); }
+
+_teardown() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+	for c in "${_cgroups[@]}"; do
+		# move anything left to the root before removing the group
+		if [ -f "$c/cgroup.procs" ]; then
+			while read -r p; do echo "$p" > "$(dirname "$c")/cgroup.procs" 2>/dev/null; done < "$c/cgroup.procs"
+		fi
+		rmdir "$c" 2>/dev/null || true
+	done
+	for l in "${_loops[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+	rm -f /dev/shm/hcitest-$$-*.img
+	rm -rf "$TMP"
+}
+trap _teardown EXIT
+trap 'exit 130' INT TERM
+
+need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (BPF, loop devices, cgroups)"; }
+
+# make_loop SIZE_MB: a request-based test SSD in /dev/shm, filled with data
+# (reads of holes never reach the device). Prints the device path.
+make_loop() {
+	local img=/dev/shm/hcitest-$$-${#_loops[@]}.img dev
+	truncate -s "${1}M" "$img"
+	dev=$(losetup -f --show --direct-io=on "$img") || return 1
+	_loops+=("$dev")
+	dd if=/dev/zero of="$dev" bs=1M count="$1" oflag=direct status=none
+	echo "$dev"
+}
+
+BLKIO=/sys/fs/cgroup/blkio
+# make_cgroup NAME: a throwaway blkio (v1) cgroup; prints its directory
+make_cgroup() {
+	local d=$BLKIO/$1
+	mkdir -p "$d" && _cgroups+=("$d") && echo "$d"
+}
+
+# in_cgroup DIR CMD...: run a command inside a cgroup
+in_cgroup() {
+	local d=$1; shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$d" "$@"
+}
+
+# fio_n DEV RW N [extra...]: exactly N direct 4k I/Os
+fio_n() {
+	local dev=$1 rw=$2 n=$3; shift 3
+	fio --name=hcitest --filename="$dev" --direct=1 --rw="$rw" --bs=4k \
+		--size=32M --number_ios="$n" --ioengine=psync --output=/dev/null "$@"
+}
+
+# csv_count CSV ORIGIN DEVICE OP STAGE: total count of a stage's histogram
+csv_count() {
+	awk -F, -v o="$2" -v d="$3" -v op="$4" -v s="$5" \
+		'NR > 1 && $1 == o && $2 == d && $3 == op && $4 == s { n += $7 } END { print n + 0 }' "$1"
+}
+
+# our_progs: how many of hcitrace's BPF programs are loaded right now
+our_progs() {
+	bpftool prog show 2>/dev/null | grep -cE 'name (block_[a-z_]+_(btf|raw))' || true
+}
+
+# wait_progs N: the kernel frees programs after an RCU grace period once
+# their last fd closes; wait up to 5 s for the count to come back to N
+wait_progs() {
+	for _ in $(seq 50); do [ "$(our_progs)" = "$1" ] && break; sleep 0.1; done
+	our_progs
+}
+
+# jqt FILTER FILE: jq -e without printing the result
+jqt() { jq -e "$@" >/dev/null; }
+
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" = 0 ]
+}

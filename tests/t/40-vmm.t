@@ -1,0 +1,36 @@
+#!/bin/bash
+# A process started as a VMM (a copy of fio named qemu-system-x86_64) is
+# classified vm:<name> from its -name, or vm:<pid> without one, even in the
+# root cgroup, and even though it submits from worker threads.
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+N=1200
+dev=$(make_loop 64) || { not_ok "loop device"; done_testing; exit 1; }
+disk=$(basename "$dev")
+cp "$(command -v fio)" "$TMP/qemu-system-x86_64"
+
+# fio parses single-dash long options, so "-name guest=..." is what QEMU's
+# command line looks like to hcitrace; --thread keeps jobs in one process.
+"$HCITRACE" -d "$disk" --csv "$TMP/v.csv" -- "$TMP/qemu-system-x86_64" -name vmtest \
+	--thread --filename="$dev" --direct=1 --rw=randread --bs=4k --size=32M \
+	--number_ios=$N --ioengine=libaio --iodepth=4 --output=/dev/null >"$TMP/out" 2>"$TMP/err"
+is "exit status" "$?" 0
+is "vm:vmtest D2C" "$(csv_count "$TMP/v.csv" vm:vmtest "$disk" read D2C)" $N
+is "vm:vmtest Q2C" "$(csv_count "$TMP/v.csv" vm:vmtest "$disk" read Q2C)" $N
+
+# without -name the VM is named by its pid; fio's job is a forked process
+"$HCITRACE" -d "$disk" --csv "$TMP/p.csv" -- "$TMP/qemu-system-x86_64" --name=job \
+	--filename="$dev" --direct=1 --rw=randwrite --bs=4k --size=32M \
+	--number_ios=$N --ioengine=psync --output=/dev/null >"$TMP/out" 2>"$TMP/err"
+vm=$(awk -F, 'NR > 1 && $1 ~ /^vm:[0-9]+$/ && $4 == "D2C" { print $1; exit }' "$TMP/p.csv")
+check "unnamed VMM is vm:<pid>" test -n "$vm"
+is "vm:<pid> D2C" "$(csv_count "$TMP/p.csv" "$vm" "$disk" write D2C)" $N
+
+# the same binary under its own name is not a VM
+"$HCITRACE" -d "$disk" --csv "$TMP/h.csv" -- fio --name=job --filename="$dev" --direct=1 \
+	--rw=randread --bs=4k --size=32M --number_ios=100 --ioengine=psync --output=/dev/null \
+	>"$TMP/out" 2>"$TMP/err"
+is "plain fio is not vm:" "$(grep -c '^vm:' "$TMP/h.csv")" 0
+
+done_testing

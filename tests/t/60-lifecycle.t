@@ -1,0 +1,58 @@
+#!/bin/bash
+# -- COMMAND returns the command's status; Ctrl-C and SIGTERM end cleanly and
+# leave no BPF program attached; --duration, intervals and --per-request work.
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+dev=$(make_loop 64) || { not_ok "loop device"; done_testing; exit 1; }
+disk=$(basename "$dev")
+before=$(our_progs)
+
+"$HCITRACE" -d "$disk" -- sh -c 'exit 7' >/dev/null 2>&1
+is "-- COMMAND: exit status 7 is passed through" "$?" 7
+"$HCITRACE" -d "$disk" -- false >/dev/null 2>&1
+is "-- false: exit status 1" "$?" 1
+"$HCITRACE" -d "$disk" -- /no/such/command >/dev/null 2>"$TMP/err"
+is "-- missing command: 127" "$?" 127
+check "-- missing command: says why" grep -q "cannot run '/no/such/command'" "$TMP/err"
+
+for sig in INT TERM; do
+	"$HCITRACE" -d "$disk" >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	for _ in $(seq 50); do [ "$(our_progs)" -gt "$before" ] && break; sleep 0.1; done
+	check "SIG$sig: programs attached while running" test "$(our_progs)" -gt "$before"
+	fio_n "$dev" randread 100
+	kill -$sig $pid
+	wait $pid
+	is "SIG$sig: clean exit 0" "$?" 0
+	is "SIG$sig: no BPF program left" "$(wait_progs "$before")" "$before"
+	check "SIG$sig: summary printed" grep -q "device $disk" "$TMP/out"
+done
+
+"$HCITRACE" -d "$disk" --duration 1 >"$TMP/out" 2>&1
+is "--duration ends by itself" "$?" 0
+
+"$HCITRACE" -d "$disk" 1 2 >"$TMP/out" 2>&1 &
+pid=$!
+sleep 0.3
+fio_n "$dev" randread 500
+wait $pid
+is "INTERVAL COUNT ends after COUNT intervals" "$?" 0
+is "two interval reports" "$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}$' "$TMP/out")" 2
+
+N=400
+"$HCITRACE" -d "$disk" -p --csv "$TMP/p.csv" --json "$TMP/p.json" -- \
+	fio --name=p --filename="$dev" --direct=1 --rw=randwrite --bs=4k --size=32M \
+	--number_ios=$N --ioengine=psync --output=/dev/null >"$TMP/out" 2>"$TMP/err"
+is "--per-request: exit status" "$?" 0
+is "--per-request: one line per request" "$(grep -c " $disk .*write" "$TMP/out")" $N
+is "--per-request: CSV rows" "$(($(wc -l < "$TMP/p.requests.csv") - 1))" $N
+check "--per-request: absent stages are empty, not 0" \
+	awk -F, 'NR > 1 && $8 != "" { bad = 1 } END { exit bad }' "$TMP/p.requests.csv"
+check "--per-request: JSON valid with $N requests" \
+	jqt --argjson n $N '(.requests | length) == $n and .version == 1' "$TMP/p.json"
+check "--per-request: D2C present for every request" \
+	jqt 'all(.requests[]; .stages_us.D2C != null and .stages_us.I2D == null)' "$TMP/p.json"
+
+is "no BPF program left at the end" "$(wait_progs "$before")" "$before"
+done_testing
