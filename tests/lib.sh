@@ -49,21 +49,22 @@ trap 'exit 130' INT TERM
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (BPF, loop devices, cgroups)"; }
 
 # make_loop SIZE_MB: a request-based test SSD in /dev/shm, filled with data
-# (reads of holes never reach the device). Prints the device path.
+# (reads of holes never reach the device). Sets LOOP to the device path.
+# Not for $(...): the teardown list must be this shell's.
 make_loop() {
-	local img=/dev/shm/hcitest-$$-${#_loops[@]}.img dev
+	local img=/dev/shm/hcitest-$$-${#_loops[@]}.img
 	truncate -s "${1}M" "$img"
-	dev=$(losetup -f --show --direct-io=on "$img") || return 1
-	_loops+=("$dev")
-	dd if=/dev/zero of="$dev" bs=1M count="$1" oflag=direct status=none
-	echo "$dev"
+	LOOP=$(losetup -f --show --direct-io=on "$img") || return 1
+	_loops+=("$LOOP")
+	dd if=/dev/zero of="$LOOP" bs=1M count="$1" oflag=direct status=none
 }
 
 BLKIO=/sys/fs/cgroup/blkio
-# make_cgroup NAME: a throwaway blkio (v1) cgroup; prints its directory
+# make_cgroup NAME: a throwaway blkio (v1) cgroup; sets CG to its directory.
+# Nested groups are removed before their parents.
 make_cgroup() {
-	local d=$BLKIO/$1
-	mkdir -p "$d" && _cgroups+=("$d") && echo "$d"
+	CG=$BLKIO/$1
+	mkdir -p "$CG" && _cgroups=("$CG" "${_cgroups[@]}")
 }
 
 # in_cgroup DIR CMD...: run a command inside a cgroup

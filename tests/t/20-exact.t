@@ -5,9 +5,11 @@
 need_root
 
 N=2000
-dev=$(make_loop 64) || { not_ok "loop device"; done_testing; exit 1; }
+make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
+dev=$LOOP
 disk=$(basename "$dev")
-cg=$(make_cgroup "hcitest-$$-exact")
+make_cgroup "hcitest-$$-exact"
+cg=$CG
 origin="host:/hcitest-$$-exact"
 
 for variant in tp_btf raw_tp; do

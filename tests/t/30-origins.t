@@ -6,10 +6,13 @@ need_root
 
 NA=1500
 NB=2500
-dev=$(make_loop 64) || { not_ok "loop device"; done_testing; exit 1; }
+make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
+dev=$LOOP
 disk=$(basename "$dev")
-ca=$(make_cgroup "hcitest-$$-a")
-cb=$(make_cgroup "hcitest-$$-b")
+make_cgroup "hcitest-$$-a"
+ca=$CG
+make_cgroup "hcitest-$$-b"
+cb=$CG
 job() { echo "echo \$\$ > $1/cgroup.procs && exec fio --name=j --filename=$dev --direct=1 --rw=randrw --bs=4k --size=32M --number_ios=$2 --ioengine=libaio --iodepth=8 --output=/dev/null"; }
 
 "$HCITRACE" -d "$disk" --csv "$TMP/o.csv" --rule "/hcitest-$$-b=container:bravo" -- \
@@ -37,8 +40,9 @@ is "--origin container keeps bravo's I/O" \
 
 # a container-looking cgroup is classified without any rule
 id=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-cd_=$(make_cgroup "hcitest-$$-docker")
-mkdir "$cd_/docker-$id.scope" && _cgroups=("$cd_/docker-$id.scope" "${_cgroups[@]}")
+make_cgroup "hcitest-$$-docker"
+cd_=$CG
+make_cgroup "hcitest-$$-docker/docker-$id.scope"
 "$HCITRACE" -d "$disk" --csv "$TMP/d.csv" -- sh -c "$(job "$cd_/docker-$id.scope" 300)" >"$TMP/out" 2>"$TMP/err"
 is "docker scope -> container:<id12>" \
 	"$(( $(csv_count "$TMP/d.csv" container:0123456789ab "$disk" read D2C) + $(csv_count "$TMP/d.csv" container:0123456789ab "$disk" write D2C) ))" 300

@@ -6,7 +6,8 @@
 need_root
 
 N=1200
-dev=$(make_loop 64) || { not_ok "loop device"; done_testing; exit 1; }
+make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
+dev=$LOOP
 disk=$(basename "$dev")
 cp "$(command -v fio)" "$TMP/qemu-system-x86_64"
 

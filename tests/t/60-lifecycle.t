@@ -4,7 +4,8 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 
-dev=$(make_loop 64) || { not_ok "loop device"; done_testing; exit 1; }
+make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
+dev=$LOOP
 disk=$(basename "$dev")
 before=$(our_progs)
 
