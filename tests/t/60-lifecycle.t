@@ -55,5 +55,24 @@ check "--per-request: JSON valid with $N requests" \
 check "--per-request: D2C present for every request" \
 	jqt 'all(.requests[]; .stages_us.D2C != null and .stages_us.I2D == null)' "$TMP/p.json"
 
+# full maps are counted, never silent: one histogram key for two (read, write)
+"$HCITRACE" -d "$disk" --max-keys 1 --json "$TMP/k.json" -- fio --name=k --filename="$dev" \
+	--direct=1 --rw=randrw --bs=4k --size=32M --number_ios=400 --ioengine=psync \
+	--output=/dev/null >"$TMP/out" 2>"$TMP/err"
+check "--max-keys 1: the dropped key is reported" grep -q 'histogram_keys_full=[1-9]' "$TMP/err"
+check "--max-keys 1: JSON counts it" jqt '.lost.histogram_keys_full > 0' "$TMP/k.json"
+check "--max-keys 1: ios kept + dropped = 400" jqt \
+	'([.histograms[].ios] | add) + .lost.histogram_keys_full == 400' "$TMP/k.json"
+
+# a tiny ring buffer overflows under -p: every request is printed or counted
+N=3000
+"$HCITRACE" -d "$disk" -p --ringbuf-kib 4 --json "$TMP/r.json" -- fio --name=r \
+	--filename="$dev" --direct=1 --rw=randread --bs=4k --size=32M --number_ios=$N \
+	--ioengine=libaio --iodepth=32 --output=/dev/null >"$TMP/out" 2>"$TMP/err"
+printed=$(grep -c " $disk .*read" "$TMP/out")
+lost=$(jq '.lost.ringbuf_full' "$TMP/r.json")
+check "tiny ring buffer: losses are reported ($lost)" test "$lost" -gt 0
+is "tiny ring buffer: printed + lost = $N" "$((printed + lost))" $N
+
 is "no BPF program left at the end" "$(wait_progs "$before")" "$before"
 done_testing
