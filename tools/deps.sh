@@ -10,7 +10,7 @@ pkgs=(
 	clang-19 llvm-19		# BPF (clang 14 crashes on some BPF builtins)
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	fio util-linux jq perl kmod	# tests: I/O, losetup, JSON, prove, modprobe
-	libbpf-tools			# biolatency, the bench baseline
+	libbpf-tools procps		# bench: biolatency baseline, sysctl
 )
 missing=()
 for p in "${pkgs[@]}"; do
