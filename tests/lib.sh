@@ -59,6 +59,13 @@ make_loop() {
 	dd if=/dev/zero of="$LOOP" bs=1M count="$1" oflag=direct status=none
 }
 
+# setup_loop SIZE_MB: make_loop, then set dev and disk, or end the test
+setup_loop() {
+	make_loop "$1" || { not_ok "loop device"; done_testing; exit 1; }
+	dev=$LOOP
+	disk=$(basename "$LOOP")
+}
+
 BLKIO=/sys/fs/cgroup/blkio
 # make_cgroup NAME: a throwaway blkio (v1) cgroup; sets CG to its directory.
 # Nested groups are removed before their parents.

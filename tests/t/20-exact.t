@@ -5,9 +5,7 @@
 need_root
 
 N=2000
-make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
-dev=$LOOP
-disk=$(basename "$dev")
+setup_loop 64
 make_cgroup "hcitest-$$-exact"
 cg=$CG
 origin="host:/hcitest-$$-exact"

@@ -6,9 +6,7 @@ need_root
 
 NA=1500
 NB=2500
-make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
-dev=$LOOP
-disk=$(basename "$dev")
+setup_loop 64
 make_cgroup "hcitest-$$-a"
 ca=$CG
 make_cgroup "hcitest-$$-b"

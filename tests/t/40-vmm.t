@@ -6,9 +6,7 @@
 need_root
 
 N=1200
-make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
-dev=$LOOP
-disk=$(basename "$dev")
+setup_loop 64
 cp "$(command -v fio)" "$TMP/qemu-system-x86_64"
 
 # fio parses single-dash long options, so "-name guest=..." is what QEMU's

@@ -4,9 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 
-make_loop 64 || { not_ok "loop device"; done_testing; exit 1; }
-dev=$LOOP
-disk=$(basename "$dev")
+setup_loop 64
 before=$(our_progs)
 
 "$HCITRACE" -d "$disk" -- sh -c 'exit 7' >/dev/null 2>&1
