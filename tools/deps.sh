@@ -11,6 +11,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	fio util-linux jq perl kmod	# tests: I/O, losetup, JSON, prove, modprobe
 	libbpf-tools procps		# bench: biolatency baseline, sysctl
+	qemu-system-x86 busybox-static cpio e2fsprogs	# the test guest (tests/vm)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Boot the test guest under QEMU (TCG) and drive it over its serial console.
+# Source after tests/lib.sh. QEMU always runs under timeout, and is killed on
+# test exit: a stuck guest (or PVM's "KVM internal error", which pauses QEMU
+# instead of exiting) never outlives the test.
+
+VMDIR=${VMDIR:-$OUT/vm}
+VM_TIMEOUT=${VM_TIMEOUT:-120}
+TSC_KHZ=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+
+# make deps installs QEMU and the guest's parts, so their absence is a
+# failure, not a reason to skip
+need_vm() {
+	if ! command -v qemu-system-x86_64 >/dev/null ||
+	   ! VMDIR=$VMDIR "$(dirname "$0")/../vm/build-guest.sh" >&2; then
+		not_ok "build and boot the test guest (qemu-system-x86_64 and build-guest.sh)"
+		done_testing
+		exit 1
+	fi
+}
+
+# vm_image SIZE_MB: an ext4 file system on a new loop test SSD holding a raw
+# image full of data (reads of holes would never reach the device). Sets
+# IMG, dev and disk.
+vm_image() {
+	setup_loop $(( $1 + 64 ))
+	mkfs.ext4 -q -F "$dev"
+	mkdir -p "$TMP/mnt"
+	mount "$dev" "$TMP/mnt" && on_exit "umount $TMP/mnt"
+	IMG=$TMP/mnt/disk.raw
+	dd if=/dev/urandom of="$IMG" bs=1M count="$1" status=none
+	sync
+}
+
+# vm_run NAME MACHINE AIO HOOK [hci.k=v...]: boot, call "HOOK ready" when the
+# guest waits, send "go", call "HOOK result" when fio is done in the guest
+# (before shutdown: QEMU probes the image's alignment again while it quits),
+# then "HOOK done" after QEMU exits. Sets VM_IOS (the guest block layer's
+# count of reads + writes completed during fio) and VM_RC (fio's status).
+vm_run() {
+	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append
+	shift 4
+	VM_IOS=""
+	VM_RC=""
+	append="console=ttyS0 quiet panic=-1 $*"
+	case $machine in
+	q35) dev_args=(-machine q35 -device virtio-blk-pci,drive=d0) ;;
+	microvm)
+		dev_args=(-machine microvm -device virtio-blk-device,drive=d0)
+		append="$append tsc=reliable tsc_early_khz=$TSC_KHZ" ;;
+	esac
+	coproc QEMU { exec timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg \
+		-cpu max -m 512 -smp 1 -nographic -nodefaults -no-reboot -serial stdio \
+		-name "guest=$name" "${dev_args[@]}" -kernel "$VMDIR/vmlinuz" \
+		-initrd "$VMDIR/initramfs.cpio" -append "$append" \
+		-drive "file=$IMG,if=none,id=d0,format=raw,cache=none,aio=$aio" 2>&1; }
+	local qpid=$QEMU_PID out=${QEMU[0]} in=${QEMU[1]}
+	# killing timeout(1) would orphan QEMU: kill QEMU itself, by its unique name
+	on_exit "pkill -9 -f 'guest=$name( |\$)' 2>/dev/null; kill -9 $qpid 2>/dev/null"
+	while IFS= read -r -t "$VM_TIMEOUT" line <&"$out"; do
+		line=${line//$'\r'/}
+		echo "$line" >> "$TMP/$name.console"
+		case $line in
+		*HCI-READY*) "$hook" ready; echo go >&"$in" ;;
+		*HCI-RESULT*)
+			VM_RC=$(sed -n 's/.*rc=\([0-9]*\).*/\1/p' <<<"$line")
+			VM_IOS=$(sed -n 's/.*ios=\([0-9]*\).*/\1/p' <<<"$line")
+			"$hook" result ;;
+		*HCI-ERROR*) diag "guest: $line" ;;
+		esac
+	done
+	wait "$qpid" 2>/dev/null
+	"$hook" done
+}
