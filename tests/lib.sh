@@ -105,6 +105,22 @@ wait_progs() {
 	our_progs
 }
 
+# start_tracer OUT ERR ARGS...: hcitrace in the background (summary mode),
+# returning once it says it is attached. Sets TRACER.
+start_tracer() {
+	local out=$1 err=$2; shift 2
+	: > "$err"
+	"$HCITRACE" "$@" >"$out" 2>"$err" &
+	TRACER=$!
+	on_exit "kill -9 $TRACER 2>/dev/null"
+	for _ in $(seq 200); do
+		grep -q 'Tracing block I/O' "$err" && return 0
+		kill -0 "$TRACER" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # jqt FILTER FILE: jq -e without printing the result
 jqt() { jq -e "$@" >/dev/null; }
 

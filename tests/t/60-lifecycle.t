@@ -16,9 +16,9 @@ is "-- missing command: 127" "$?" 127
 check "-- missing command: says why" grep -q "cannot run '/no/such/command'" "$TMP/err"
 
 for sig in INT TERM; do
-	"$HCITRACE" -d "$disk" >"$TMP/out" 2>"$TMP/err" &
-	pid=$!
-	for _ in $(seq 50); do [ "$(our_progs)" -gt "$before" ] && break; sleep 0.1; done
+	wait_progs "$before" >/dev/null
+	start_tracer "$TMP/out" "$TMP/err" -d "$disk"
+	pid=$TRACER
 	check "SIG$sig: programs attached while running" test "$(our_progs)" -gt "$before"
 	fio_n "$dev" randread 100
 	kill -$sig $pid

@@ -16,9 +16,9 @@ tracer=""
 hook() {
 	case $1 in
 	ready) # attach for the fio window only: boot I/O (partition scan) stays out
-		"$HCITRACE" -d "$disk" --csv "$TMP/$cfg.csv" >"$TMP/$cfg.out" 2>"$TMP/$cfg.err" &
-		tracer=$!
-		for _ in $(seq 100); do [ "$(our_progs)" -gt 0 ] && break; sleep 0.1; done ;;
+		start_tracer "$TMP/$cfg.out" "$TMP/$cfg.err" -d "$disk" --csv "$TMP/$cfg.csv" ||
+			diag "hcitrace did not start: $(cat "$TMP/$cfg.err")"
+		tracer=$TRACER ;;
 	result|done)
 		[ -n "$tracer" ] && kill -INT "$tracer" && wait "$tracer"
 		tracer="" ;;
