@@ -27,6 +27,9 @@ struct hci_slot {
 	__u32 in_ovf;
 	__u32 bytes;		/* bio size at Q (drivers may consume bi_iter) */
 	__u64 sector;
+	__u64 vseq;		/* VMM request this I/O belongs to (its submit ns) */
+	__u32 vtid;		/* ... and the VMM thread that submitted it */
+	__u32 pad2;
 };
 
 static __always_inline __u32 hci_slot_idx(__u64 key, __u32 mask)
@@ -92,6 +95,8 @@ claimed:
 	s->in_ovf = 0;
 	s->bytes = 0;
 	s->sector = 0;
+	s->vseq = 0;
+	s->vtid = 0;
 	s->ts = now;
 	*created = true;
 	return s;

@@ -39,6 +39,8 @@ const volatile bool targ_per_request = false;
 /* v5.11 (commit a54895fa057c) dropped the request_queue argument */
 const volatile bool targ_single_arg = true;
 const volatile __u32 targ_slot_mask = 16383;
+const volatile bool targ_vmm = false;		/* --vmm: trace the VMM layer */
+const volatile __u32 targ_vm_tgid = 0;		/* --vm: only this VMM (and it is one) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -97,6 +99,41 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } vmm_seen SEC(".maps");
+
+/* VMM requests in flight, by submitting thread (the syscalls are blocking) */
+struct vio {
+	__u64 t_sub;		/* also the request's identity for linked bios */
+	__u64 off;
+	__u64 ino;
+	__u64 t_q;		/* first linked bio queued */
+	__u64 t_c;		/* last linked completion */
+	__u32 op;
+	__u32 dev;
+	__u32 nbios;
+	__u32 ncompl;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vio);
+} vmm_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hci_vmm_key);
+	__type(value, struct hci_vmm_val);
+} vmm_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hci_vmm_val);
+} vmm_zero SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -180,6 +217,9 @@ static __always_inline __u32 vmm_tgid_of_current(const bool btf)
 	}
 	w0 = comm.w[0];
 	w1 = comm.w[1];
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (targ_vm_tgid && tgid == targ_vm_tgid)
+		goto vmm;
 	/* "qemu-sys" "tem-" */
 	if (!(w0 == 0x7379732d756d6571ULL && (w1 & 0xffffffff) == 0x2d6d6574) &&
 	    /* "firecrac" "ker\0" */
@@ -189,8 +229,7 @@ static __always_inline __u32 vmm_tgid_of_current(const bool btf)
 	    /* "crosvm\0" */
 	    !((w0 & 0xffffffffffffffULL) == 0x6d76736f7263ULL))
 		return 0;
-
-	tgid = bpf_get_current_pid_tgid() >> 32;
+vmm:
 	if (bpf_map_lookup_elem(&vmm_seen, &tgid))
 		return tgid;
 	if (bpf_map_update_elem(&vmm_seen, &tgid, &one, BPF_NOEXIST) == 0) {
@@ -264,6 +303,40 @@ static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key
 #define bio_find(key) hci_slot_find(&bio_slots, &bio_ovf, (key), targ_slot_mask)
 #define rq_find(key) hci_slot_find(&rq_slots, &rq_ovf, (key), targ_slot_mask)
 
+/*
+ * A bio queued by a VMM thread while it is inside an I/O syscall belongs to
+ * that VMM request: with cache=none the bio is submitted synchronously from
+ * the syscall (pread/pwrite from QEMU's thread pool).
+ */
+static __always_inline void vio_link(struct hci_slot *s, __u64 now)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vio *io = bpf_map_lookup_elem(&vmm_inflight, &tid);
+
+	if (!io)
+		return;
+	s->vseq = io->t_sub;
+	s->vtid = tid;
+	if (!io->t_q)
+		io->t_q = now;
+	io->nbios++;
+}
+
+/* A linked bio or request completed: the VMM request's host part ends here. */
+static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
+{
+	__u32 tid = s->vtid;
+	struct vio *io;
+
+	if (!s->vseq)
+		return;
+	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
+	if (io && io->t_sub == s->vseq) {
+		io->t_c = now;
+		io->ncompl++;
+	}
+}
+
 /* ---- Q: the bio enters the block layer, in the submitter's context ---- */
 
 static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
@@ -286,6 +359,8 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	s->cgid = cgid;
 	s->vmm_tgid = vmm_tgid_of_current(btf);
 	s->flags = HCI_HAVE_Q;
+	if (targ_vmm && s->vmm_tgid)
+		vio_link(s, now);
 	s->bytes = HCI_RD(btf, bio, bi_iter.bi_size);
 	s->sector = HCI_RD(btf, bio, bi_iter.bi_sector);
 	return 0;
@@ -337,6 +412,8 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		s->cgid = b->cgid;
 		s->vmm_tgid = b->vmm_tgid;
 		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G);
+		s->vseq = b->vseq;
+		s->vtid = b->vtid;
 		hci_slot_put(&bio_ovf, b);
 	} else {
 		/* flush sequences, passthrough, or I/O queued before we attached */
@@ -449,6 +526,8 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 	}
 	if (targ_per_request)
 		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
+	if (targ_vmm)
+		vio_complete(s, now);
 	hci_slot_put(&rq_ovf, s);
 	return 0;
 }
@@ -481,6 +560,8 @@ static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 ke
 	}
 	if (targ_per_request)
 		emit_request(s, dev, op, s->bytes, s->sector, now, HCI_BIO_BASED);
+	if (targ_vmm)
+		vio_complete(s, now);
 	hci_slot_put(&bio_ovf, s);
 	return 0;
 }
@@ -537,6 +618,8 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 		s->flags = HCI_HAVE_Q;
 		s->bytes = HCI_RD(btf, split, bi_iter.bi_size);
 		s->sector = HCI_RD(btf, split, bi_iter.bi_sector);
+		s->vseq = p->vseq;
+		s->vtid = p->vtid;
 	}
 	return 0;
 }
@@ -577,3 +660,166 @@ static __always_inline int on_rq_merge(__u64 *ctx, struct request *rq, __u64 key
 	return 0;
 }
 HCI_TP(block_rq_merge, on_rq_merge, struct request, 0, 1)
+
+/*
+ * ---- The VMM layer: I/O syscalls of VMM threads ----
+ * Per-syscall tracepoints fire only for their own syscall, so the cost is
+ * paid by preadv & co. alone, and filtered to VMM processes at once.
+ */
+
+static __always_inline bool vio_wanted(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (targ_vm_tgid)
+		return tgid == targ_vm_tgid;
+	return vmm_tgid_of_current(false) != 0;
+}
+
+static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vio io = {};
+	struct file **fds, *f = NULL;
+	struct inode *inode;
+	__u16 mode;
+
+	if (!vio_wanted())
+		return 0;
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	if (!f)
+		return 0;
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	/* images are regular files or block devices (S_IFREG, S_IFBLK) */
+	if ((mode & 0170000) == 0060000)
+		io.dev = BPF_CORE_READ(inode, i_rdev);
+	else if ((mode & 0170000) == 0100000)
+		io.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	else
+		return 0;
+	io.ino = BPF_CORE_READ(inode, i_ino);
+	io.t_sub = bpf_ktime_get_ns();
+	io.off = off;
+	io.op = op;
+	if (bpf_map_update_elem(&vmm_inflight, &tid, &io, BPF_ANY))
+		count(HCI_CNT_VIO_FULL);
+	return 0;
+}
+
+static __always_inline struct hci_vmm_val *vhist_get(__u32 tgid, __u32 dev, __u32 op)
+{
+	struct hci_vmm_key k = { .vmm_tgid = tgid, .dev = dev, .op = op };
+	struct hci_vmm_val *v;
+	__u32 zero = 0;
+	void *z;
+
+	v = bpf_map_lookup_elem(&vmm_hists, &k);
+	if (v)
+		return v;
+	z = bpf_map_lookup_elem(&vmm_zero, &zero);
+	if (!z)
+		return NULL;
+	bpf_map_update_elem(&vmm_hists, &k, z, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&vmm_hists, &k);
+	if (!v)
+		count(HCI_CNT_VHIST_FULL);
+	return v;
+}
+
+static __always_inline void vstage_add(struct hci_vmm_val *v, int stage,
+				       __u64 from, __u64 to)
+{
+	__u64 d = to - from;
+
+	if ((__s64)d < 0)
+		d = 0;
+	v->slots[stage][hci_bucket_of_ns(d)]++;
+	v->sum_ns[stage] += d;
+}
+
+static __always_inline int vio_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct hci_vmm_val *v;
+	struct hci_vevent *e;
+	struct vio *io;
+	__u64 now;
+
+	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
+	if (!io)
+		return 0;
+	now = bpf_ktime_get_ns();
+	v = vhist_get(pid_tgid >> 32, io->dev, io->op);
+	if (v) {
+		v->ios++;
+		if (ret < 0)
+			v->errors++;
+		else
+			v->bytes += ret;
+		v->bios += io->nbios;
+		vstage_add(v, HCI_V2V, io->t_sub, now);
+		if (io->nbios) {
+			vstage_add(v, HCI_V2Q, io->t_sub, io->t_q);
+			if (io->t_c) {
+				vstage_add(v, HCI_VQ2C, io->t_q, io->t_c);
+				vstage_add(v, HCI_C2V, io->t_c, now);
+			}
+		} else {
+			v->absorbed++;
+			if (ret > 0)
+				v->absorbed_bytes += ret;
+		}
+	}
+	if (targ_per_request) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			e->type = HCI_EV_VREQ;
+			e->vmm_tgid = pid_tgid >> 32;
+			e->tid = tid;
+			e->dev = io->dev;
+			e->op = io->op;
+			e->nbios = io->nbios;
+			e->ncompl = io->ncompl;
+			e->ret = ret;
+			e->ino = io->ino;
+			e->off = io->off;
+			e->ts_v = io->t_sub;
+			e->ts_q = io->t_q;
+			e->ts_c = io->t_c;
+			e->ts_vc = now;
+			bpf_ringbuf_submit(e, 0);
+		} else {
+			count(HCI_CNT_RB_LOST);
+		}
+	}
+	bpf_map_delete_elem(&vmm_inflight, &tid);
+	return 0;
+}
+
+#define VIO_ENTER(sc, off_arg, op)						\
+SEC("tracepoint/syscalls/sys_enter_" #sc)					\
+int sys_enter_##sc(struct trace_event_raw_sys_enter *ctx)			\
+{										\
+	return vio_enter(ctx->args[0], off_arg, op);				\
+}										\
+SEC("tracepoint/syscalls/sys_exit_" #sc)					\
+int sys_exit_##sc(struct trace_event_raw_sys_exit *ctx)				\
+{										\
+	return vio_exit(ctx->ret);						\
+}
+
+/* pos is args[3] for all four on 64-bit (pos_h is 0 there) */
+VIO_ENTER(pread64, ctx->args[3], HCI_OP_READ)
+VIO_ENTER(pwrite64, ctx->args[3], HCI_OP_WRITE)
+VIO_ENTER(preadv, ctx->args[3], HCI_OP_READ)
+VIO_ENTER(pwritev, ctx->args[3], HCI_OP_WRITE)
+VIO_ENTER(preadv2, ctx->args[3], HCI_OP_READ)
+VIO_ENTER(pwritev2, ctx->args[3], HCI_OP_WRITE)
+VIO_ENTER(fdatasync, 0, HCI_OP_FLUSH)
+VIO_ENTER(fsync, 0, HCI_OP_FLUSH)

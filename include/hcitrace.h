@@ -50,6 +50,8 @@ enum hci_counter {
 	HCI_CNT_PARTIAL,	/* partial completions (not final, not counted) */
 	HCI_CNT_STALE,		/* slot reclaimed after its owner vanished */
 	HCI_CNT_VMM_FULL,	/* VMM tgid table full */
+	HCI_CNT_VIO_FULL,	/* VMM in-flight table full: request not traced */
+	HCI_CNT_VHIST_FULL,	/* VMM histogram map full */
 	HCI_NCOUNTERS,
 };
 
@@ -80,7 +82,62 @@ _Static_assert(sizeof(struct hci_hist_val) ==
 enum hci_event_type {
 	HCI_EV_REQ = 1,		/* one completed request (--per-request) */
 	HCI_EV_VMM = 2,		/* first I/O seen from a VMM process */
+	HCI_EV_VREQ = 3,	/* one completed VMM request (--vmm --per-request) */
 };
+
+/*
+ * VMM layer (--vmm): one VMM request is one I/O syscall of a VMM thread on
+ * an image (pread64/pwrite64/preadv/pwritev[2], fdatasync/fsync). Stages:
+ *   V2Q   VMM submit -> first host bio queued by that thread in the syscall
+ *   VQ2C  first host Q -> last host completion of those bios
+ *   C2V   last host completion -> the VMM sees it (syscall returns)
+ *   V2V   VMM submit -> VMM completion
+ * A request that caused no bio was absorbed (host page cache).
+ */
+enum hci_vstage {
+	HCI_V2Q,
+	HCI_VQ2C,
+	HCI_C2V,
+	HCI_V2V,
+	HCI_NVSTAGES,
+};
+
+struct hci_vmm_key {
+	__u32 vmm_tgid;
+	__u32 dev;		/* disk holding the image (st_dev, or rdev) */
+	__u32 op;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct hci_vmm_key) == 16, "vmm key layout");
+
+struct hci_vmm_val {
+	__u64 slots[HCI_NVSTAGES][HCI_NBUCKETS];
+	__u64 sum_ns[HCI_NVSTAGES];
+	__u64 ios;		/* VMM requests completed */
+	__u64 bytes;		/* bytes the syscalls returned */
+	__u64 bios;		/* host bios they caused */
+	__u64 absorbed;		/* requests that caused no bio */
+	__u64 absorbed_bytes;
+	__u64 errors;		/* syscalls that failed */
+};
+_Static_assert(sizeof(struct hci_vmm_val) ==
+	       8 * (HCI_NVSTAGES * HCI_NBUCKETS + HCI_NVSTAGES + 6),
+	       "vmm value layout");
+
+struct hci_vevent {
+	__u32 type;		/* HCI_EV_VREQ */
+	__u32 vmm_tgid;
+	__u32 tid;
+	__u32 dev;
+	__u32 op;
+	__u32 nbios;
+	__u32 ncompl;
+	__s32 ret;		/* syscall return: bytes or -errno */
+	__u64 ino;		/* image inode */
+	__u64 off;
+	__u64 ts_v, ts_q, ts_c, ts_vc;	/* CLOCK_MONOTONIC ns; 0 = absent */
+};
+_Static_assert(sizeof(struct hci_vevent) == 80, "vevent layout");
 
 #define HCI_HAVE_Q (1u << 0)
 #define HCI_HAVE_G (1u << 1)

@@ -27,6 +27,8 @@ static const char doc[] =
 "    hcitrace -d loop0 -H          # one disk, with histograms\n"
 "    hcitrace -p -d loop0          # one line per request, like biosnoop\n"
 "    hcitrace --origin vm          # only I/O issued by VMs\n"
+"    hcitrace --vmm -p             # VMM requests and their host bios\n"
+"    hcitrace --vm guest1 -H       # one VM's VMM layer, with histograms\n"
 "    hcitrace -c /mygroup          # only one blkio/io cgroup\n"
 "    hcitrace --csv out.csv -- fio job.fio   # trace a benchmark, export\n"
 "    hcitrace --rule '/tenants/*=container' --duration 30\n"
@@ -37,7 +39,7 @@ static const char doc[] =
 
 enum {
 	OPT_CSV = 0x100, OPT_JSON, OPT_ORIGIN, OPT_DURATION, OPT_RULE, OPT_RULES,
-	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB,
+	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB, OPT_VMM, OPT_VM,
 };
 
 static const struct argp_option opts[] = {
@@ -47,6 +49,11 @@ static const struct argp_option opts[] = {
 	  "Trace only I/O owned by this cgroup (path in the blkio/io hierarchy)", 1 },
 	{ "origin", OPT_ORIGIN, "CLASS[:NAME]", 0,
 	  "Report only origins of this class (vm, container, host) or name", 1 },
+	{ NULL, 0, NULL, 0, "VMM layer:", 1 },
+	{ "vmm", OPT_VMM, NULL, 0,
+	  "Also trace VMM requests (I/O syscalls on images) and link them to host bios", 1 },
+	{ "vm", OPT_VM, "PID|NAME", 0,
+	  "Trace the VMM layer of this VM only (its pid or -name); implies --vmm", 1 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "per-request", 'p', NULL, 0, "Print one line per request with its stages", 2 },
 	{ "hist", 'H', NULL, 0, "Print log2 histograms for every stage", 2 },
@@ -121,6 +128,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CSV: env->csv_path = arg; break;
 	case OPT_JSON: env->json_path = arg; break;
 	case OPT_RAW_TP: env->raw_tp = true; break;
+	case OPT_VMM: env->vmm = true; break;
+	case OPT_VM:
+		if (!*arg)
+			FAIL("invalid --vm '': want a pid or a VM name");
+		env->vm = arg;
+		env->vmm = true;
+		break;
 	case OPT_ORIGIN:
 		if (!hci_origin_filter_valid(arg))
 			FAIL("invalid --origin '%s': use CLASS[:NAME], CLASS one of vm, container, host", arg);

@@ -11,6 +11,8 @@ struct hci_env {
 	bool per_request;
 	bool show_hist;
 	bool raw_tp;		/* force the raw_tp fallback */
+	bool vmm;		/* trace the VMM layer (I/O syscalls of VMMs) */
+	const char *vm;		/* --vm PID|NAME: only this VMM (implies vmm) */
 	const char *disk;
 	const char *cgroup;
 	const char *origin;	/* CLASS[:NAME] output filter */

@@ -7,7 +7,9 @@
  * optionally start the traced command, poll, then report. Every path out goes
  * through one cleanup, which detaches everything (links are fds).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +51,8 @@ static const char *const counter_names[HCI_NCOUNTERS + 1] = {
 	[HCI_CNT_PARTIAL] = "partial_completions",
 	[HCI_CNT_STALE] = "stale_slots_reclaimed",
 	[HCI_CNT_VMM_FULL] = "vmm_table_full",
+	[HCI_CNT_VIO_FULL] = "vmm_inflight_full",
+	[HCI_CNT_VHIST_FULL] = "vmm_histogram_keys_full",
 	[HCI_NCOUNTERS] = "prog_recursion_misses",
 };
 
@@ -63,9 +67,11 @@ struct vmm_ent {
 	char name[128];
 };
 
-struct snap_ent {
-	struct hci_hist_key key;
-	struct hci_hist_val val;
+/* A per-CPU map read whole and summed over CPUs: block or VMM layer. */
+struct snap {
+	size_t ksz, vsz, n;
+	char *keys;
+	__u64 *vals;		/* n values of vsz bytes each */
 };
 
 struct app {
@@ -77,9 +83,9 @@ struct app {
 	size_t norigins;
 	struct vmm_ent *vmms;
 	size_t nvmms;
-	struct snap_ent *prev;
-	size_t nprev;
+	struct snap prev[2];	/* by enum hci_layer */
 	FILE *req_csv;
+	FILE *vreq_csv;
 	FILE *json;
 	bool json_first;
 	__u64 t0_ns;
@@ -163,7 +169,10 @@ static const char *origin_of(struct app *a, __u64 cgid, __u32 tgid)
 	o = &a->origins[a->norigins++];
 	o->cgid = cgid;
 	o->tgid = tgid;
-	path = cgid ? hci_cgroup_path(&a->cg, cgid) : "(unknown)";
+	if (cgid == (__u64)-1)
+		path = "(vmm)";
+	else
+		path = cgid ? hci_cgroup_path(&a->cg, cgid) : "(unknown)";
 	if (!path) {
 		/* the cgroup was removed before we could name it */
 		snprintf(gone, sizeof(gone), "(removed cgroup %llu)", (unsigned long long)cgid);
@@ -174,6 +183,41 @@ static const char *origin_of(struct app *a, __u64 cgid, __u32 tgid)
 	return o->origin;
 }
 
+/* A VMM's requests are its own: the origin is the VM, whatever its cgroup. */
+static const char *vm_origin(struct app *a, __u32 tgid)
+{
+	return origin_of(a, (__u64)-1, tgid);
+}
+
+static int on_vevent(struct app *a, const struct hci_vevent *e)
+{
+	struct hci_vreq q;
+	char dev[32];
+
+	if (e->op >= HCI_NOPS)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.origin = vm_origin(a, e->vmm_tgid);
+	if (a->env.origin && !hci_origin_matches(q.origin, a->env.origin))
+		return 0;
+	hci_dev_name(e->dev, dev, sizeof(dev));
+	q.dev = dev;
+	q.t_s = e->ts_vc >= a->t0_ns ? (double)(e->ts_vc - a->t0_ns) / 1e9 : 0;
+	q.op = e->op;
+	q.off = e->off;
+	q.ret = e->ret;
+	q.nbios = e->nbios;
+	hci_vreq_stages(e, q.us, q.present);
+	hci_vreq_print(stdout, &q);
+	if (a->vreq_csv)
+		hci_csv_vreq_row(a->vreq_csv, &q);
+	if (a->json) {
+		hci_json_vreq(a->json, &q, a->json_first);
+		a->json_first = false;
+	}
+	return 0;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct app *a = ctx;
@@ -181,6 +225,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct hci_req q;
 	char dev[32];
 
+	if (size < sizeof(__u32))
+		return 0;
+	if (e->type == HCI_EV_VREQ)
+		return size >= sizeof(struct hci_vevent) ? on_vevent(a, data) : 0;
 	if (size < sizeof(*e))
 		return 0;
 	if (e->type == HCI_EV_VMM) {
@@ -210,89 +258,144 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Read the whole per-CPU histogram map, summed over CPUs. */
-static int snapshot(struct app *a, struct snap_ent **out, size_t *nout)
+static void snap_free(struct snap *sn)
 {
-	int fd = bpf_map__fd(a->skel->maps.hists);
-	struct hci_hist_key key, next, *prev = NULL;
-	struct hci_hist_val *percpu;
-	struct snap_ent *v = NULL;
-	size_t n = 0;
+	free(sn->keys);
+	free(sn->vals);
+	memset(sn, 0, sizeof(*sn));
+}
 
-	percpu = calloc((size_t)a->ncpus, sizeof(*percpu));
+/* Read a whole per-CPU map, values summed over CPUs. */
+static int snapshot(struct app *a, struct bpf_map *map, struct snap *sn)
+{
+	int fd = bpf_map__fd(map);
+	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
+	size_t words = vsz / sizeof(__u64), cap = 0;
+	char key[64], next[64];
+	void *prev = NULL;
+	__u64 *percpu;
+
+	memset(sn, 0, sizeof(*sn));
+	sn->ksz = ksz;
+	sn->vsz = vsz;
+	if (ksz > sizeof(key))
+		return -EINVAL;
+	percpu = calloc((size_t)a->ncpus, vsz);
 	if (!percpu)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct snap_ent *nv;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, percpu))
 			continue;	/* deleted under us */
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			free(percpu);
-			return -ENOMEM;
+		if (sn->n == cap) {
+			char *k;
+			__u64 *v;
+
+			cap = cap ? cap * 2 : 16;
+			k = realloc(sn->keys, cap * ksz);
+			v = k ? realloc(sn->vals, cap * vsz) : NULL;
+			if (k)
+				sn->keys = k;
+			if (!v) {
+				free(percpu);
+				snap_free(sn);
+				return -ENOMEM;
+			}
+			sn->vals = v;
 		}
-		v = nv;
-		memset(&v[n], 0, sizeof(v[n]));
-		v[n].key = key;
+		memcpy(sn->keys + sn->n * ksz, key, ksz);
+		memset(&sn->vals[sn->n * words], 0, vsz);
 		for (int c = 0; c < a->ncpus; c++)
-			hci_hist_add(&v[n].val, &percpu[c]);
-		n++;
+			hci_u64s_add(&sn->vals[sn->n * words], &percpu[c * words], words);
+		sn->n++;
 	}
 	free(percpu);
-	*out = v;
-	*nout = n;
 	return 0;
 }
 
-/* Build the report from a snapshot, minus @base (for interval deltas). */
-static int build_report(struct app *a, const struct snap_ent *s, size_t n,
-			const struct snap_ent *base, size_t nbase,
-			struct hci_report *r)
+static const __u64 *snap_find(const struct snap *sn, const void *key)
 {
+	for (size_t j = 0; j < sn->n; j++)
+		if (!memcmp(sn->keys + j * sn->ksz, key, sn->ksz))
+			return &sn->vals[j * (sn->vsz / sizeof(__u64))];
+	return NULL;
+}
+
+/* Add a snapshot's rows to the report, minus @base (for interval deltas). */
+static int add_rows(struct app *a, enum hci_layer layer, const struct snap *sn,
+		    const struct snap *base, struct hci_report *r)
+{
+	size_t words = sn->vsz / sizeof(__u64);
+	union { struct hci_hist_val h; struct hci_vmm_val v; } delta;
 	char dev[32];
 
-	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < n; i++) {
-		struct hci_hist_val delta = s[i].val;
+	for (size_t i = 0; i < sn->n; i++) {
+		const void *k = sn->keys + i * sn->ksz;
+		const __u64 *val = &sn->vals[i * words], *old = base ? snap_find(base, k) : NULL;
+		__u64 *d = (__u64 *)&delta;
 		const char *origin;
+		__u32 op, devno;
+		bool any = false;
 
-		if (s[i].key.op >= HCI_NOPS)
-			continue;
-		for (size_t j = 0; j < nbase; j++) {
-			if (!memcmp(&base[j].key, &s[i].key, sizeof(s[i].key))) {
-				hci_hist_sub(&delta, &s[i].val, &base[j].val);
-				break;
-			}
+		for (size_t w = 0; w < words; w++) {
+			d[w] = old ? (val[w] >= old[w] ? val[w] - old[w] : 0) : val[w];
+			any |= d[w] != 0;
 		}
-		if (!delta.ios && !delta.merges && !delta.splits && !delta.requeues &&
-		    !delta.rq_merges)
+		if (!any)
 			continue;
-		origin = origin_of(a, s[i].key.cgid, s[i].key.vmm_tgid);
+		if (layer == HCI_LAYER_VMM) {
+			const struct hci_vmm_key *vk = k;
+
+			origin = vm_origin(a, vk->vmm_tgid);
+			op = vk->op;
+			devno = vk->dev;
+		} else {
+			const struct hci_hist_key *hk = k;
+
+			origin = origin_of(a, hk->cgid, hk->vmm_tgid);
+			op = hk->op;
+			devno = hk->dev;
+		}
+		if (op >= HCI_NOPS)
+			continue;
 		if (a->env.origin && !hci_origin_matches(origin, a->env.origin))
 			continue;
-		hci_dev_name(s[i].key.dev, dev, sizeof(dev));
-		if (hci_report_add(r, origin, dev, s[i].key.op, &delta))
+		hci_dev_name(devno, dev, sizeof(dev));
+		if (hci_report_add(r, layer, origin, dev, op, &delta))
 			return -ENOMEM;
 	}
-	hci_report_sort(r);
 	return 0;
+}
+
+/* Both layers now, minus @base[] when given; keeps the snapshots in @cur[]. */
+static int build_report(struct app *a, struct snap cur[2], const struct snap *base,
+			struct hci_report *r)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = snapshot(a, a->skel->maps.hists, &cur[HCI_LAYER_BLOCK]);
+	if (!err)
+		err = snapshot(a, a->skel->maps.vmm_hists, &cur[HCI_LAYER_VMM]);
+	if (!err)
+		err = add_rows(a, HCI_LAYER_BLOCK, &cur[HCI_LAYER_BLOCK],
+			       base ? &base[HCI_LAYER_BLOCK] : NULL, r);
+	if (!err)
+		err = add_rows(a, HCI_LAYER_VMM, &cur[HCI_LAYER_VMM],
+			       base ? &base[HCI_LAYER_VMM] : NULL, r);
+	hci_report_sort(r);
+	return err;
 }
 
 static void print_interval(struct app *a)
 {
-	struct snap_ent *cur = NULL;
+	struct snap cur[2] = {};
 	struct hci_report r;
-	size_t n = 0;
 	char tbuf[32];
 	time_t t = time(NULL);
 
-	if (snapshot(a, &cur, &n))
-		return;
-	if (!build_report(a, cur, n, a->prev, a->nprev, &r)) {
+	if (!build_report(a, cur, a->prev, &r)) {
 		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", localtime(&t));
 		printf("\n%s\n", tbuf);
 		if (!r.n)
@@ -301,9 +404,10 @@ static void print_interval(struct app *a)
 		fflush(stdout);
 	}
 	hci_report_free(&r);
-	free(a->prev);
-	a->prev = cur;
-	a->nprev = n;
+	for (int l = 0; l < 2; l++) {
+		snap_free(&a->prev[l]);
+		a->prev[l] = cur[l];
+	}
 }
 
 static void read_counters(struct app *a, __u64 *out)
@@ -357,14 +461,11 @@ static FILE *open_out(const char *path)
 static int final_report(struct app *a)
 {
 	__u64 counters[HCI_NCOUNTERS + 1];
-	struct snap_ent *cur = NULL;
+	struct snap cur[2] = {};
 	struct hci_report r;
-	size_t n = 0;
-	int err = 0;
+	int err;
 
-	if (snapshot(a, &cur, &n))
-		return -ENOMEM;
-	err = build_report(a, cur, n, NULL, 0, &r);
+	err = build_report(a, cur, NULL, &r);
 	if (err)
 		goto out;
 	if (!a->env.interval && !a->env.per_request) {
@@ -394,8 +495,64 @@ static int final_report(struct app *a)
 	report_lost(counters);
 out:
 	hci_report_free(&r);
-	free(cur);
+	snap_free(&cur[0]);
+	snap_free(&cur[1]);
 	return err;
+}
+
+/* --vm PID|NAME -> the VMM's tgid. A name must match exactly one VMM. */
+static int resolve_vm(const char *spec, __u32 *tgid, char *err, size_t errlen)
+{
+	char path[64], buf[4096], name[128];
+	struct dirent *d;
+	int found = 0;
+	DIR *proc;
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(spec, &end, 10);
+	if (!errno && end != spec && !*end) {
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		if (pid <= 0 || pid > 0x7fffffff || access(path, F_OK)) {
+			snprintf(err, errlen, "no process with pid %s", spec);
+			return -ESRCH;
+		}
+		*tgid = (__u32)pid;
+		return 0;
+	}
+	proc = opendir("/proc");
+	if (!proc) {
+		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
+		return -errno;
+	}
+	while ((d = readdir(proc))) {
+		size_t n;
+		FILE *f;
+
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (n && !hci_vmm_name_from_cmdline(buf, n, name, sizeof(name)) &&
+		    !strcmp(name, spec)) {
+			*tgid = (__u32)pid;
+			found++;
+		}
+	}
+	closedir(proc);
+	if (found == 1)
+		return 0;
+	if (found)
+		snprintf(err, errlen, "%d processes are named '%s'; give the pid", found, spec);
+	else
+		snprintf(err, errlen, "no VM named '%s' is running (give its -name or pid)", spec);
+	return found ? -EEXIST : -ESRCH;
 }
 
 static int spawn(struct app *a)
@@ -428,7 +585,7 @@ static void reap(struct app *a, int flags)
 	}
 }
 
-static int setup_bpf(struct app *a, __u32 dev, __u64 cgid)
+static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 {
 	struct hci_features feat;
 	struct bpf_program *prog;
@@ -450,6 +607,8 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid)
 	a->skel->rodata->targ_per_request = a->env.per_request;
 	a->skel->rodata->targ_single_arg = feat.single_arg;
 	a->skel->rodata->targ_slot_mask = (__u32)a->env.slots - 1;
+	a->skel->rodata->targ_vmm = a->env.vmm;
+	a->skel->rodata->targ_vm_tgid = vm_tgid;
 	bpf_map__set_max_entries(a->skel->maps.bio_slots, (__u32)a->env.slots);
 	bpf_map__set_max_entries(a->skel->maps.rq_slots, (__u32)a->env.slots);
 	bpf_map__set_max_entries(a->skel->maps.bio_ovf, (__u32)a->env.slots);
@@ -464,7 +623,11 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid)
 		size_t l = strlen(name);
 		bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
 
-		bpf_program__set_autoload(prog, is_btf == use_btf);
+		/* the VMM layer's syscall tracepoints cost nothing unless asked for */
+		if (!strncmp(name, "sys_", 4))
+			bpf_program__set_autoload(prog, a->env.vmm);
+		else
+			bpf_program__set_autoload(prog, is_btf == use_btf);
 	}
 	err = hcitrace__load(a->skel);
 	if (err) {
@@ -474,7 +637,10 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid)
 	}
 	err = hcitrace__attach(a->skel);
 	if (err) {
-		errorf("cannot attach to block tracepoints: %s", strerror(-err));
+		errorf("cannot attach to %s tracepoints: %s%s",
+		       a->env.vmm ? "block and syscall" : "block", strerror(-err),
+		       a->env.vmm && !feat.tracefs ? " (tracefs is not mounted: mount -t tracefs "
+		       "tracefs /sys/kernel/tracing)" : "");
 		return err;
 	}
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
@@ -494,7 +660,8 @@ static int run(struct app *a)
 		next = start + (__u64)a->env.interval * 1000000000ULL;
 	if (a->env.duration > 0)
 		deadline = start + (__u64)(a->env.duration * 1e9);
-	if (!a->env.cmd && !a->env.per_request && !a->env.interval)
+	/* after attach: scripts wait for this line */
+	if (!a->env.cmd)
 		fprintf(stderr, "Tracing block I/O%s... Hit Ctrl-C to end.\n",
 			deadline ? " for the given duration" : "");
 	if (a->env.per_request)
@@ -534,7 +701,7 @@ int main(int argc, char **argv)
 {
 	struct app a = { .json_first = true };
 	char err[512];
-	__u32 dev = 0;
+	__u32 dev = 0, vm_tgid = 0;
 	__u64 cgid = 0;
 	int ret;
 
@@ -562,6 +729,14 @@ int main(int argc, char **argv)
 		errorf("%s", err);
 		goto cleanup;
 	}
+	if (a.env.vm && resolve_vm(a.env.vm, &vm_tgid, err, sizeof(err))) {
+		errorf("%s", err);
+		goto cleanup;
+	}
+	/* syscall tracepoints are attached through tracefs */
+	if (a.env.vmm && access("/sys/kernel/tracing/events/syscalls", F_OK) &&
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		errorf("cannot count possible CPUs");
@@ -584,11 +759,19 @@ int main(int argc, char **argv)
 		if (!a.req_csv)
 			goto cleanup;
 		hci_csv_req_header(a.req_csv);
+		if (a.env.vmm) {
+			snprintf(path, sizeof(path), "%.*s.vmm-requests.csv", (int)l,
+				 a.env.csv_path);
+			a.vreq_csv = open_out(path);
+			if (!a.vreq_csv)
+				goto cleanup;
+			hci_csv_vreq_header(a.vreq_csv);
+		}
 	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (setup_bpf(&a, dev, cgid))
+	if (setup_bpf(&a, dev, cgid, vm_tgid))
 		goto cleanup;
 	a.t0_ns = now_ns();
 	if (a.env.cmd && spawn(&a))
@@ -608,12 +791,15 @@ cleanup:
 	hcitrace__destroy(a.skel);
 	if (a.req_csv && fclose(a.req_csv) && !ret)
 		ret = 1;
+	if (a.vreq_csv && fclose(a.vreq_csv) && !ret)
+		ret = 1;
 	if (a.json)
 		fclose(a.json);
 	hci_cgroups_free(&a.cg);
 	free(a.origins);
 	free(a.vmms);
-	free(a.prev);
+	snap_free(&a.prev[0]);
+	snap_free(&a.prev[1]);
 	hci_env_free(&a.env);
 	return ret;
 }

@@ -8,6 +8,10 @@ const char *const hci_stage_names[HCI_NSTAGES] = {
 	[HCI_G2D] = "G2D", [HCI_D2C] = "D2C", [HCI_Q2C] = "Q2C",
 };
 
+const char *const hci_vstage_names[HCI_NVSTAGES] = {
+	[HCI_V2Q] = "V2Q", [HCI_VQ2C] = "VQ2C", [HCI_C2V] = "C2V", [HCI_V2V] = "V2V",
+};
+
 const char *const hci_op_names[HCI_NOPS] = {
 	[HCI_OP_READ] = "read", [HCI_OP_WRITE] = "write",
 	[HCI_OP_FLUSH] = "flush", [HCI_OP_DISCARD] = "discard",
@@ -16,13 +20,15 @@ const char *const hci_op_names[HCI_NOPS] = {
 
 #define NWORDS (sizeof(struct hci_hist_val) / sizeof(__u64))
 
+void hci_u64s_add(__u64 *dst, const __u64 *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
 void hci_hist_add(struct hci_hist_val *dst, const struct hci_hist_val *src)
 {
-	__u64 *d = (__u64 *)dst;
-	const __u64 *s = (const __u64 *)src;
-
-	for (size_t i = 0; i < NWORDS; i++)
-		d[i] += s[i];
+	hci_u64s_add((__u64 *)dst, (const __u64 *)src, NWORDS);
 }
 
 void hci_hist_sub(struct hci_hist_val *dst, const struct hci_hist_val *a,

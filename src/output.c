@@ -11,15 +11,18 @@
 #include "hist.h"
 #include "output.h"
 
-int hci_report_add(struct hci_report *r, const char *origin, const char *dev,
-		   __u32 op, const struct hci_hist_val *v)
+int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origin,
+		   const char *dev, __u32 op, const void *v)
 {
+	size_t words = layer == HCI_LAYER_VMM ? sizeof(struct hci_vmm_val) / 8 :
+						 sizeof(struct hci_hist_val) / 8;
 	struct hci_row *row;
 
 	for (size_t i = 0; i < r->n; i++) {
 		row = &r->rows[i];
-		if (row->op == op && !strcmp(row->origin, origin) && !strcmp(row->dev, dev)) {
-			hci_hist_add(&row->v, v);
+		if (row->layer == layer && row->op == op && !strcmp(row->origin, origin) &&
+		    !strcmp(row->dev, dev)) {
+			hci_u64s_add((__u64 *)&row->v, v, words);
 			return 0;
 		}
 	}
@@ -37,7 +40,8 @@ int hci_report_add(struct hci_report *r, const char *origin, const char *dev,
 	snprintf(row->origin, sizeof(row->origin), "%s", origin);
 	snprintf(row->dev, sizeof(row->dev), "%s", dev);
 	row->op = op;
-	row->v = *v;
+	row->layer = layer;
+	memcpy(&row->v, v, words * 8);
 	return 0;
 }
 
@@ -48,6 +52,8 @@ static int row_cmp(const void *a, const void *b)
 
 	if (c)
 		return c;
+	if (x->layer != y->layer)
+		return (int)y->layer - (int)x->layer;	/* VMM layer first */
 	c = strcmp(x->dev, y->dev);
 	if (c)
 		return c;
@@ -66,47 +72,82 @@ void hci_report_free(struct hci_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Either layer's stages, seen the same way by the printers and writers. */
+struct stage_view {
+	int n;
+	const char *const *names;
+	const __u64 (*slots)[HCI_NBUCKETS];
+	const __u64 *sum_ns;
+	__u64 ios;
+};
+
+static struct stage_view view_of(const struct hci_row *row)
+{
+	if (row->layer == HCI_LAYER_VMM)
+		return (struct stage_view){ HCI_NVSTAGES, hci_vstage_names, row->vm.slots,
+					    row->vm.sum_ns, row->vm.ios };
+	return (struct stage_view){ HCI_NSTAGES, hci_stage_names, row->v.slots,
+				    row->v.sum_ns, row->v.ios };
+}
+
+static void print_stages(FILE *f, const struct stage_view *sv)
+{
+	fprintf(f, "  %-5s %10s %10s %10s %10s %10s\n",
+		"stage", "count", "avg(us)", "p50(us)", "p99(us)", "absent");
+	for (int s = 0; s < sv->n; s++) {
+		__u64 n = hci_slots_count(sv->slots[s]);
+		__u64 absent = sv->ios > n ? sv->ios - n : 0;
+
+		if (!n) {
+			fprintf(f, "  %-5s %10s %10s %10s %10s %10llu\n", sv->names[s],
+				"absent", "-", "-", "-", (unsigned long long)absent);
+			continue;
+		}
+		fprintf(f, "  %-5s %10llu %10.1f %10.1f %10.1f %10llu\n", sv->names[s],
+			(unsigned long long)n, (double)sv->sum_ns[s] / (double)n / 1000.0,
+			hci_slots_percentile_us(sv->slots[s], 50),
+			hci_slots_percentile_us(sv->slots[s], 99), (unsigned long long)absent);
+	}
+}
+
 void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct hci_row *row = &r->rows[i];
-		const struct hci_hist_val *v = &row->v;
+		struct stage_view sv = view_of(row);
 
-		fprintf(f, "\norigin %s  device %s  op %s  ios %llu  bytes %llu\n",
-			row->origin, row->dev, hci_op_names[row->op],
-			(unsigned long long)v->ios, (unsigned long long)v->bytes);
-		if (v->merges || v->splits || v->requeues || v->rq_merges)
-			fprintf(f, "  merges %llu  splits %llu  requeues %llu  rq-merges %llu\n",
-				(unsigned long long)v->merges, (unsigned long long)v->splits,
-				(unsigned long long)v->requeues,
-				(unsigned long long)v->rq_merges);
-		fprintf(f, "  %-5s %10s %10s %10s %10s %10s\n",
-			"stage", "count", "avg(us)", "p50(us)", "p99(us)", "absent");
-		for (int s = 0; s < HCI_NSTAGES; s++) {
-			__u64 n = hci_slots_count(v->slots[s]);
-			__u64 absent = v->ios > n ? v->ios - n : 0;
+		if (row->layer == HCI_LAYER_VMM) {
+			const struct hci_vmm_val *v = &row->vm;
 
-			if (!n) {
-				fprintf(f, "  %-5s %10s %10s %10s %10s %10llu\n",
-					hci_stage_names[s], "absent", "-", "-", "-",
-					(unsigned long long)absent);
-				continue;
-			}
-			fprintf(f, "  %-5s %10llu %10.1f %10.1f %10.1f %10llu\n",
-				hci_stage_names[s], (unsigned long long)n,
-				(double)v->sum_ns[s] / (double)n / 1000.0,
-				hci_slots_percentile_us(v->slots[s], 50),
-				hci_slots_percentile_us(v->slots[s], 99),
-				(unsigned long long)absent);
+			fprintf(f, "\norigin %s  VMM requests on %s  op %s  ios %llu  bytes %llu\n",
+				row->origin, row->dev, hci_op_names[row->op],
+				(unsigned long long)v->ios, (unsigned long long)v->bytes);
+			fprintf(f, "  host bios %llu  absorbed %llu (%llu bytes)  errors %llu\n",
+				(unsigned long long)v->bios, (unsigned long long)v->absorbed,
+				(unsigned long long)v->absorbed_bytes,
+				(unsigned long long)v->errors);
+		} else {
+			const struct hci_hist_val *v = &row->v;
+
+			fprintf(f, "\norigin %s  device %s  op %s  ios %llu  bytes %llu\n",
+				row->origin, row->dev, hci_op_names[row->op],
+				(unsigned long long)v->ios, (unsigned long long)v->bytes);
+			if (v->merges || v->splits || v->requeues || v->rq_merges)
+				fprintf(f, "  merges %llu  splits %llu  requeues %llu  rq-merges %llu\n",
+					(unsigned long long)v->merges,
+					(unsigned long long)v->splits,
+					(unsigned long long)v->requeues,
+					(unsigned long long)v->rq_merges);
 		}
+		print_stages(f, &sv);
 		if (!show_hist)
 			continue;
-		for (int s = 0; s < HCI_NSTAGES; s++) {
-			if (!hci_slots_count(v->slots[s]))
+		for (int s = 0; s < sv.n; s++) {
+			if (!hci_slots_count(sv.slots[s]))
 				continue;
 			fprintf(f, "\n  %s %s %s %s\n", row->origin, row->dev,
-				hci_op_names[row->op], hci_stage_names[s]);
-			hci_slots_print(f, v->slots[s], "usecs");
+				hci_op_names[row->op], sv.names[s]);
+			hci_slots_print(f, sv.slots[s], "usecs");
 		}
 	}
 }
@@ -177,22 +218,22 @@ void hci_csv_write_hist(FILE *f, const struct hci_report *r)
 	fputs("origin,device,op,stage,bucket_lo_us,bucket_hi_us,count\n", f);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct hci_row *row = &r->rows[i];
+		struct stage_view sv = view_of(row);
 
-		for (int s = 0; s < HCI_NSTAGES; s++) {
+		for (int s = 0; s < sv.n; s++) {
 			for (int b = 0; b < HCI_NBUCKETS; b++) {
-				if (!row->v.slots[s][b])
+				if (!sv.slots[s][b])
 					continue;
 				hci_csv_field(f, row->origin);
 				fputc(',', f);
 				hci_csv_field(f, row->dev);
-				fprintf(f, ",%s,%s,%llu,", hci_op_names[row->op],
-					hci_stage_names[s],
+				fprintf(f, ",%s,%s,%llu,", hci_op_names[row->op], sv.names[s],
 					(unsigned long long)hci_bucket_lo_us(b));
 				if (b == HCI_NBUCKETS - 1)
 					fputs("inf", f);
 				else
 					fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(b));
-				fprintf(f, ",%llu\n", (unsigned long long)row->v.slots[s][b]);
+				fprintf(f, ",%llu\n", (unsigned long long)sv.slots[s][b]);
 			}
 		}
 	}
@@ -247,7 +288,8 @@ void hci_json_begin(FILE *f)
 
 void hci_json_req(FILE *f, const struct hci_req *q, bool first)
 {
-	fprintf(f, "%s\n{\"time_s\":%.9f,\"origin\":", first ? "" : ",", q->t_s);
+	fprintf(f, "%s\n{\"layer\":\"block\",\"time_s\":%.9f,\"origin\":", first ? "" : ",",
+		q->t_s);
 	hci_json_string(f, q->origin);
 	fputs(",\"device\":", f);
 	hci_json_string(f, q->dev);
@@ -263,52 +305,157 @@ void hci_json_req(FILE *f, const struct hci_req *q, bool first)
 	fputs("}}", f);
 }
 
+static void json_stages(FILE *f, const struct stage_view *sv)
+{
+	fputs("\"stages\":{", f);
+	for (int s = 0; s < sv->n; s++) {
+		__u64 n = hci_slots_count(sv->slots[s]);
+		bool first = true;
+
+		fprintf(f, "%s\"%s\":{\"count\":%llu,\"absent\":%llu,\"sum_ns\":%llu,"
+			"\"buckets\":[", s ? "," : "", sv->names[s], (unsigned long long)n,
+			(unsigned long long)(sv->ios > n ? sv->ios - n : 0),
+			(unsigned long long)sv->sum_ns[s]);
+		for (int b = 0; b < HCI_NBUCKETS; b++) {
+			if (!sv->slots[s][b])
+				continue;
+			fprintf(f, "%s{\"lo_us\":%llu,\"hi_us\":", first ? "" : ",",
+				(unsigned long long)hci_bucket_lo_us(b));
+			if (b == HCI_NBUCKETS - 1)
+				fputs("null", f);
+			else
+				fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(b));
+			fprintf(f, ",\"count\":%llu}", (unsigned long long)sv->slots[s][b]);
+			first = false;
+		}
+		fputs("]}", f);
+	}
+	fputc('}', f);
+}
+
+static void json_rows(FILE *f, const struct hci_report *r, enum hci_layer layer)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct hci_row *row = &r->rows[i];
+		struct stage_view sv = view_of(row);
+
+		if (row->layer != layer)
+			continue;
+		fprintf(f, "%s\n{\"origin\":", first ? "" : ",");
+		first = false;
+		hci_json_string(f, row->origin);
+		fputs(",\"device\":", f);
+		hci_json_string(f, row->dev);
+		fprintf(f, ",\"op\":\"%s\",", hci_op_names[row->op]);
+		if (layer == HCI_LAYER_VMM) {
+			const struct hci_vmm_val *v = &row->vm;
+
+			fprintf(f, "\"ios\":%llu,\"bytes\":%llu,\"bios\":%llu,\"absorbed\":%llu,"
+				"\"absorbed_bytes\":%llu,\"errors\":%llu,",
+				(unsigned long long)v->ios, (unsigned long long)v->bytes,
+				(unsigned long long)v->bios, (unsigned long long)v->absorbed,
+				(unsigned long long)v->absorbed_bytes,
+				(unsigned long long)v->errors);
+		} else {
+			const struct hci_hist_val *v = &row->v;
+
+			fprintf(f, "\"ios\":%llu,\"bytes\":%llu,\"merges\":%llu,\"splits\":%llu,"
+				"\"requeues\":%llu,\"rq_merges\":%llu,",
+				(unsigned long long)v->ios, (unsigned long long)v->bytes,
+				(unsigned long long)v->merges, (unsigned long long)v->splits,
+				(unsigned long long)v->requeues,
+				(unsigned long long)v->rq_merges);
+		}
+		json_stages(f, &sv);
+		fputc('}', f);
+	}
+}
+
 void hci_json_end(FILE *f, const struct hci_report *r,
 		  const char *const *counter_names, const __u64 *counters, int ncounters)
 {
 	fputs("],\n\"histograms\":[", f);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct hci_row *row = &r->rows[i];
-		const struct hci_hist_val *v = &row->v;
-
-		fprintf(f, "%s\n{\"origin\":", i ? "," : "");
-		hci_json_string(f, row->origin);
-		fputs(",\"device\":", f);
-		hci_json_string(f, row->dev);
-		fprintf(f, ",\"op\":\"%s\",\"ios\":%llu,\"bytes\":%llu,\"merges\":%llu,"
-			"\"splits\":%llu,\"requeues\":%llu,\"rq_merges\":%llu,\"stages\":{",
-			hci_op_names[row->op], (unsigned long long)v->ios,
-			(unsigned long long)v->bytes, (unsigned long long)v->merges,
-			(unsigned long long)v->splits, (unsigned long long)v->requeues,
-			(unsigned long long)v->rq_merges);
-		for (int s = 0; s < HCI_NSTAGES; s++) {
-			__u64 n = hci_slots_count(v->slots[s]);
-			bool first = true;
-
-			fprintf(f, "%s\"%s\":{\"count\":%llu,\"absent\":%llu,\"sum_ns\":%llu,"
-				"\"buckets\":[", s ? "," : "", hci_stage_names[s],
-				(unsigned long long)n,
-				(unsigned long long)(v->ios > n ? v->ios - n : 0),
-				(unsigned long long)v->sum_ns[s]);
-			for (int b = 0; b < HCI_NBUCKETS; b++) {
-				if (!v->slots[s][b])
-					continue;
-				fprintf(f, "%s{\"lo_us\":%llu,\"hi_us\":", first ? "" : ",",
-					(unsigned long long)hci_bucket_lo_us(b));
-				if (b == HCI_NBUCKETS - 1)
-					fputs("null", f);
-				else
-					fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(b));
-				fprintf(f, ",\"count\":%llu}", (unsigned long long)v->slots[s][b]);
-				first = false;
-			}
-			fputs("]}", f);
-		}
-		fputs("}}", f);
-	}
+	json_rows(f, r, HCI_LAYER_BLOCK);
+	fputs("],\n\"vmm\":[", f);
+	json_rows(f, r, HCI_LAYER_VMM);
 	fputs("],\n\"lost\":{", f);
 	for (int i = 0; i < ncounters; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
 			(unsigned long long)counters[i]);
 	fputs("}}\n", f);
+}
+
+void hci_vreq_stages(const struct hci_vevent *e, double *us, bool *present)
+{
+	const __u64 v = e->ts_v, q = e->ts_q, c = e->ts_c, vc = e->ts_vc;
+
+#define SPAN(a, b) ((b) >= (a) ? (double)((b) - (a)) / 1000.0 : 0)
+	present[HCI_V2Q] = e->nbios && q;
+	us[HCI_V2Q] = present[HCI_V2Q] ? SPAN(v, q) : 0;
+	present[HCI_VQ2C] = present[HCI_V2Q] && c;
+	us[HCI_VQ2C] = present[HCI_VQ2C] ? SPAN(q, c) : 0;
+	present[HCI_C2V] = present[HCI_VQ2C];
+	us[HCI_C2V] = present[HCI_C2V] ? SPAN(c, vc) : 0;
+	present[HCI_V2V] = true;
+	us[HCI_V2V] = SPAN(v, vc);
+#undef SPAN
+}
+
+void hci_vreq_print(FILE *f, const struct hci_vreq *q)
+{
+	fprintf(f, "%-11.6f %-24s %-8s vmm-%-5s off %llu ret %d bios %u", q->t_s, q->origin,
+		q->dev, hci_op_names[q->op], (unsigned long long)q->off, q->ret, q->nbios);
+	for (int s = 0; s < HCI_NVSTAGES; s++) {
+		if (q->present[s])
+			fprintf(f, " %s=%.1f", hci_vstage_names[s], q->us[s]);
+		else
+			fprintf(f, " %s=-", hci_vstage_names[s]);
+	}
+	fputc('\n', f);
+}
+
+void hci_csv_vreq_header(FILE *f)
+{
+	fputs("time_s,origin,device,op,offset,ret,bios", f);
+	for (int s = 0; s < HCI_NVSTAGES; s++)
+		fprintf(f, ",%s_us", hci_vstage_names[s]);
+	fputc('\n', f);
+}
+
+void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
+{
+	fprintf(f, "%.9f,", q->t_s);
+	hci_csv_field(f, q->origin);
+	fputc(',', f);
+	hci_csv_field(f, q->dev);
+	fprintf(f, ",%s,%llu,%d,%u", hci_op_names[q->op], (unsigned long long)q->off, q->ret,
+		q->nbios);
+	for (int s = 0; s < HCI_NVSTAGES; s++) {
+		if (q->present[s])
+			fprintf(f, ",%.3f", q->us[s]);
+		else
+			fputc(',', f);
+	}
+	fputc('\n', f);
+}
+
+void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)
+{
+	fprintf(f, "%s\n{\"layer\":\"vmm\",\"time_s\":%.9f,\"origin\":", first ? "" : ",",
+		q->t_s);
+	hci_json_string(f, q->origin);
+	fputs(",\"device\":", f);
+	hci_json_string(f, q->dev);
+	fprintf(f, ",\"op\":\"%s\",\"offset\":%llu,\"ret\":%d,\"bios\":%u,\"stages_us\":{",
+		hci_op_names[q->op], (unsigned long long)q->off, q->ret, q->nbios);
+	for (int s = 0; s < HCI_NVSTAGES; s++) {
+		fprintf(f, "%s\"%s\":", s ? "," : "", hci_vstage_names[s]);
+		if (q->present[s])
+			fprintf(f, "%.3f", q->us[s]);
+		else
+			fputs("null", f);
+	}
+	fputs("}}", f);
 }

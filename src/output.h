@@ -10,11 +10,20 @@
 
 #define HCI_JSON_VERSION 1
 
+enum hci_layer {
+	HCI_LAYER_BLOCK,	/* host block layer: struct hci_hist_val */
+	HCI_LAYER_VMM,		/* VMM requests: struct hci_vmm_val */
+};
+
 struct hci_row {
 	char origin[HCI_ORIGIN_MAX];
 	char dev[32];
 	__u32 op;
-	struct hci_hist_val v;
+	enum hci_layer layer;
+	union {
+		struct hci_hist_val v;
+		struct hci_vmm_val vm;
+	};
 };
 
 struct hci_report {
@@ -22,9 +31,10 @@ struct hci_report {
 	size_t n, cap;
 };
 
-/* Adds v into the row for (origin, dev, op), creating it if needed. */
-int hci_report_add(struct hci_report *r, const char *origin, const char *dev,
-		   __u32 op, const struct hci_hist_val *v);
+/* Adds v into the row for (layer, origin, dev, op), creating it if needed.
+ * v is a struct hci_hist_val (block) or struct hci_vmm_val (vmm). */
+int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origin,
+		   const char *dev, __u32 op, const void *v);
 void hci_report_sort(struct hci_report *r);
 void hci_report_free(struct hci_report *r);
 void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist);
@@ -43,6 +53,25 @@ struct hci_req {
 
 /* Stage durations from the timestamps a request event carries. */
 void hci_req_stages(const struct hci_event *e, double *us, bool *present);
+
+/* One completed VMM request (--vmm -p). */
+struct hci_vreq {
+	double t_s;		/* VMM completion, seconds since start */
+	const char *origin;
+	const char *dev;
+	__u32 op;
+	__u64 off;
+	__s32 ret;		/* bytes, or -errno */
+	__u32 nbios;
+	double us[HCI_NVSTAGES];
+	bool present[HCI_NVSTAGES];
+};
+
+void hci_vreq_stages(const struct hci_vevent *e, double *us, bool *present);
+void hci_vreq_print(FILE *f, const struct hci_vreq *q);
+void hci_csv_vreq_header(FILE *f);
+void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q);
+void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first);
 
 void hci_req_print_header(FILE *f);
 void hci_req_print(FILE *f, const struct hci_req *q);

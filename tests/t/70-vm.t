@@ -16,7 +16,8 @@ tracer=""
 hook() {
 	case $1 in
 	ready) # attach for the fio window only: boot I/O (partition scan) stays out
-		start_tracer "$TMP/$cfg.out" "$TMP/$cfg.err" -d "$disk" --csv "$TMP/$cfg.csv" ||
+		start_tracer "$TMP/$cfg.out" "$TMP/$cfg.err" -d "$disk" --vmm -p \
+			--csv "$TMP/$cfg.csv" --json "$TMP/$cfg.json" ||
 			diag "hcitrace did not start: $(cat "$TMP/$cfg.err")"
 		tracer=$TRACER ;;
 	result|done)
@@ -38,6 +39,19 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		"$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" D2C)" $N
 	is "$cfg: host Q2C for vm:$name" "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" Q2C)" $N
 	[ "$VM_IOS" = $N ] || diag "$(tail -5 "$TMP/$name.console")"
+	[ "$aio" = threads ] || continue
+	# the VMM layer: QEMU's thread pool preads/pwrites the image
+	check "$cfg: VMM requests = N, each linked to one host bio" jqt --arg o "vm:$name" \
+		--arg op "$op" --argjson n $N '[.vmm[] | select(.origin == $o and .op == $op)] |
+		 length == 1 and .[0].ios == $n and .[0].bios == $n and .[0].absorbed == 0 and
+		 .[0].stages.VQ2C.count == $n and .[0].stages.V2V.count == $n' "$TMP/$cfg.json"
+	check "$cfg: VMM stages >= 0 and V2Q + VQ2C + C2V = V2V per request" jqt \
+		--arg o "vm:$name" --argjson n $N '[.requests[] | select(.layer == "vmm" and
+		 .origin == $o and .op != "flush") | .stages_us] | length == $n and
+		 all(.[]; .V2Q >= 0 and .VQ2C >= 0 and .C2V >= 0 and
+		     ((.V2Q + .VQ2C + .C2V) - .V2V | fabs) < 0.005)' "$TMP/$cfg.json"
+	is "$cfg: VMM rows in the histogram CSV" \
+		"$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" V2V)" $N
 done
 
 done_testing

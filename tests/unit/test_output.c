@@ -33,8 +33,8 @@ int main(void)
 	v.slots[HCI_D2C][0] = 1;
 	v.slots[HCI_D2C][3] = 2;
 	v.slots[HCI_Q2C][HCI_NBUCKETS - 1] = 3;
-	ok(!hci_report_add(&r, "host:/a,b", "loop0", HCI_OP_READ, &v), "add row");
-	ok(!hci_report_add(&r, "host:/a,b", "loop0", HCI_OP_READ, &v), "add same key again");
+	ok(!hci_report_add(&r, HCI_LAYER_BLOCK, "host:/a,b", "loop0", HCI_OP_READ, &v), "add row");
+	ok(!hci_report_add(&r, HCI_LAYER_BLOCK, "host:/a,b", "loop0", HCI_OP_READ, &v), "add same key again");
 	is_int(r.n, 1, "same (origin, dev, op) merges into one row");
 	is_int(r.rows[0].v.slots[HCI_D2C][3], 4, "merged counts add");
 	s = capture(w_hist, &r);
