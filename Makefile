@@ -83,7 +83,12 @@ $(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
 		$(addprefix src/,$(addsuffix .c,$(UNIT_DEPS_test_$*))) $(LIBS) -o $@
 
-unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS))
+# BPF tests: the real skeleton, driven with BPF_PROG_TEST_RUN (needs root)
+$(OUT)/asan/test_kvm_bpf: tests/bpf/test_kvm_bpf.c tests/unit/tap.h $(OUT)/hcitrace.skel.h | $(OUT)/asan
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(LIBS) -o $@
+
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf
 
 test: deps $(OUT)/hcitrace $(OUT)/asan/hcitrace unit
 	$(Q)OUT=$(abspath $(OUT)) tests/run

@@ -41,6 +41,9 @@ const volatile bool targ_single_arg = true;
 const volatile __u32 targ_slot_mask = 16383;
 const volatile bool targ_vmm = false;		/* --vmm: trace the VMM layer */
 const volatile __u32 targ_vm_tgid = 0;		/* --vm: only this VMM (and it is one) */
+/* older kernels' kvm_exit was (exit_reason, vcpu, isa); user space counts
+ * the prototype's arguments in BTF and says which one this kernel has */
+const volatile bool targ_kvm_exit_reason_arg = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -107,6 +110,7 @@ struct vio {
 	__u64 ino;
 	__u64 t_q;		/* first linked bio queued */
 	__u64 t_c;		/* last linked completion */
+	__u64 t_n;		/* the notify this request answers, 0 if none */
 	__u32 op;
 	__u32 dev;
 	__u32 nbios;
@@ -134,6 +138,39 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hci_vmm_val);
 } vmm_zero SEC(".maps");
+
+/*
+ * Per-VM KVM state: the notify and the VMM completion that still wait for
+ * their request and their interrupt. Written from vCPU threads and VMM
+ * threads of one process; a lost race costs one stage sample, nothing else.
+ */
+struct kvm_state {
+	__u64 t_notify;		/* last virtqueue notify not yet taken by a submit */
+	__u64 t_vdone;		/* last VMM completion not yet followed by an irq */
+	__u32 vdone_dev;
+	__u32 vdone_op;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct kvm_state);
+} kvm_states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct hci_kvm_val);
+} kvm_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct hci_exit_key);
+	__type(value, __u64);
+} kvm_exits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -676,6 +713,19 @@ static __always_inline bool vio_wanted(void)
 	return vmm_tgid_of_current(false) != 0;
 }
 
+/* The first VMM submit after a notify answers it. */
+static __always_inline __u64 kvm_take_notify(__u32 tgid)
+{
+	struct kvm_state *st = bpf_map_lookup_elem(&kvm_states, &tgid);
+	__u64 t;
+
+	if (!st || !st->t_notify)
+		return 0;
+	t = st->t_notify;
+	st->t_notify = 0;
+	return t;
+}
+
 static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
@@ -704,6 +754,7 @@ static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
 		return 0;
 	io.ino = BPF_CORE_READ(inode, i_ino);
 	io.t_sub = bpf_ktime_get_ns();
+	io.t_n = kvm_take_notify(bpf_get_current_pid_tgid() >> 32);
 	io.off = off;
 	io.op = op;
 	if (bpf_map_update_elem(&vmm_inflight, &tid, &io, BPF_ANY))
@@ -742,6 +793,25 @@ static __always_inline void vstage_add(struct hci_vmm_val *v, int stage,
 	v->sum_ns[stage] += d;
 }
 
+/* A VMM completion now waits for the interrupt that tells the guest. */
+static __always_inline void kvm_arm_irq(__u32 tgid, __u32 dev, __u32 op, __u64 now)
+{
+	struct kvm_state *st = bpf_map_lookup_elem(&kvm_states, &tgid);
+	struct kvm_state fresh = {};
+
+	if (!st) {
+		bpf_map_update_elem(&kvm_states, &tgid, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&kvm_states, &tgid);
+		if (!st)
+			return;
+	}
+	if (!st->t_vdone) {
+		st->t_vdone = now;
+		st->vdone_dev = dev;
+		st->vdone_op = op;
+	}
+}
+
 static __always_inline int vio_exit(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -764,6 +834,8 @@ static __always_inline int vio_exit(long ret)
 			v->bytes += ret;
 		v->bios += io->nbios;
 		vstage_add(v, HCI_V2V, io->t_sub, now);
+		if (io->t_n)
+			vstage_add(v, HCI_N2V, io->t_n, io->t_sub);
 		if (io->nbios) {
 			vstage_add(v, HCI_V2Q, io->t_sub, io->t_q);
 			if (io->t_c) {
@@ -798,6 +870,7 @@ static __always_inline int vio_exit(long ret)
 			count(HCI_CNT_RB_LOST);
 		}
 	}
+	kvm_arm_irq(pid_tgid >> 32, io->dev, io->op, now);
 	bpf_map_delete_elem(&vmm_inflight, &tid);
 	return 0;
 }
@@ -823,3 +896,190 @@ VIO_ENTER(preadv2, ctx->args[3], HCI_OP_READ)
 VIO_ENTER(pwritev2, ctx->args[3], HCI_OP_WRITE)
 VIO_ENTER(fdatasync, 0, HCI_OP_FLUSH)
 VIO_ENTER(fsync, 0, HCI_OP_FLUSH)
+
+/*
+ * ---- KVM events ----
+ * They fire in the VMM's own threads (vCPU threads for exits, notifies and
+ * injections; the thread writing an irqfd for MSI/GSI injection), so the
+ * current tgid is the VM. Handlers take scalars, so that the raw_tp programs
+ * can be driven with BPF_PROG_TEST_RUN and synthetic arguments.
+ */
+
+static __always_inline __u32 kvm_vm(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!targ_vmm)
+		return 0;
+	if (targ_vm_tgid)
+		return tgid == targ_vm_tgid ? tgid : 0;
+	return vmm_tgid_of_current(false);
+}
+
+static __always_inline void kvm_count(__u32 tgid, int which)
+{
+	struct hci_kvm_val *c = bpf_map_lookup_elem(&kvm_counts, &tgid);
+	struct hci_kvm_val zero = {};
+
+	if (!c) {
+		bpf_map_update_elem(&kvm_counts, &tgid, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&kvm_counts, &tgid);
+		if (!c)
+			return;
+	}
+	if (which >= 0 && which < HCI_NKVM)
+		c->c[which]++;
+}
+
+static __always_inline int kvm_on_notify(__u32 which)
+{
+	__u32 tgid = kvm_vm();
+	struct kvm_state fresh = {}, *st;
+
+	if (!tgid)
+		return 0;
+	kvm_count(tgid, which);
+	st = bpf_map_lookup_elem(&kvm_states, &tgid);
+	if (!st) {
+		fresh.t_notify = bpf_ktime_get_ns();
+		bpf_map_update_elem(&kvm_states, &tgid, &fresh, BPF_NOEXIST);
+		return 0;
+	}
+	if (!st->t_notify)
+		st->t_notify = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int kvm_on_irq(__u32 which)
+{
+	__u32 tgid = kvm_vm();
+	struct hci_vmm_val *v;
+	struct kvm_state *st;
+	__u64 now, t;
+
+	if (!tgid)
+		return 0;
+	kvm_count(tgid, which);
+	st = bpf_map_lookup_elem(&kvm_states, &tgid);
+	if (!st || !st->t_vdone)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = st->t_vdone;
+	st->t_vdone = 0;
+	v = vhist_get(tgid, st->vdone_dev, st->vdone_op);
+	if (v)
+		vstage_add(v, HCI_V2I, t, now);
+	return 0;
+}
+
+/*
+ * The hardware exit reason lives in the vendor's vCPU structure, which
+ * embeds struct kvm_vcpu first. Known: VMX and SVM; others count as unknown.
+ */
+struct vcpu_vmx___hci {
+	union {
+		__u32 full;
+		struct {
+			__u16 basic;
+		};
+	} exit_reason;
+} __attribute__((preserve_access_index));
+
+struct vmcb_control_area___hci {
+	__u64 exit_code;
+} __attribute__((preserve_access_index));
+
+struct vmcb___hci {
+	struct vmcb_control_area___hci control;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___hci {
+	struct vmcb___hci *vmcb;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 kvm_exit_reason(void *vcpu)
+{
+	if (!vcpu)
+		return HCI_EXIT_UNKNOWN;
+	if (bpf_core_type_exists(struct vcpu_vmx___hci))
+		return BPF_CORE_READ((struct vcpu_vmx___hci *)vcpu, exit_reason.basic);
+	if (bpf_core_type_exists(struct vcpu_svm___hci))
+		return (__u32)BPF_CORE_READ((struct vcpu_svm___hci *)vcpu, vmcb, control.exit_code);
+	return HCI_EXIT_UNKNOWN;
+}
+
+static __always_inline int kvm_exit_count(struct hci_exit_key *k)
+{
+	__u64 one = 1, *c;
+
+	c = bpf_map_lookup_elem(&kvm_exits, k);
+	if (c)
+		(*c)++;
+	else if (bpf_map_update_elem(&kvm_exits, k, &one, BPF_NOEXIST))
+		count(HCI_CNT_VHIST_FULL);
+	return 0;
+}
+
+static __always_inline int kvm_on_exit(void *vcpu)
+{
+	struct hci_exit_key k = {};
+
+	k.vmm_tgid = kvm_vm();
+	if (!k.vmm_tgid)
+		return 0;
+	k.reason = kvm_exit_reason(vcpu);
+	return kvm_exit_count(&k);
+}
+
+/* raw_tp only: kvm events are not on the block hot path, and raw_tp
+ * programs can be test-run; args are read from the u64 context */
+SEC("raw_tp/kvm_fast_mmio")
+int BPF_PROG(kvm_fast_mmio_raw) { return kvm_on_notify(HCI_KVM_NOTIFY); }
+
+/* kvm_mmio(type, len, gpa, val): only writes can be notifies */
+SEC("raw_tp/kvm_mmio")
+int BPF_PROG(kvm_mmio_raw)
+{
+	return (int)ctx[0] == 1 /* KVM_TRACE_MMIO_WRITE */ ? kvm_on_notify(HCI_KVM_MMIO) : 0;
+}
+
+/* kvm_pio(rw, port, size, count, data): rw 1 is an out (a legacy notify) */
+SEC("raw_tp/kvm_pio")
+int BPF_PROG(kvm_pio_raw)
+{
+	return (int)ctx[0] == 1 ? kvm_on_notify(HCI_KVM_PIO) : 0;
+}
+
+SEC("raw_tp/kvm_msi_set_irq")
+int BPF_PROG(kvm_msi_set_irq_raw) { return kvm_on_irq(HCI_KVM_MSI); }
+
+/* kvm_set_irq(gsi, level, source): only raising the line injects */
+SEC("raw_tp/kvm_set_irq")
+int BPF_PROG(kvm_set_irq_raw)
+{
+	return (int)ctx[1] ? kvm_on_irq(HCI_KVM_IRQ) : 0;
+}
+
+SEC("raw_tp/kvm_inj_virq")
+int BPF_PROG(kvm_inj_virq_raw)
+{
+	__u32 tgid = kvm_vm();
+
+	if (tgid)
+		kvm_count(tgid, HCI_KVM_INJ);
+	return 0;
+}
+
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kvm_exit_raw)
+{
+	struct hci_exit_key k = {};
+
+	if (!targ_kvm_exit_reason_arg)
+		return kvm_on_exit((void *)ctx[0]);
+	k.vmm_tgid = kvm_vm();
+	if (!k.vmm_tgid)
+		return 0;
+	k.reason = (__u32)ctx[0];
+	return kvm_exit_count(&k);
+}

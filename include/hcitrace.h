@@ -93,13 +93,38 @@ enum hci_event_type {
  *   C2V   last host completion -> the VMM sees it (syscall returns)
  *   V2V   VMM submit -> VMM completion
  * A request that caused no bio was absorbed (host page cache).
+ * Where KVM events fire (not under TCG):
+ *   N2V   virtqueue notify (kvm_fast_mmio, an ioeventfd write) -> VMM submit
+ *   V2I   VMM completion -> interrupt injected (kvm_msi_set_irq/kvm_set_irq)
+ * Both are taken for the first request after the event that opened them.
  */
 enum hci_vstage {
 	HCI_V2Q,
 	HCI_VQ2C,
 	HCI_C2V,
 	HCI_V2V,
+	HCI_N2V,
+	HCI_V2I,
 	HCI_NVSTAGES,
+};
+
+/* VM exits per VM and reason (kvm_exit). Reason HCI_EXIT_UNKNOWN where the
+ * vendor structure is not known (neither VMX nor SVM). */
+#define HCI_EXIT_UNKNOWN 0xffffffffu
+
+struct hci_exit_key {
+	__u32 vmm_tgid;
+	__u32 reason;
+};
+
+enum hci_kvm_counter {
+	HCI_KVM_NOTIFY,		/* kvm_fast_mmio */
+	HCI_KVM_MMIO,		/* kvm_mmio (not ioeventfd-backed) */
+	HCI_KVM_PIO,		/* kvm_pio */
+	HCI_KVM_MSI,		/* kvm_msi_set_irq */
+	HCI_KVM_IRQ,		/* kvm_set_irq */
+	HCI_KVM_INJ,		/* kvm_inj_virq */
+	HCI_NKVM,
 };
 
 struct hci_vmm_key {
@@ -123,6 +148,11 @@ struct hci_vmm_val {
 _Static_assert(sizeof(struct hci_vmm_val) ==
 	       8 * (HCI_NVSTAGES * HCI_NBUCKETS + HCI_NVSTAGES + 6),
 	       "vmm value layout");
+
+/* KVM event counts per VM (key: VMM tgid) */
+struct hci_kvm_val {
+	__u64 c[HCI_NKVM];
+};
 
 struct hci_vevent {
 	__u32 type;		/* HCI_EV_VREQ */

@@ -78,6 +78,8 @@ struct app {
 	struct hci_env env;
 	struct hcitrace *skel;
 	struct ring_buffer *rb;
+	struct bpf_link **links;
+	size_t nlinks;
 	struct hci_cgroups cg;
 	struct origin_ent *origins;
 	size_t norigins;
@@ -410,6 +412,105 @@ static void print_interval(struct app *a)
 	}
 }
 
+static int exit_cmp(const void *x, const void *y)
+{
+	const struct hci_exit_key *a = x, *b = y;
+
+	return a->reason < b->reason ? -1 : a->reason > b->reason;
+}
+
+/* KVM events and exits per VM, with "per VMM request" from the report. */
+static int kvm_rows(struct app *a, const struct hci_report *r, struct hci_kvm_row **out,
+		    size_t *nout)
+{
+	struct snap counts = {}, exits = {};
+	struct hci_kvm_row *rows = NULL;
+	size_t n = 0;
+	int err;
+
+	*out = NULL;
+	*nout = 0;
+	if (!a->env.vmm)
+		return 0;
+	err = snapshot(a, a->skel->maps.kvm_counts, &counts);
+	if (!err)
+		err = snapshot(a, a->skel->maps.kvm_exits, &exits);
+	if (err)
+		goto out;
+	/* reasons in a stable order */
+	{
+		struct { struct hci_exit_key k; __u64 v; } *ev = malloc(exits.n * sizeof(*ev) + 1);
+
+		if (!ev) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < exits.n; i++) {
+			memcpy(&ev[i].k, exits.keys + i * exits.ksz, sizeof(ev[i].k));
+			ev[i].v = exits.vals[i];
+		}
+		qsort(ev, exits.n, sizeof(*ev), exit_cmp);
+		for (size_t i = 0; i < counts.n + exits.n; i++) {
+			__u32 tgid = i < counts.n ? *(__u32 *)(counts.keys + i * counts.ksz) :
+						    ev[i - counts.n].k.vmm_tgid;
+			struct hci_kvm_row *k = NULL;
+
+			for (size_t j = 0; j < n; j++)
+				if (!strcmp(rows[j].origin, vm_origin(a, tgid)))
+					k = &rows[j];
+			if (!k) {
+				struct hci_kvm_row *nr = realloc(rows, (n + 1) * sizeof(*rows));
+
+				if (!nr) {
+					free(ev);
+					err = -ENOMEM;
+					goto out;
+				}
+				rows = nr;
+				k = &rows[n++];
+				memset(k, 0, sizeof(*k));
+				snprintf(k->origin, sizeof(k->origin), "%s", vm_origin(a, tgid));
+				for (size_t e = 0; e < r->n; e++)
+					if (r->rows[e].layer == HCI_LAYER_VMM &&
+					    !strcmp(r->rows[e].origin, k->origin))
+						k->vmm_ios += r->rows[e].vm.ios;
+			}
+			if (i < counts.n) {
+				hci_u64s_add(k->v.c, &counts.vals[i * HCI_NKVM], HCI_NKVM);
+			} else {
+				const __u32 reason = ev[i - counts.n].k.reason;
+				const __u64 v = ev[i - counts.n].v;
+				size_t e;
+
+				k->exits_total += v;
+				for (e = 0; e < k->nexits && k->reasons[e] != reason; e++)
+					;
+				if (e == k->nexits && k->nexits < 64)
+					k->reasons[k->nexits++] = reason;
+				if (e < 64)
+					k->exits[e] += v;
+			}
+		}
+		free(ev);
+	}
+	if (a->env.origin) {
+		size_t w = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (hci_origin_matches(rows[i].origin, a->env.origin))
+				rows[w++] = rows[i];
+		n = w;
+	}
+	*out = rows;
+	*nout = n;
+	rows = NULL;
+out:
+	free(rows);
+	snap_free(&counts);
+	snap_free(&exits);
+	return err;
+}
+
 static void read_counters(struct app *a, __u64 *out)
 {
 	int fd = bpf_map__fd(a->skel->maps.counters);
@@ -461,17 +562,23 @@ static FILE *open_out(const char *path)
 static int final_report(struct app *a)
 {
 	__u64 counters[HCI_NCOUNTERS + 1];
+	struct hci_kvm_row *kvm = NULL;
 	struct snap cur[2] = {};
 	struct hci_report r;
+	size_t nkvm = 0;
 	int err;
 
 	err = build_report(a, cur, NULL, &r);
+	if (err)
+		goto out;
+	err = kvm_rows(a, &r, &kvm, &nkvm);
 	if (err)
 		goto out;
 	if (!a->env.interval && !a->env.per_request) {
 		if (!r.n)
 			printf("no block I/O traced%s\n", a->env.origin ? " for that origin" : "");
 		hci_report_print(stdout, &r, a->env.show_hist);
+		hci_kvm_print(stdout, kvm, nkvm);
 	}
 	read_counters(a, counters);
 	if (a->env.csv_path) {
@@ -486,7 +593,8 @@ static int final_report(struct app *a)
 		}
 	}
 	if (a->json) {
-		hci_json_end(a->json, &r, counter_names, counters, HCI_NCOUNTERS + 1);
+		hci_json_end(a->json, &r, kvm, nkvm, counter_names, counters,
+			     HCI_NCOUNTERS + 1);
 		if (fclose(a->json))
 			err = -EIO;
 		a->json = NULL;
@@ -494,6 +602,7 @@ static int final_report(struct app *a)
 	fflush(stdout);
 	report_lost(counters);
 out:
+	free(kvm);
 	hci_report_free(&r);
 	snap_free(&cur[0]);
 	snap_free(&cur[1]);
@@ -609,6 +718,7 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 	a->skel->rodata->targ_slot_mask = (__u32)a->env.slots - 1;
 	a->skel->rodata->targ_vmm = a->env.vmm;
 	a->skel->rodata->targ_vm_tgid = vm_tgid;
+	a->skel->rodata->targ_kvm_exit_reason_arg = feat.kvm_exit_reason_arg;
 	bpf_map__set_max_entries(a->skel->maps.bio_slots, (__u32)a->env.slots);
 	bpf_map__set_max_entries(a->skel->maps.rq_slots, (__u32)a->env.slots);
 	bpf_map__set_max_entries(a->skel->maps.bio_ovf, (__u32)a->env.slots);
@@ -623,9 +733,11 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 		size_t l = strlen(name);
 		bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
 
-		/* the VMM layer's syscall tracepoints cost nothing unless asked for */
+		/* the VMM layer's syscall and KVM tracepoints cost nothing unless asked for */
 		if (!strncmp(name, "sys_", 4))
 			bpf_program__set_autoload(prog, a->env.vmm);
+		else if (!strncmp(name, "kvm_", 4))
+			bpf_program__set_autoload(prog, a->env.vmm && feat.kvm);
 		else
 			bpf_program__set_autoload(prog, is_btf == use_btf);
 	}
@@ -635,13 +747,40 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 		       a->env.verbose ? "" : " (run with -v for the verifier log)");
 		return err;
 	}
-	err = hcitrace__attach(a->skel);
-	if (err) {
-		errorf("cannot attach to %s tracepoints: %s%s",
-		       a->env.vmm ? "block and syscall" : "block", strerror(-err),
-		       a->env.vmm && !feat.tracefs ? " (tracefs is not mounted: mount -t tracefs "
-		       "tracefs /sys/kernel/tracing)" : "");
-		return err;
+	/*
+	 * Attach one by one: the KVM tracepoints are an optional extra, and a
+	 * kernel without them (or with KVM as an absent module) must not stop
+	 * the rest.
+	 */
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link, **links;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			if (!strncmp(name, "kvm_", 4)) {
+				if (a->env.verbose)
+					fprintf(stderr, "KVM tracepoint %s unavailable (%s): "
+						"its stages will be absent\n", name + 4,
+						strerror(-err));
+				continue;
+			}
+			errorf("cannot attach %s: %s%s", name, strerror(-err),
+			       !strncmp(name, "sys_", 4) && !feat.tracefs ?
+			       " (tracefs is not mounted: mount -t tracefs tracefs "
+			       "/sys/kernel/tracing)" : "");
+			return err;
+		}
+		links = realloc(a->links, (a->nlinks + 1) * sizeof(*links));
+		if (!links) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		a->links = links;
+		a->links[a->nlinks++] = link;
 	}
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
 	if (!a->rb) {
@@ -788,6 +927,9 @@ cleanup:
 		reap(&a, 0);
 	}
 	ring_buffer__free(a.rb);
+	for (size_t i = 0; i < a.nlinks; i++)
+		bpf_link__destroy(a.links[i]);
+	free(a.links);
 	hcitrace__destroy(a.skel);
 	if (a.req_csv && fclose(a.req_csv) && !ret)
 		ret = 1;

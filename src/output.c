@@ -373,13 +373,70 @@ static void json_rows(FILE *f, const struct hci_report *r, enum hci_layer layer)
 	}
 }
 
-void hci_json_end(FILE *f, const struct hci_report *r,
-		  const char *const *counter_names, const __u64 *counters, int ncounters)
+const char *const hci_kvm_names[HCI_NKVM] = {
+	[HCI_KVM_NOTIFY] = "notify", [HCI_KVM_MMIO] = "mmio_writes",
+	[HCI_KVM_PIO] = "pio_outs", [HCI_KVM_MSI] = "msi", [HCI_KVM_IRQ] = "irq",
+	[HCI_KVM_INJ] = "injected",
+};
+
+static void reason_name(__u32 r, char *buf, size_t len)
 {
+	if (r == HCI_EXIT_UNKNOWN)
+		snprintf(buf, len, "unknown");
+	else
+		snprintf(buf, len, "%u", r);
+}
+
+void hci_kvm_print(FILE *f, const struct hci_kvm_row *k, size_t n)
+{
+	char rn[16];
+
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "\norigin %s  KVM events", k[i].origin);
+		for (int c = 0; c < HCI_NKVM; c++)
+			fprintf(f, "  %s %llu", hci_kvm_names[c], (unsigned long long)k[i].v.c[c]);
+		fprintf(f, "\n  VM exits %llu", (unsigned long long)k[i].exits_total);
+		if (k[i].vmm_ios)
+			fprintf(f, " (%.2f per VMM request)",
+				(double)k[i].exits_total / (double)k[i].vmm_ios);
+		fputs(", by reason:", f);
+		for (size_t e = 0; e < k[i].nexits; e++) {
+			reason_name(k[i].reasons[e], rn, sizeof(rn));
+			fprintf(f, " %s=%llu", rn, (unsigned long long)k[i].exits[e]);
+			if (k[i].vmm_ios)
+				fprintf(f, " (%.2f/io)", (double)k[i].exits[e] / (double)k[i].vmm_ios);
+		}
+		fputc('\n', f);
+	}
+}
+
+void hci_json_end(FILE *f, const struct hci_report *r, const struct hci_kvm_row *kvm,
+		  size_t nkvm, const char *const *counter_names, const __u64 *counters,
+		  int ncounters)
+{
+	char rn[16];
+
 	fputs("],\n\"histograms\":[", f);
 	json_rows(f, r, HCI_LAYER_BLOCK);
 	fputs("],\n\"vmm\":[", f);
 	json_rows(f, r, HCI_LAYER_VMM);
+	fputs("],\n\"kvm\":[", f);
+	for (size_t i = 0; i < nkvm; i++) {
+		fprintf(f, "%s\n{\"origin\":", i ? "," : "");
+		hci_json_string(f, kvm[i].origin);
+		for (int c = 0; c < HCI_NKVM; c++)
+			fprintf(f, ",\"%s\":%llu", hci_kvm_names[c],
+				(unsigned long long)kvm[i].v.c[c]);
+		fprintf(f, ",\"vmm_ios\":%llu,\"exits\":%llu,\"exits_by_reason\":{",
+			(unsigned long long)kvm[i].vmm_ios,
+			(unsigned long long)kvm[i].exits_total);
+		for (size_t e = 0; e < kvm[i].nexits; e++) {
+			reason_name(kvm[i].reasons[e], rn, sizeof(rn));
+			fprintf(f, "%s\"%s\":%llu", e ? "," : "", rn,
+				(unsigned long long)kvm[i].exits[e]);
+		}
+		fputs("}}", f);
+	}
 	fputs("],\n\"lost\":{", f);
 	for (int i = 0; i < ncounters; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", counter_names[i],

@@ -81,11 +81,26 @@ void hci_csv_write_hist(FILE *f, const struct hci_report *r);
 void hci_csv_req_header(FILE *f);
 void hci_csv_req_row(FILE *f, const struct hci_req *q);
 
+/* KVM events of one VM, with its VM exits by reason */
+struct hci_kvm_row {
+	char origin[HCI_ORIGIN_MAX];
+	struct hci_kvm_val v;
+	__u64 vmm_ios;		/* VMM requests, for "per I/O" */
+	size_t nexits;
+	__u32 reasons[64];	/* the most frequent reasons */
+	__u64 exits[64];
+	__u64 exits_total;
+};
+
+extern const char *const hci_kvm_names[HCI_NKVM];
+void hci_kvm_print(FILE *f, const struct hci_kvm_row *k, size_t n);
+
 void hci_json_string(FILE *f, const char *s);
 void hci_json_begin(FILE *f);
 void hci_json_req(FILE *f, const struct hci_req *q, bool first);
 /* Closes the document: histograms and the lost-event counters. */
-void hci_json_end(FILE *f, const struct hci_report *r,
-		  const char *const *counter_names, const __u64 *counters, int ncounters);
+void hci_json_end(FILE *f, const struct hci_report *r, const struct hci_kvm_row *kvm,
+		  size_t nkvm, const char *const *counter_names, const __u64 *counters,
+		  int ncounters);
 
 #endif

@@ -47,6 +47,9 @@ void hci_probe_features(struct hci_features *f)
 		f->tp_btf = true;
 		f->single_arg = n == 2;
 	}
+	n = proto_nargs(btf, "btf_trace_kvm_exit");
+	f->kvm = n > 0 || access("/sys/kernel/tracing/events/kvm", F_OK) == 0;
+	f->kvm_exit_reason_arg = n == 4;
 	btf__free(btf);
 }
 
@@ -56,6 +59,7 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 		f->btf ? "yes" : "no", f->tp_btf ? "yes" : "no",
 		f->single_arg ? "v5.11+ (no queue arg)" : "pre-v5.11 (queue arg)",
 		f->tracefs ? "mounted" : "not mounted");
+	fprintf(out, "KVM tracepoints: %s\n", f->kvm ? "yes" : "no (KVM stages will be absent)");
 	fprintf(out, "probes: %s on block_bio_queue, block_getrq, block_rq_insert, "
 		"block_rq_issue, block_rq_complete, block_bio_complete, "
 		"block_bio_{back,front}merge, block_split, block_rq_requeue, block_rq_merge\n",

@@ -10,6 +10,8 @@ struct hci_features {
 	bool tp_btf;		/* tp_btf programs can attach to block_* */
 	bool single_arg;	/* block tracepoints without the request_queue arg */
 	bool tracefs;
+	bool kvm;		/* KVM tracepoints exist (kvm_exit in BTF) */
+	bool kvm_exit_reason_arg; /* older kvm_exit(reason, vcpu, isa) */
 };
 
 void hci_probe_features(struct hci_features *f);

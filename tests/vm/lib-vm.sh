@@ -6,6 +6,7 @@
 
 VMDIR=${VMDIR:-$OUT/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-120}
+VM_ACCEL=${VM_ACCEL:-tcg}
 TSC_KHZ=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 
 # make deps installs QEMU and the guest's parts, so their absence is a
@@ -32,16 +33,31 @@ vm_image() {
 	sync
 }
 
+# vm_kill NAME PID: kill a guest's QEMU and wait until it is gone, so that
+# its image's file system can be unmounted. Killing timeout(1) alone would
+# orphan QEMU, so QEMU is found by its unique -name; a paused KVM guest can
+# take a few seconds to die.
+vm_kill() {
+	pkill -9 -f "guest=$1( |\$)" 2>/dev/null
+	kill -9 "$2" 2>/dev/null
+	for _ in $(seq 100); do
+		pgrep -f "guest=$1( |\$)" >/dev/null || return 0
+		sleep 0.1
+	done
+}
+
 # vm_run NAME MACHINE AIO HOOK [hci.k=v...]: boot, call "HOOK ready" when the
 # guest waits, send "go", call "HOOK result" when fio is done in the guest
 # (before shutdown: QEMU probes the image's alignment again while it quits),
 # then "HOOK done" after QEMU exits. Sets VM_IOS (the guest block layer's
-# count of reads + writes completed during fio) and VM_RC (fio's status).
+# count of reads + writes completed during fio), VM_RC (fio's status) and
+# VM_ERR (a fatal QEMU/KVM message). VM_ACCEL picks the accelerator (tcg).
 vm_run() {
 	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append
 	shift 4
 	VM_IOS=""
 	VM_RC=""
+	VM_ERR=""
 	append="console=ttyS0 quiet panic=-1 $*"
 	case $machine in
 	q35) dev_args=(-machine q35 -device virtio-blk-pci,drive=d0) ;;
@@ -49,14 +65,13 @@ vm_run() {
 		dev_args=(-machine microvm -device virtio-blk-device,drive=d0)
 		append="$append tsc=reliable tsc_early_khz=$TSC_KHZ" ;;
 	esac
-	coproc QEMU { exec timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg \
+	coproc QEMU { exec timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 -accel "$VM_ACCEL" \
 		-cpu max -m 512 -smp 1 -nographic -nodefaults -no-reboot -serial stdio \
 		-name "guest=$name" "${dev_args[@]}" -kernel "$VMDIR/vmlinuz" \
 		-initrd "$VMDIR/initramfs.cpio" -append "$append" \
 		-drive "file=$IMG,if=none,id=d0,format=raw,cache=none,aio=$aio" 2>&1; }
 	local qpid=$QEMU_PID out=${QEMU[0]} in=${QEMU[1]}
-	# killing timeout(1) would orphan QEMU: kill QEMU itself, by its unique name
-	on_exit "pkill -9 -f 'guest=$name( |\$)' 2>/dev/null; kill -9 $qpid 2>/dev/null"
+	on_exit "vm_kill $name $qpid"
 	while IFS= read -r -t "$VM_TIMEOUT" line <&"$out"; do
 		line=${line//$'\r'/}
 		echo "$line" >> "$TMP/$name.console"
@@ -67,6 +82,11 @@ vm_run() {
 			VM_IOS=$(sed -n 's/.*ios=\([0-9]*\).*/\1/p' <<<"$line")
 			"$hook" result ;;
 		*HCI-ERROR*) diag "guest: $line" ;;
+		# QEMU pauses on this instead of exiting: stop waiting at once
+		*"KVM internal error"* | *"failed to initialize kvm"* | *"Could not access KVM"*)
+			VM_ERR=$line
+			vm_kill "$name" "$qpid"
+			break ;;
 		esac
 	done
 	wait "$qpid" 2>/dev/null
