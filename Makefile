@@ -35,8 +35,8 @@ endif
 .PHONY: all deps demo test unit bench clean vmlinux
 
 BPF_APPS := hcitrace
-HCITRACE_OBJS := hcitrace env origin hist output devs probe cgroups
-UNIT_TESTS := test_hist test_origin test_output test_env
+HCITRACE_OBJS := hcitrace env origin hist output devs probe cgroups vmm
+UNIT_TESTS := test_hist test_origin test_output test_env test_vmm
 
 all: $(OUT)/hcitrace
 
@@ -78,6 +78,7 @@ UNIT_DEPS_test_hist := hist
 UNIT_DEPS_test_origin := origin
 UNIT_DEPS_test_output := output hist origin
 UNIT_DEPS_test_env := env origin
+UNIT_DEPS_test_vmm := vmm origin devs
 $(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT)/asan
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \

@@ -29,6 +29,7 @@
 #include "origin.h"
 #include "output.h"
 #include "probe.h"
+#include "vmm.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -64,7 +65,7 @@ struct origin_ent {
 
 struct vmm_ent {
 	__u32 tgid;
-	char name[128];
+	struct hci_vmm_info info;	/* taken while the VMM was alive */
 };
 
 /* A per-CPU map read whole and summed over CPUs: block or VMM layer. */
@@ -83,7 +84,7 @@ struct app {
 	struct hci_cgroups cg;
 	struct origin_ent *origins;
 	size_t norigins;
-	struct vmm_ent *vmms;
+	struct vmm_ent **vmms;
 	size_t nvmms;
 	struct snap prev[2];	/* by enum hci_layer */
 	FILE *req_csv;
@@ -127,32 +128,34 @@ static void errorf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* The VM's name, resolved while the process is alive and then cached. */
-static const char *vmm_name(struct app *a, __u32 tgid)
+/* The VM behind a VMM tgid, inspected while the process is alive, then kept. */
+static const struct hci_vmm_info *vmm_info(struct app *a, __u32 tgid)
 {
-	char path[64], buf[4096];
-	struct vmm_ent *v;
-	ssize_t n = -1;
-	FILE *f;
+	struct vmm_ent **v, *e;
 
 	for (size_t i = 0; i < a->nvmms; i++)
-		if (a->vmms[i].tgid == tgid)
-			return a->vmms[i].name;
-	v = realloc(a->vmms, (a->nvmms + 1) * sizeof(*v));
-	if (!v)
-		return "?";
-	a->vmms = v;
-	v = &a->vmms[a->nvmms++];
-	v->tgid = tgid;
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
-	f = fopen(path, "r");
-	if (f) {
-		n = (ssize_t)fread(buf, 1, sizeof(buf), f);
-		fclose(f);
+		if (a->vmms[i]->tgid == tgid)
+			return &a->vmms[i]->info;
+	e = calloc(1, sizeof(*e));
+	v = e ? realloc(a->vmms, (a->nvmms + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(e);
+		return NULL;
 	}
-	if (n <= 0 || hci_vmm_name_from_cmdline(buf, (size_t)n, v->name, sizeof(v->name)))
-		snprintf(v->name, sizeof(v->name), "%u", tgid);
-	return v->name;
+	a->vmms = v;
+	a->vmms[a->nvmms++] = e;
+	e->tgid = tgid;
+	if (hci_vmm_inspect((pid_t)tgid, &e->info))
+		snprintf(e->info.name, sizeof(e->info.name), "%u", tgid);	/* gone */
+	e->info.pid = (pid_t)tgid;
+	return &e->info;
+}
+
+static const char *vmm_name(struct app *a, __u32 tgid)
+{
+	const struct hci_vmm_info *vi = vmm_info(a, tgid);
+
+	return vi ? vi->name : "?";
 }
 
 static const char *origin_of(struct app *a, __u64 cgid, __u32 tgid)
@@ -559,6 +562,38 @@ static FILE *open_out(const char *path)
 	return f;
 }
 
+/* "vms": the VMs seen, with their images; hci_json_end closes this array. */
+static void json_vms(struct app *a)
+{
+	char dev[32];
+
+	fputs("],\n\"vms\":[", a->json);
+	for (size_t i = 0; i < a->nvmms; i++) {
+		const struct hci_vmm_info *vi = &a->vmms[i]->info;
+
+		fprintf(a->json, "%s\n{\"origin\":", i ? "," : "");
+		hci_json_string(a->json, vm_origin(a, a->vmms[i]->tgid));
+		fprintf(a->json, ",\"pid\":%d,\"comm\":", vi->pid);
+		hci_json_string(a->json, vi->comm);
+		fputs(",\"drives\":", a->json);
+		hci_json_string(a->json, vi->drives);
+		fputs(",\"images\":[", a->json);
+		for (int m = 0; m < vi->nimages; m++) {
+			const struct hci_image *im = &vi->images[m];
+
+			hci_dev_name(im->dev, dev, sizeof(dev));
+			fprintf(a->json, "%s{\"fd\":%d,\"path\":", m ? "," : "", im->fd);
+			hci_json_string(a->json, im->path);
+			fputs(",\"device\":", a->json);
+			hci_json_string(a->json, dev);
+			fprintf(a->json, ",\"size\":%llu,\"extents\":%ld,\"blockdev\":%s}",
+				(unsigned long long)im->size, im->extents,
+				im->blockdev ? "true" : "false");
+		}
+		fputs("]}", a->json);
+	}
+}
+
 static int final_report(struct app *a)
 {
 	__u64 counters[HCI_NCOUNTERS + 1];
@@ -579,6 +614,10 @@ static int final_report(struct app *a)
 			printf("no block I/O traced%s\n", a->env.origin ? " for that origin" : "");
 		hci_report_print(stdout, &r, a->env.show_hist);
 		hci_kvm_print(stdout, kvm, nkvm);
+		if (a->nvmms)
+			printf("\nVMs:\n");
+		for (size_t i = 0; i < a->nvmms; i++)
+			hci_vmm_print(stdout, &a->vmms[i]->info);
 	}
 	read_counters(a, counters);
 	if (a->env.csv_path) {
@@ -593,6 +632,7 @@ static int final_report(struct app *a)
 		}
 	}
 	if (a->json) {
+		json_vms(a);
 		hci_json_end(a->json, &r, kvm, nkvm, counter_names, counters,
 			     HCI_NCOUNTERS + 1);
 		if (fclose(a->json))
@@ -912,6 +952,15 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (setup_bpf(&a, dev, cgid, vm_tgid))
 		goto cleanup;
+	if (a.env.vmm) {
+		/* name the VMs that run now, while they run */
+		struct hci_vmm_info *found = calloc(64, sizeof(*found));
+		int n = found ? hci_vmm_discover(found, 64, (pid_t)vm_tgid) : 0;
+
+		for (int i = 0; i < n; i++)
+			vmm_info(&a, (__u32)found[i].pid);
+		free(found);
+	}
 	a.t0_ns = now_ns();
 	if (a.env.cmd && spawn(&a))
 		goto cleanup;
@@ -939,6 +988,8 @@ cleanup:
 		fclose(a.json);
 	hci_cgroups_free(&a.cg);
 	free(a.origins);
+	for (size_t i = 0; i < a.nvmms; i++)
+		free(a.vmms[i]);
 	free(a.vmms);
 	snap_free(&a.prev[0]);
 	snap_free(&a.prev[1]);

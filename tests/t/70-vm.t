@@ -39,6 +39,10 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		"$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" D2C)" $N
 	is "$cfg: host Q2C for vm:$name" "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" Q2C)" $N
 	[ "$VM_IOS" = $N ] || diag "$(tail -5 "$TMP/$name.console")"
+	check "$cfg: discovery: the VM's image and the disk it is on" jqt --arg o "vm:$name" \
+		--arg img "$IMG" --arg d "$disk" '[.vms[] | select(.origin == $o)][0] |
+		 (.images | any(.path == $img and .device == $d and .extents >= 1)) and
+		 (.drives | contains($img))' "$TMP/$cfg.json"
 	[ "$aio" = threads ] || continue
 	# the VMM layer: QEMU's thread pool preads/pwrites the image
 	check "$cfg: VMM requests = N, each linked to one host bio" jqt --arg o "vm:$name" \

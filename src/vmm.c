@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * VMM discovery from /proc: which processes are VMMs, what they call their
+ * VM, which image files they hold open (regular files and block devices),
+ * the disk each one lives on, and how fragmented it is (FIEMAP extents:
+ * the map from image offsets to device sectors).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "devs.h"
+#include "hcitrace.h"
+#include "origin.h"
+#include "vmm.h"
+
+bool hci_is_vmm_comm(const char *comm)
+{
+	return !strncmp(comm, "qemu-system-", 12) || !strcmp(comm, "firecracker") ||
+	       !strncmp(comm, "cloud-hypervis", 14) || !strcmp(comm, "crosvm");
+}
+
+void hci_vmm_drives(const char *cmdline, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < len; ) {
+		const char *arg = cmdline + i;
+		size_t alen = strnlen(arg, len - i), next = i + alen + 1;
+
+		if ((!strcmp(arg, "-drive") || !strcmp(arg, "-blockdev")) && next < len) {
+			const char *v = cmdline + next, *f = strstr(v, "file=");
+
+			/* "file=" at the start or after a comma; ends at a comma */
+			while (f && f != v && f[-1] != ',' && f[-1] != '.')
+				f = strstr(f + 1, "file=");
+			if (f) {
+				size_t fl = strcspn(f + 5, ",");
+
+				if (o + fl + 2 < outlen) {
+					if (o)
+						out[o++] = ',';
+					memcpy(out + o, f + 5, fl);
+					o += fl;
+					out[o] = '\0';
+				}
+			}
+		}
+		i = next;
+	}
+}
+
+static long fiemap_extents(int fd)
+{
+	struct fiemap fm = { .fm_length = FIEMAP_MAX_OFFSET, .fm_extent_count = 0 };
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &fm))
+		return -1;
+	return fm.fm_mapped_extents;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
+{
+	char path[64], link[PATH_MAX], cmd[8192];
+	struct dirent *d;
+	DIR *dir;
+	int n;
+
+	memset(vi, 0, sizeof(*vi));
+	vi->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(path, vi->comm, sizeof(vi->comm)) < 0)
+		return -ESRCH;
+	vi->comm[strcspn(vi->comm, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = read_file(path, cmd, sizeof(cmd));
+	if (n <= 0 || hci_vmm_name_from_cmdline(cmd, (size_t)n, vi->name, sizeof(vi->name)))
+		snprintf(vi->name, sizeof(vi->name), "%d", pid);
+	if (n > 0)
+		hci_vmm_drives(cmd, (size_t)n, vi->drives, sizeof(vi->drives));
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;	/* not ours to read: name only */
+	while ((d = readdir(dir))) {
+		struct hci_image *im;
+		char fdpath[300];
+		struct stat st;
+		ssize_t l;
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%s", pid, d->d_name);
+		if (stat(fdpath, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+			continue;
+		l = readlink(fdpath, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = '\0';
+		/* the VMM's own binary, libraries, firmware and logs are not images */
+		if (!strncmp(link, "/usr/", 5) || !strncmp(link, "/proc/", 6) ||
+		    !strncmp(link, "/sys/", 5) || strstr(link, " (deleted)"))
+			continue;
+		if (vi->nimages == (int)(sizeof(vi->images) / sizeof(vi->images[0]))) {
+			vi->more_images = true;
+			break;
+		}
+		im = &vi->images[vi->nimages++];
+		im->fd = atoi(d->d_name);
+		snprintf(im->path, sizeof(im->path), "%s", link);
+		im->blockdev = S_ISBLK(st.st_mode);
+		im->dev = im->blockdev ? HCI_DEV_MKDEV(major(st.st_rdev), minor(st.st_rdev)) :
+					 HCI_DEV_MKDEV(major(st.st_dev), minor(st.st_dev));
+		im->ino = st.st_ino;
+		im->size = (__u64)st.st_size;
+		im->extents = -1;
+		if (!im->blockdev) {
+			fd = open(fdpath, O_RDONLY);
+			if (fd >= 0) {
+				im->extents = fiemap_extents(fd);
+				close(fd);
+			}
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+int hci_vmm_discover(struct hci_vmm_info *out, int max, pid_t only)
+{
+	struct dirent *d;
+	DIR *proc;
+	int n = 0;
+
+	if (only > 0)
+		return hci_vmm_inspect(only, &out[0]) ? 0 : 1;
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (n < max && (d = readdir(proc))) {
+		char path[64], comm[32];
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if (read_file(path, comm, sizeof(comm)) < 0)
+			continue;
+		comm[strcspn(comm, "\n")] = '\0';
+		if (hci_is_vmm_comm(comm) && !hci_vmm_inspect((pid_t)pid, &out[n]))
+			n++;
+	}
+	closedir(proc);
+	return n;
+}
+
+void hci_vmm_print(FILE *f, const struct hci_vmm_info *vi)
+{
+	char dev[32];
+
+	fprintf(f, "vm:%s  pid %d (%s)", vi->name, vi->pid, vi->comm);
+	if (vi->drives[0])
+		fprintf(f, "  drives %s", vi->drives);
+	fputc('\n', f);
+	for (int i = 0; i < vi->nimages; i++) {
+		const struct hci_image *im = &vi->images[i];
+
+		hci_dev_name(im->dev, dev, sizeof(dev));
+		fprintf(f, "  image fd %d %s on %s, %llu bytes", im->fd, im->path, dev,
+			(unsigned long long)im->size);
+		if (im->extents >= 0)
+			fprintf(f, ", %ld extent%s", im->extents, im->extents == 1 ? "" : "s");
+		fputc('\n', f);
+	}
+	if (vi->more_images)
+		fprintf(f, "  (more open files not shown)\n");
+}
