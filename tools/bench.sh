@@ -7,7 +7,7 @@
 # rotates each round), reporting the median of ROUNDS runs. A second pass with
 # kernel.bpf_stats_enabled=1 gives the BPF run time per I/O of each tool.
 #
-#   ROUNDS=7 RUNTIME=5 make bench
+#   ROUNDS=7 RUNTIME=5 VM_ROUNDS=3 VM_RUNTIME=5 make bench   (VM_ROUNDS=0: no VM row)
 set -euo pipefail
 OUT=${OUT:-$(cd "$(dirname "$0")/.." && pwd)/build}
 HCITRACE=${HCITRACE:-$OUT/hcitrace}
@@ -135,6 +135,11 @@ sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	echo
 	for qd in 1 32; do for t in "${tools[@]}"; do echo "- qd$qd $t:${cpu[$t,$qd]}"; done; done
 } > "$REPORT"
+# the VM row: guest IOPS with and without host hcitrace --vmm
+if [ "${VM_ROUNDS:-3}" != 0 ]; then
+	OUT=$OUT "$(dirname "$0")/bench-vm.sh" >> "$REPORT" ||
+		echo "VM row failed; see the messages above" >> "$REPORT"
+fi
 echo
 cat "$REPORT"
 echo
