@@ -70,7 +70,10 @@ vm_run() {
 		-name "guest=$name" "${dev_args[@]}" -kernel "$VMDIR/vmlinuz" \
 		-initrd "$VMDIR/initramfs.cpio" -append "$append" \
 		-drive "file=$IMG,if=none,id=d0,format=raw,cache=none,aio=$aio" 2>&1; }
-	local qpid=$QEMU_PID out=${QEMU[0]} in=${QEMU[1]}
+	local qpid=$QEMU_PID out in
+	# our own copies: bash closes the coproc's fds when it reaps QEMU, which
+	# a hook's "wait" can do while we still read QEMU's last lines
+	exec {out}<&"${QEMU[0]}" {in}>&"${QEMU[1]}"
 	on_exit "vm_kill $name $qpid"
 	while IFS= read -r -t "$VM_TIMEOUT" line <&"$out"; do
 		line=${line//$'\r'/}
@@ -90,5 +93,6 @@ vm_run() {
 		esac
 	done
 	wait "$qpid" 2>/dev/null
+	exec {out}<&- {in}>&-
 	"$hook" done
 }
