@@ -132,6 +132,54 @@ struct {
 	__type(value, struct hci_vmm_val);
 } vmm_hists SEC(".maps");
 
+/*
+ * QEMU aio=native: one VMM request per iocb. io_submit submits the iocbs in
+ * order, and with O_DIRECT each one's bios are queued before the next one
+ * starts, so the thread's bios are handed to the iocbs by bytes.
+ */
+#define AIO_BATCH 32
+#define AIO_IOVS 16
+
+struct aio_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 iocb;		/* the iocb's user address: QEMU's handle for it */
+};
+
+struct aio_req {
+	struct vio io;
+	__u64 len;
+};
+
+struct aio_cursor {
+	__u32 n, idx;
+	__u64 acc;
+	__u64 iocb[AIO_BATCH];
+	__u64 len[AIO_BATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aio_key);
+	__type(value, struct aio_req);
+} aio_reqs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct aio_cursor);
+} aio_cursors SEC(".maps");
+
+/* the eventfd each VM's aio completions signal (iocb aio_resfd), by tgid */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} aio_evfds SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -345,13 +393,43 @@ static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key
  * that VMM request: with cache=none the bio is submitted synchronously from
  * the syscall (pread/pwrite from QEMU's thread pool).
  */
+static __always_inline void aio_link(struct hci_slot *s, __u32 tid, __u32 tgid, __u64 now)
+{
+	struct aio_cursor *c = bpf_map_lookup_elem(&aio_cursors, &tid);
+	struct aio_key k = { .tgid = tgid };
+	struct aio_req *r;
+	__u32 i;
+
+	if (!c || c->idx >= c->n || c->idx >= AIO_BATCH)
+		return;
+	i = c->idx;
+	k.iocb = c->iocb[i];
+	r = bpf_map_lookup_elem(&aio_reqs, &k);
+	if (r) {
+		s->vseq = k.iocb;
+		s->vtid = tgid;
+		s->flags |= HCI_VAIO;
+		if (!r->io.t_q)
+			r->io.t_q = now;
+		r->io.nbios++;
+	}
+	c->acc += s->bytes;
+	if (c->acc >= c->len[i]) {
+		c->idx++;
+		c->acc = 0;
+	}
+}
+
 static __always_inline void vio_link(struct hci_slot *s, __u64 now)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	struct vio *io = bpf_map_lookup_elem(&vmm_inflight, &tid);
 
-	if (!io)
+	if (!io) {
+		aio_link(s, tid, pid_tgid >> 32, now);
 		return;
+	}
 	s->vseq = io->t_sub;
 	s->vtid = tid;
 	if (!io->t_q)
@@ -367,6 +445,16 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 
 	if (!s->vseq)
 		return;
+	if (s->flags & HCI_VAIO) {
+		struct aio_key k = { .tgid = s->vtid, .iocb = s->vseq };
+		struct aio_req *r = bpf_map_lookup_elem(&aio_reqs, &k);
+
+		if (r) {
+			r->io.t_c = now;
+			r->io.ncompl++;
+		}
+		return;
+	}
 	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
 	if (io && io->t_sub == s->vseq) {
 		io->t_c = now;
@@ -396,10 +484,10 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	s->cgid = cgid;
 	s->vmm_tgid = vmm_tgid_of_current(btf);
 	s->flags = HCI_HAVE_Q;
-	if (targ_vmm && s->vmm_tgid)
-		vio_link(s, now);
 	s->bytes = HCI_RD(btf, bio, bi_iter.bi_size);
 	s->sector = HCI_RD(btf, bio, bi_iter.bi_sector);
+	if (targ_vmm && s->vmm_tgid)
+		vio_link(s, now);
 	return 0;
 }
 HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
@@ -448,7 +536,7 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		s->tg = b->tg;
 		s->cgid = b->cgid;
 		s->vmm_tgid = b->vmm_tgid;
-		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G);
+		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO);
 		s->vseq = b->vseq;
 		s->vtid = b->vtid;
 		hci_slot_put(&bio_ovf, b);
@@ -652,7 +740,7 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 		s->tq = p->tq;
 		s->cgid = p->cgid;
 		s->vmm_tgid = p->vmm_tgid;
-		s->flags = HCI_HAVE_Q;
+		s->flags = HCI_HAVE_Q | (p->flags & HCI_VAIO);
 		s->bytes = HCI_RD(btf, split, bi_iter.bi_size);
 		s->sector = HCI_RD(btf, split, bi_iter.bi_sector);
 		s->vseq = p->vseq;
@@ -726,33 +814,42 @@ static __always_inline __u64 kvm_take_notify(__u32 tgid)
 	return t;
 }
 
-static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
+/*
+ * The image behind a VMM's fd: a regular file (its file system's disk) or a
+ * block device. Returns false for anything else (eventfds, sockets...).
+ */
+static __always_inline bool vio_file(__u64 fd, struct vio *io)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct vio io = {};
 	struct file **fds, *f = NULL;
 	struct inode *inode;
 	__u16 mode;
 
-	if (!vio_wanted())
-		return 0;
 	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return 0;
+		return false;
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
 	if (!f)
-		return 0;
+		return false;
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
-	/* images are regular files or block devices (S_IFREG, S_IFBLK) */
-	if ((mode & 0170000) == 0060000)
-		io.dev = BPF_CORE_READ(inode, i_rdev);
-	else if ((mode & 0170000) == 0100000)
-		io.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if ((mode & 0170000) == 0060000)		/* S_IFBLK */
+		io->dev = BPF_CORE_READ(inode, i_rdev);
+	else if ((mode & 0170000) == 0100000)		/* S_IFREG */
+		io->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	else
+		return false;
+	io->ino = BPF_CORE_READ(inode, i_ino);
+	return true;
+}
+
+static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vio io = {};
+
+	if (!vio_wanted() || !vio_file(fd, &io))
 		return 0;
-	io.ino = BPF_CORE_READ(inode, i_ino);
 	io.t_sub = bpf_ktime_get_ns();
 	io.t_n = kvm_take_notify(bpf_get_current_pid_tgid() >> 32);
 	io.off = off;
@@ -812,20 +909,14 @@ static __always_inline void kvm_arm_irq(__u32 tgid, __u32 dev, __u32 op, __u64 n
 	}
 }
 
-static __always_inline int vio_exit(long ret)
+/* A VMM request is complete as the VMM sees it: account and report it. */
+static __always_inline void vio_finish(struct vio *io, __u32 tgid, __u32 tid, long ret,
+				       __u64 now)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	struct hci_vmm_val *v;
 	struct hci_vevent *e;
-	struct vio *io;
-	__u64 now;
 
-	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
-	if (!io)
-		return 0;
-	now = bpf_ktime_get_ns();
-	v = vhist_get(pid_tgid >> 32, io->dev, io->op);
+	v = vhist_get(tgid, io->dev, io->op);
 	if (v) {
 		v->ios++;
 		if (ret < 0)
@@ -852,7 +943,7 @@ static __always_inline int vio_exit(long ret)
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (e) {
 			e->type = HCI_EV_VREQ;
-			e->vmm_tgid = pid_tgid >> 32;
+			e->vmm_tgid = tgid;
 			e->tid = tid;
 			e->dev = io->dev;
 			e->op = io->op;
@@ -870,7 +961,19 @@ static __always_inline int vio_exit(long ret)
 			count(HCI_CNT_RB_LOST);
 		}
 	}
-	kvm_arm_irq(pid_tgid >> 32, io->dev, io->op, now);
+	kvm_arm_irq(tgid, io->dev, io->op, now);
+}
+
+static __always_inline int vio_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct vio *io;
+
+	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
+	if (!io)
+		return 0;
+	vio_finish(io, pid_tgid >> 32, tid, ret, bpf_ktime_get_ns());
 	bpf_map_delete_elem(&vmm_inflight, &tid);
 	return 0;
 }
@@ -896,6 +999,162 @@ VIO_ENTER(preadv2, ctx->args[3], HCI_OP_READ)
 VIO_ENTER(pwritev2, ctx->args[3], HCI_OP_WRITE)
 VIO_ENTER(fdatasync, 0, HCI_OP_FLUSH)
 VIO_ENTER(fsync, 0, HCI_OP_FLUSH)
+
+/*
+ * ---- QEMU aio=native: io_submit, and the eventfd that reports completions ----
+ * QEMU reaps completions from the aio ring in user space, without a syscall,
+ * after reading the eventfd the iocbs name (IOCB_FLAG_RESFD). That read is
+ * the moment the VMM sees them: it completes every request of that VM whose
+ * bios have all completed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aio_cursor);
+} aio_zero SEC(".maps");
+
+static __always_inline __u32 aio_op(__u16 opcode)
+{
+	switch (opcode) {
+	case 0: case 7: return HCI_OP_READ;	/* IOCB_CMD_PREAD, PREADV */
+	case 1: case 8: return HCI_OP_WRITE;	/* IOCB_CMD_PWRITE, PWRITEV */
+	case 2: case 3: return HCI_OP_FLUSH;	/* IOCB_CMD_FSYNC, FDSYNC */
+	default: return HCI_NOPS;
+	}
+}
+
+SEC("tracepoint/syscalls/sys_enter_io_submit")
+int sys_enter_io_submit(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), now, t_n, *pp = (void *)ctx->args[2];
+	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32, zero = 0;
+	long nr = ctx->args[1];
+	struct aio_cursor *c;
+	void *z;
+
+	if (!vio_wanted() || nr <= 0)
+		return 0;
+	z = bpf_map_lookup_elem(&aio_zero, &zero);
+	if (!z || bpf_map_update_elem(&aio_cursors, &tid, z, BPF_ANY))
+		return 0;
+	c = bpf_map_lookup_elem(&aio_cursors, &tid);
+	if (!c)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t_n = kvm_take_notify(tgid);
+	if (nr > AIO_BATCH)
+		count(HCI_CNT_AIO_CUT);
+	for (int i = 0; i < AIO_BATCH; i++) {
+		struct aio_req r = {};
+		struct aio_key k = { .tgid = tgid };
+		struct iocb cb;
+		__u64 len = 0;
+
+		if (i >= nr)
+			break;
+		if (bpf_probe_read_user(&k.iocb, sizeof(k.iocb), &pp[i]) ||
+		    bpf_probe_read_user(&cb, sizeof(cb), (void *)k.iocb))
+			break;
+		if (cb.aio_lio_opcode == 7 || cb.aio_lio_opcode == 8) {
+			/* vectored: aio_buf is the iovec array, aio_nbytes its count */
+			struct iovec *iov = (void *)cb.aio_buf;
+
+			if (cb.aio_nbytes > AIO_IOVS)
+				count(HCI_CNT_AIO_CUT);
+			for (int j = 0; j < AIO_IOVS; j++) {
+				__u64 l = 0;
+
+				if (j >= cb.aio_nbytes)
+					break;
+				bpf_probe_read_user(&l, sizeof(l), &iov[j].iov_len);
+				len += l;
+			}
+		} else {
+			len = cb.aio_nbytes;
+		}
+		c->iocb[i] = k.iocb;
+		c->len[i] = len;
+		c->n = i + 1;
+		r.io.op = aio_op(cb.aio_lio_opcode);
+		if (r.io.op >= HCI_NOPS || !vio_file(cb.aio_fildes, &r.io))
+			continue;
+		r.io.t_sub = now;
+		r.io.off = cb.aio_offset;
+		r.io.t_n = i == 0 ? t_n : 0;
+		r.len = len;
+		if (bpf_map_update_elem(&aio_reqs, &k, &r, BPF_ANY))
+			count(HCI_CNT_VIO_FULL);
+		if (cb.aio_flags & 1 /* IOCB_FLAG_RESFD */) {
+			__u32 fd = cb.aio_resfd;
+
+			bpf_map_update_elem(&aio_evfds, &tgid, &fd, BPF_ANY);
+		}
+	}
+	return 0;
+}
+
+/* Iocbs io_submit did not take will never complete: forget them. */
+SEC("tracepoint/syscalls/sys_exit_io_submit")
+int sys_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct aio_cursor *c = bpf_map_lookup_elem(&aio_cursors, &tid);
+	long ret = ctx->ret;
+
+	if (!c)
+		return 0;
+	for (int i = 0; i < AIO_BATCH; i++) {
+		struct aio_key k = { .tgid = pid_tgid >> 32 };
+		struct aio_req *r;
+
+		if (i >= c->n)
+			break;
+		k.iocb = c->iocb[i];
+		r = bpf_map_lookup_elem(&aio_reqs, &k);
+		if (!r)
+			continue;
+		if (i >= ret)
+			bpf_map_delete_elem(&aio_reqs, &k);
+		else
+			r->io.ncompl |= 0x80000000u;	/* submitted: may be reaped */
+	}
+	bpf_map_delete_elem(&aio_cursors, &tid);
+	return 0;
+}
+
+struct reap_ctx {
+	__u32 tgid;
+};
+
+static long aio_reap_one(struct bpf_map *map, struct aio_key *k, struct aio_req *r,
+			 struct reap_ctx *rc)
+{
+	__u32 done = r->io.ncompl & 0x7fffffffu;
+
+	if (k->tgid != rc->tgid || !(r->io.ncompl & 0x80000000u) || done < r->io.nbios)
+		return 0;
+	r->io.ncompl = done;
+	/* stamped after seeing the completion, never before it (other CPU) */
+	vio_finish(&r->io, rc->tgid, 0, (long)r->len, bpf_ktime_get_ns());
+	bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int sys_enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *fd = bpf_map_lookup_elem(&aio_evfds, &tgid);
+	struct reap_ctx rc;
+
+	if (!fd || *fd != (__u32)ctx->args[0])
+		return 0;
+	rc.tgid = tgid;
+	bpf_for_each_map_elem(&aio_reqs, aio_reap_one, &rc, 0);
+	return 0;
+}
 
 /*
  * ---- KVM events ----

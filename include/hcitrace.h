@@ -52,6 +52,7 @@ enum hci_counter {
 	HCI_CNT_VMM_FULL,	/* VMM tgid table full */
 	HCI_CNT_VIO_FULL,	/* VMM in-flight table full: request not traced */
 	HCI_CNT_VHIST_FULL,	/* VMM histogram map full */
+	HCI_CNT_AIO_CUT,	/* io_submit iocbs beyond what one call can follow */
 	HCI_NCOUNTERS,
 };
 
@@ -174,6 +175,7 @@ _Static_assert(sizeof(struct hci_vevent) == 80, "vevent layout");
 #define HCI_HAVE_I (1u << 2)
 #define HCI_HAVE_D (1u << 3)
 #define HCI_BIO_BASED (1u << 4)
+#define HCI_VAIO (1u << 5)	/* linked to a native-aio VMM request (slot only) */
 
 struct hci_event {
 	__u32 type;		/* enum hci_event_type */

@@ -54,6 +54,7 @@ static const char *const counter_names[HCI_NCOUNTERS + 1] = {
 	[HCI_CNT_VMM_FULL] = "vmm_table_full",
 	[HCI_CNT_VIO_FULL] = "vmm_inflight_full",
 	[HCI_CNT_VHIST_FULL] = "vmm_histogram_keys_full",
+	[HCI_CNT_AIO_CUT] = "aio_iocbs_not_followed",
 	[HCI_NCOUNTERS] = "prog_recursion_misses",
 };
 
