@@ -44,6 +44,9 @@ const volatile __u32 targ_vm_tgid = 0;		/* --vm: only this VMM (and it is one) *
 /* older kernels' kvm_exit was (exit_reason, vcpu, isa); user space counts
  * the prototype's arguments in BTF and says which one this kernel has */
 const volatile bool targ_kvm_exit_reason_arg = false;
+/* io_uring_complete has passed the CQE by pointer since v6.0; before that,
+ * (ctx, req, user_data, res, cflags, ...) */
+const volatile bool targ_uring_cqe_ptr = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -149,6 +152,8 @@ struct aio_key {
 struct aio_req {
 	struct vio io;
 	__u64 len;
+	__u32 tgid;		/* the VM (completions may run elsewhere) */
+	__u32 pad;
 };
 
 struct aio_cursor {
@@ -171,6 +176,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct aio_cursor);
 } aio_cursors SEC(".maps");
+
+/* QEMU aio=io_uring: requests by io_kiocb, and each thread's current one */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct aio_req);
+} ureqs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} uring_cur SEC(".maps");
 
 /* the eventfd each VM's aio completions signal (iocb aio_resfd), by tgid */
 struct {
@@ -393,6 +413,24 @@ static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key
  * that VMM request: with cache=none the bio is submitted synchronously from
  * the syscall (pread/pwrite from QEMU's thread pool).
  */
+/* a bio queued while this thread issues an io_uring request is that request's */
+static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
+{
+	__u64 *req = bpf_map_lookup_elem(&uring_cur, &tid);
+	struct aio_req *r;
+
+	if (!req)
+		return;
+	r = bpf_map_lookup_elem(&ureqs, req);
+	if (!r)
+		return;
+	s->vseq = *req;
+	s->flags |= HCI_VURING;
+	if (!r->io.t_q)
+		r->io.t_q = now;
+	r->io.nbios++;
+}
+
 static __always_inline void aio_link(struct hci_slot *s, __u32 tid, __u32 tgid, __u64 now)
 {
 	struct aio_cursor *c = bpf_map_lookup_elem(&aio_cursors, &tid);
@@ -400,7 +438,11 @@ static __always_inline void aio_link(struct hci_slot *s, __u32 tid, __u32 tgid, 
 	struct aio_req *r;
 	__u32 i;
 
-	if (!c || c->idx >= c->n || c->idx >= AIO_BATCH)
+	if (!c) {
+		uring_link(s, tid, now);
+		return;
+	}
+	if (c->idx >= c->n || c->idx >= AIO_BATCH)
 		return;
 	i = c->idx;
 	k.iocb = c->iocb[i];
@@ -445,9 +487,10 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 
 	if (!s->vseq)
 		return;
-	if (s->flags & HCI_VAIO) {
+	if (s->flags & (HCI_VAIO | HCI_VURING)) {
 		struct aio_key k = { .tgid = s->vtid, .iocb = s->vseq };
-		struct aio_req *r = bpf_map_lookup_elem(&aio_reqs, &k);
+		struct aio_req *r = s->flags & HCI_VAIO ? bpf_map_lookup_elem(&aio_reqs, &k) :
+							  bpf_map_lookup_elem(&ureqs, &s->vseq);
 
 		if (r) {
 			r->io.t_c = now;
@@ -536,7 +579,7 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		s->tg = b->tg;
 		s->cgid = b->cgid;
 		s->vmm_tgid = b->vmm_tgid;
-		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO);
+		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING);
 		s->vseq = b->vseq;
 		s->vtid = b->vtid;
 		hci_slot_put(&bio_ovf, b);
@@ -740,7 +783,7 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 		s->tq = p->tq;
 		s->cgid = p->cgid;
 		s->vmm_tgid = p->vmm_tgid;
-		s->flags = HCI_HAVE_Q | (p->flags & HCI_VAIO);
+		s->flags = HCI_HAVE_Q | (p->flags & (HCI_VAIO | HCI_VURING));
 		s->bytes = HCI_RD(btf, split, bi_iter.bi_size);
 		s->sector = HCI_RD(btf, split, bi_iter.bi_sector);
 		s->vseq = p->vseq;
@@ -818,17 +861,11 @@ static __always_inline __u64 kvm_take_notify(__u32 tgid)
  * The image behind a VMM's fd: a regular file (its file system's disk) or a
  * block device. Returns false for anything else (eventfds, sockets...).
  */
-static __always_inline bool vio_file(__u64 fd, struct vio *io)
+static __always_inline bool vio_filp(struct file *f, struct vio *io)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct file **fds, *f = NULL;
 	struct inode *inode;
 	__u16 mode;
 
-	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return false;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
 	if (!f)
 		return false;
 	inode = BPF_CORE_READ(f, f_inode);
@@ -841,6 +878,18 @@ static __always_inline bool vio_file(__u64 fd, struct vio *io)
 		return false;
 	io->ino = BPF_CORE_READ(inode, i_ino);
 	return true;
+}
+
+static __always_inline bool vio_file(__u64 fd, struct vio *io)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct file **fds, *f = NULL;
+
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return false;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return vio_filp(f, io);
 }
 
 static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
@@ -1153,6 +1202,89 @@ int sys_enter_read(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	rc.tgid = tgid;
 	bpf_for_each_map_elem(&aio_reqs, aio_reap_one, &rc, 0);
+	return 0;
+}
+
+/*
+ * ---- QEMU aio=io_uring ----
+ * io_uring_submit_req fires in the submitting thread just before the SQE is
+ * issued, so the bios it queues inline are that request's. QEMU reaps CQEs
+ * from the ring in user space, so the VMM completion is the CQE being posted
+ * (io_uring_complete). Requests punted to io-wq workers queue their bios from
+ * the worker: those are not linked, and the request shows no host bios.
+ */
+static __always_inline __u32 uring_op(__u8 opcode)
+{
+	switch (opcode) {
+	case 1: case 4: case 22: return HCI_OP_READ;	/* READV, READ_FIXED, READ */
+	case 2: case 5: case 23: return HCI_OP_WRITE;	/* WRITEV, WRITE_FIXED, WRITE */
+	case 3: return HCI_OP_FLUSH;			/* FSYNC */
+	default: return HCI_NOPS;
+	}
+}
+
+SEC("raw_tp/io_uring_submit_req")
+int BPF_PROG(io_uring_submit_req_raw)
+{
+	struct io_kiocb *req = (void *)ctx[0];
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), key = ctx[0];
+	__u32 tid = (__u32)pid_tgid;
+	struct aio_req r = {};
+
+	if (!vio_wanted())
+		return 0;
+	r.io.op = uring_op(BPF_CORE_READ(req, opcode));
+	if (r.io.op >= HCI_NOPS) {
+		bpf_map_delete_elem(&uring_cur, &tid);
+		return 0;
+	}
+	/*
+	 * The file is assigned only when the request is issued, after this
+	 * tracepoint; the SQE's fd is already in cqe.fd. A registered ("fixed")
+	 * file's fd is an index, not an fd: its disk stays unknown (0).
+	 */
+	if (!(BPF_CORE_READ(req, flags) & 1 /* REQ_F_FIXED_FILE */) &&
+	    !vio_file(BPF_CORE_READ(req, cqe.fd), &r.io)) {
+		bpf_map_delete_elem(&uring_cur, &tid);
+		return 0;
+	}
+	if (bpf_core_type_exists(struct io_rw))
+		r.io.off = BPF_CORE_READ((struct io_rw *)req, kiocb.ki_pos);
+	r.io.t_sub = bpf_ktime_get_ns();
+	r.io.t_n = kvm_take_notify(pid_tgid >> 32);
+	r.tgid = pid_tgid >> 32;
+	if (bpf_map_update_elem(&ureqs, &key, &r, BPF_ANY)) {
+		count(HCI_CNT_VIO_FULL);
+		return 0;
+	}
+	bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
+int sys_exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&uring_cur, &tid);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(io_uring_complete_raw)
+{
+	__u64 key = ctx[1];
+	struct aio_req *r = bpf_map_lookup_elem(&ureqs, &key);
+	long res;
+
+	if (!r)
+		return 0;
+	if (targ_uring_cqe_ptr)
+		res = BPF_CORE_READ((struct io_uring_cqe *)ctx[2], res);
+	else
+		res = (int)ctx[3];
+	vio_finish(&r->io, r->tgid, 0, res, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&ureqs, &key);
 	return 0;
 }
 

@@ -176,6 +176,7 @@ _Static_assert(sizeof(struct hci_vevent) == 80, "vevent layout");
 #define HCI_HAVE_D (1u << 3)
 #define HCI_BIO_BASED (1u << 4)
 #define HCI_VAIO (1u << 5)	/* linked to a native-aio VMM request (slot only) */
+#define HCI_VURING (1u << 6)	/* linked to an io_uring VMM request (slot only) */
 
 struct hci_event {
 	__u32 type;		/* enum hci_event_type */

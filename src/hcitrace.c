@@ -760,6 +760,7 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 	a->skel->rodata->targ_vmm = a->env.vmm;
 	a->skel->rodata->targ_vm_tgid = vm_tgid;
 	a->skel->rodata->targ_kvm_exit_reason_arg = feat.kvm_exit_reason_arg;
+	a->skel->rodata->targ_uring_cqe_ptr = feat.uring_cqe_ptr;
 	bpf_map__set_max_entries(a->skel->maps.bio_slots, (__u32)a->env.slots);
 	bpf_map__set_max_entries(a->skel->maps.rq_slots, (__u32)a->env.slots);
 	bpf_map__set_max_entries(a->skel->maps.bio_ovf, (__u32)a->env.slots);
@@ -779,6 +780,8 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 			bpf_program__set_autoload(prog, a->env.vmm);
 		else if (!strncmp(name, "kvm_", 4))
 			bpf_program__set_autoload(prog, a->env.vmm && feat.kvm);
+		else if (!strncmp(name, "io_uring_", 9))
+			bpf_program__set_autoload(prog, a->env.vmm && feat.uring);
 		else
 			bpf_program__set_autoload(prog, is_btf == use_btf);
 	}
@@ -802,10 +805,10 @@ static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
 		link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;
-			if (!strncmp(name, "kvm_", 4)) {
+			if (!strncmp(name, "kvm_", 4) || !strncmp(name, "io_uring_", 9)) {
 				if (a->env.verbose)
-					fprintf(stderr, "KVM tracepoint %s unavailable (%s): "
-						"its stages will be absent\n", name + 4,
+					fprintf(stderr, "tracepoint %s unavailable (%s): "
+						"its stages will be absent\n", name,
 						strerror(-err));
 				continue;
 			}

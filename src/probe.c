@@ -50,6 +50,9 @@ void hci_probe_features(struct hci_features *f)
 	n = proto_nargs(btf, "btf_trace_kvm_exit");
 	f->kvm = n > 0 || access("/sys/kernel/tracing/events/kvm", F_OK) == 0;
 	f->kvm_exit_reason_arg = n == 4;
+	n = proto_nargs(btf, "btf_trace_io_uring_complete");
+	f->uring = n > 0;
+	f->uring_cqe_ptr = n == 4;
 	btf__free(btf);
 }
 

@@ -12,6 +12,8 @@ struct hci_features {
 	bool tracefs;
 	bool kvm;		/* KVM tracepoints exist (kvm_exit in BTF) */
 	bool kvm_exit_reason_arg; /* older kvm_exit(reason, vcpu, isa) */
+	bool uring;		/* io_uring tracepoints exist */
+	bool uring_cqe_ptr;	/* io_uring_complete(ctx, req, cqe) */
 };
 
 void hci_probe_features(struct hci_features *f);

@@ -43,8 +43,7 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		--arg img "$IMG" --arg d "$disk" '[.vms[] | select(.origin == $o)][0] |
 		 (.images | any(.path == $img and .device == $d and .extents >= 1)) and
 		 (.drives | contains($img))' "$TMP/$cfg.json"
-	case $aio in threads | native) ;; *) continue ;; esac
-	# the VMM layer: thread-pool preads/pwrites, or io_submit iocbs (native)
+	# every aio mode: thread-pool syscalls, io_submit iocbs, io_uring SQEs
 	check "$cfg: VMM requests = N, each linked to one host bio" jqt --arg o "vm:$name" \
 		--arg op "$op" --argjson n $N '[.vmm[] | select(.origin == $o and .op == $op)] |
 		 length == 1 and .[0].ios == $n and .[0].bios == $n and .[0].absorbed == 0 and
