@@ -177,6 +177,24 @@ struct {
 	__type(value, struct aio_cursor);
 } aio_cursors SEC(".maps");
 
+/*
+ * Image files of VMs, by (file system disk, inode): with a cached image
+ * (cache=writeback) the VMM's writes stop in the host page cache, and the
+ * flusher kworkers write them out later; those bios are the VM's.
+ */
+struct image_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct image_key);
+	__type(value, __u32);
+} image_inodes SEC(".maps");
+
 /* QEMU aio=io_uring: requests by io_kiocb, and each thread's current one */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -505,6 +523,31 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 	}
 }
 
+/*
+ * A write from outside any VMM that carries a VM image's page cache is that
+ * VM's writeback. The first page tells whose file it is (a bio's pages all
+ * come from one file when writeback builds it).
+ */
+static __always_inline __u32 writeback_owner(struct bio *bio)
+{
+	struct image_key k = {};
+	struct address_space *mapping;
+	struct inode *host;
+	__u32 *tgid;
+
+	if ((BPF_CORE_READ(bio, bi_opf) & 0xff) != 1 /* REQ_OP_WRITE */)
+		return 0;
+	mapping = BPF_CORE_READ(bio, bi_io_vec, bv_page, mapping);
+	/* anonymous and movable pages tag the low bits; they are no file's */
+	if (!mapping || ((__u64)mapping & 3))
+		return 0;
+	host = BPF_CORE_READ(mapping, host);
+	k.dev = BPF_CORE_READ(host, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(host, i_ino);
+	tgid = bpf_map_lookup_elem(&image_inodes, &k);
+	return tgid ? *tgid : 0;
+}
+
 /* ---- Q: the bio enters the block layer, in the submitter's context ---- */
 
 static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
@@ -531,6 +574,8 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	s->sector = HCI_RD(btf, bio, bi_iter.bi_sector);
 	if (targ_vmm && s->vmm_tgid)
 		vio_link(s, now);
+	else if (targ_vmm)
+		s->vmm_tgid = writeback_owner(bio);
 	return 0;
 }
 HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
@@ -870,12 +915,20 @@ static __always_inline bool vio_filp(struct file *f, struct vio *io)
 		return false;
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
-	if ((mode & 0170000) == 0060000)		/* S_IFBLK */
+	if ((mode & 0170000) == 0060000) {		/* S_IFBLK */
 		io->dev = BPF_CORE_READ(inode, i_rdev);
-	else if ((mode & 0170000) == 0100000)		/* S_IFREG */
+	} else if ((mode & 0170000) == 0100000) {	/* S_IFREG */
+		struct image_key k = {};
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
 		io->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	else
+		k.dev = io->dev;
+		k.ino = BPF_CORE_READ(inode, i_ino);
+		if (!bpf_map_lookup_elem(&image_inodes, &k))
+			bpf_map_update_elem(&image_inodes, &k, &tgid, BPF_ANY);
+	} else {
 		return false;
+	}
 	io->ino = BPF_CORE_READ(inode, i_ino);
 	return true;
 }

@@ -105,15 +105,16 @@ wait_progs() {
 	our_progs
 }
 
-# start_tracer OUT ERR ARGS...: hcitrace in the background (summary mode),
-# returning once it says it is attached. Sets TRACER.
+# start_tracer OUT ERR ARGS...: hcitrace in the background, returning once
+# it says it is attached (up to 60 s: a loaded machine and an ASan build can
+# take a while to load 50 programs). Sets TRACER; fails if it never says so.
 start_tracer() {
 	local out=$1 err=$2; shift 2
 	: > "$err"
 	"$HCITRACE" "$@" >"$out" 2>"$err" &
 	TRACER=$!
 	on_exit "kill -9 $TRACER 2>/dev/null"
-	for _ in $(seq 200); do
+	for _ in $(seq 1200); do
 		grep -q 'Tracing block I/O' "$err" && return 0
 		kill -0 "$TRACER" 2>/dev/null || return 1
 		sleep 0.05

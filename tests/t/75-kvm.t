@@ -16,7 +16,7 @@ tracer=""
 hook() {
 	case $1 in
 	ready) start_tracer "$TMP/k.out" "$TMP/k.err" -d "$disk" --vm "$name" --json "$TMP/k.json" ||
-		diag "hcitrace did not start: $(cat "$TMP/k.err")"
+		{ not_ok "hcitrace attached before the guest started"; diag "$(cat "$TMP/k.err")"; }
 		tracer=$TRACER ;;
 	result|done) [ -n "$tracer" ] && kill -INT "$tracer" && wait "$tracer"; tracer="" ;;
 	esac

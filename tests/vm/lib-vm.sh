@@ -7,6 +7,7 @@
 VMDIR=${VMDIR:-$OUT/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-120}
 VM_ACCEL=${VM_ACCEL:-tcg}
+VM_CACHE=${VM_CACHE:-none}
 TSC_KHZ=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 
 # make deps installs QEMU and the guest's parts, so their absence is a
@@ -51,7 +52,8 @@ vm_kill() {
 # (before shutdown: QEMU probes the image's alignment again while it quits),
 # then "HOOK done" after QEMU exits. Sets VM_IOS (the guest block layer's
 # count of reads + writes completed during fio), VM_RC (fio's status) and
-# VM_ERR (a fatal QEMU/KVM message). VM_ACCEL picks the accelerator (tcg).
+# VM_ERR (a fatal QEMU/KVM message). VM_ACCEL picks the accelerator (tcg),
+# VM_CACHE QEMU's cache mode (none).
 vm_run() {
 	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append
 	shift 4
@@ -69,7 +71,7 @@ vm_run() {
 		-cpu max -m 512 -smp 1 -nographic -nodefaults -no-reboot -serial stdio \
 		-name "guest=$name" "${dev_args[@]}" -kernel "$VMDIR/vmlinuz" \
 		-initrd "$VMDIR/initramfs.cpio" -append "$append" \
-		-drive "file=$IMG,if=none,id=d0,format=raw,cache=none,aio=$aio" 2>&1; }
+		-drive "file=$IMG,if=none,id=d0,format=raw,cache=$VM_CACHE,aio=$aio" 2>&1; }
 	local qpid=$QEMU_PID out in
 	# our own copies: bash closes the coproc's fds when it reaps QEMU, which
 	# a hook's "wait" can do while we still read QEMU's last lines
