@@ -195,6 +195,24 @@ struct {
 	__type(value, __u32);
 } image_inodes SEC(".maps");
 
+/*
+ * Stacked devices: a loop device with direct I/O (and dm, which clones bios)
+ * sends the upper request's own pages down to the device below. The first
+ * page of each VM request on its way down identifies the lower bios its
+ * worker queues, so they are the VM's too: the next layer of the request.
+ */
+struct stack_parent {
+	__u32 vmm_tgid;
+	__u32 upper_dev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct stack_parent);
+} stack_pages SEC(".maps");
+
 /* QEMU aio=io_uring: requests by io_kiocb, and each thread's current one */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -548,6 +566,25 @@ static __always_inline __u32 writeback_owner(struct bio *bio)
 	return tgid ? *tgid : 0;
 }
 
+static __always_inline __u64 first_page(struct bio *bio, const bool btf)
+{
+	struct bio_vec *bv = HCI_RD(btf, bio, bi_io_vec);
+
+	return bv ? (__u64)BPF_CORE_READ(bv, bv_page) : 0;
+}
+
+/* the VM whose request, one layer up, carries this bio's first page */
+static __always_inline __u32 stacked_owner(struct bio *bio, const bool btf)
+{
+	__u64 page = first_page(bio, btf);
+	struct stack_parent *p;
+
+	if (!page)
+		return 0;
+	p = bpf_map_lookup_elem(&stack_pages, &page);
+	return p ? p->vmm_tgid : 0;
+}
+
 /* ---- Q: the bio enters the block layer, in the submitter's context ---- */
 
 static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
@@ -575,7 +612,7 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	if (targ_vmm && s->vmm_tgid)
 		vio_link(s, now);
 	else if (targ_vmm)
-		s->vmm_tgid = writeback_owner(bio);
+		s->vmm_tgid = stacked_owner(bio, btf) ?: writeback_owner(bio);
 	return 0;
 }
 HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
@@ -624,6 +661,16 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		s->tg = b->tg;
 		s->cgid = b->cgid;
 		s->vmm_tgid = b->vmm_tgid;
+		if (targ_vmm && b->vmm_tgid) {
+			struct stack_parent sp = {
+				.vmm_tgid = b->vmm_tgid,
+				.upper_dev = hci_disk_dev(hci_rq_disk(rq, btf), btf),
+			};
+			__u64 page = first_page(bio, btf);
+
+			if (page)
+				bpf_map_update_elem(&stack_pages, &page, &sp, BPF_ANY);
+		}
 		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING);
 		s->vseq = b->vseq;
 		s->vtid = b->vtid;
@@ -739,8 +786,16 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 	}
 	if (targ_per_request)
 		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
-	if (targ_vmm)
+	if (targ_vmm) {
 		vio_complete(s, now);
+		if (s->vmm_tgid) {
+			/* done one layer up: its pages may now carry anything */
+			__u64 page = first_page(HCI_RD(btf, rq, bio), btf);
+
+			if (page)
+				bpf_map_delete_elem(&stack_pages, &page);
+		}
+	}
 	hci_slot_put(&rq_ovf, s);
 	return 0;
 }

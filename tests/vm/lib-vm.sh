@@ -34,6 +34,28 @@ vm_image() {
 	sync
 }
 
+# vm_image_stacked SIZE_MB: the same, one layer deeper: the image's ext4 is
+# on a second loop device (direct I/O) whose backing file is on ext4 on the
+# loop test SSD. Sets IMG, dev/disk (the lower SSD) and UPPER (the upper
+# loop device's name). Torn down top first.
+vm_image_stacked() {
+	setup_loop $(( $1 + 128 ))
+	mkfs.ext4 -q -F "$dev"
+	mkdir -p "$TMP/lower" "$TMP/mnt"
+	mount "$dev" "$TMP/lower" && on_exit "umount $TMP/lower"
+	dd if=/dev/zero of="$TMP/lower/upper.img" bs=1M count=$(( $1 + 64 )) status=none
+	sync
+	local up
+	up=$(losetup -f --show --direct-io=on "$TMP/lower/upper.img") || return 1
+	on_exit "losetup -d $up"
+	UPPER=$(basename "$up")
+	mkfs.ext4 -q -F "$up"
+	mount "$up" "$TMP/mnt" && on_exit "umount $TMP/mnt"
+	IMG=$TMP/mnt/disk.raw
+	dd if=/dev/urandom of="$IMG" bs=1M count="$1" status=none
+	sync
+}
+
 # vm_kill NAME PID: kill a guest's QEMU and wait until it is gone, so that
 # its image's file system can be unmounted. Killing timeout(1) alone would
 # orphan QEMU, so QEMU is found by its unique -name; a paused KVM guest can
