@@ -107,18 +107,7 @@ struct {
 } vmm_seen SEC(".maps");
 
 /* VMM requests in flight, by submitting thread (the syscalls are blocking) */
-struct vio {
-	__u64 t_sub;		/* also the request's identity for linked bios */
-	__u64 off;
-	__u64 ino;
-	__u64 t_q;		/* first linked bio queued */
-	__u64 t_c;		/* last linked completion */
-	__u64 t_n;		/* the notify this request answers, 0 if none */
-	__u32 op;
-	__u32 dev;
-	__u32 nbios;
-	__u32 ncompl;
-};
+#define vio hci_vio
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -143,18 +132,8 @@ struct {
 #define AIO_BATCH 32
 #define AIO_IOVS 16
 
-struct aio_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 iocb;		/* the iocb's user address: QEMU's handle for it */
-};
-
-struct aio_req {
-	struct vio io;
-	__u64 len;
-	__u32 tgid;		/* the VM (completions may run elsewhere) */
-	__u32 pad;
-};
+#define aio_key hci_aio_key	/* iocb: the iocb's user address, QEMU's handle */
+#define aio_req hci_aio_req
 
 struct aio_cursor {
 	__u32 n, idx;
@@ -1240,6 +1219,7 @@ int sys_enter_io_submit(struct trace_event_raw_sys_enter *ctx)
 		r.io.off = cb.aio_offset;
 		r.io.t_n = i == 0 ? t_n : 0;
 		r.len = len;
+		r.tgid = tgid;
 		if (bpf_map_update_elem(&aio_reqs, &k, &r, BPF_ANY))
 			count(HCI_CNT_VIO_FULL);
 		if (cb.aio_flags & 1 /* IOCB_FLAG_RESFD */) {
@@ -1275,7 +1255,7 @@ int sys_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
 		if (i >= ret)
 			bpf_map_delete_elem(&aio_reqs, &k);
 		else
-			r->io.ncompl |= 0x80000000u;	/* submitted: may be reaped */
+			r->io.ncompl |= HCI_AIO_SUBMITTED;	/* may be reaped */
 	}
 	bpf_map_delete_elem(&aio_cursors, &tid);
 	return 0;
@@ -1288,9 +1268,9 @@ struct reap_ctx {
 static long aio_reap_one(struct bpf_map *map, struct aio_key *k, struct aio_req *r,
 			 struct reap_ctx *rc)
 {
-	__u32 done = r->io.ncompl & 0x7fffffffu;
+	__u32 done = r->io.ncompl & ~HCI_AIO_SUBMITTED;
 
-	if (k->tgid != rc->tgid || !(r->io.ncompl & 0x80000000u) || done < r->io.nbios)
+	if (k->tgid != rc->tgid || !(r->io.ncompl & HCI_AIO_SUBMITTED) || done < r->io.nbios)
 		return 0;
 	r->io.ncompl = done;
 	/* stamped after seeing the completion, never before it (other CPU) */

@@ -150,6 +150,39 @@ _Static_assert(sizeof(struct hci_vmm_val) ==
 	       8 * (HCI_NVSTAGES * HCI_NBUCKETS + HCI_NVSTAGES + 6),
 	       "vmm value layout");
 
+/* A VMM request in flight (BPF-side state; user space reads the leftovers). */
+struct hci_vio {
+	__u64 t_sub;		/* also the request's identity for linked bios */
+	__u64 off;
+	__u64 ino;
+	__u64 t_q;		/* first linked bio queued */
+	__u64 t_c;		/* last linked completion */
+	__u64 t_n;		/* the notify this request answers, 0 if none */
+	__u32 op;
+	__u32 dev;
+	__u32 nbios;
+	__u32 ncompl;		/* native aio: bit 31 = io_submit took it */
+};
+_Static_assert(sizeof(struct hci_vio) == 64, "vio layout");
+
+#define HCI_AIO_SUBMITTED 0x80000000u
+
+/* native aio requests, by (VM, iocb user address) */
+struct hci_aio_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 iocb;
+};
+_Static_assert(sizeof(struct hci_aio_key) == 16, "aio key layout");
+
+struct hci_aio_req {
+	struct hci_vio io;
+	__u64 len;
+	__u32 tgid;		/* the VM (completions may run elsewhere) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct hci_aio_req) == 80, "aio req layout");
+
 /* KVM event counts per VM (key: VMM tgid) */
 struct hci_kvm_val {
 	__u64 c[HCI_NKVM];

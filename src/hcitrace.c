@@ -213,6 +213,18 @@ static int on_vevent(struct app *a, const struct hci_vevent *e)
 	q.off = e->off;
 	q.ret = e->ret;
 	q.nbios = e->nbios;
+	q.image = "";
+	q.sector = -1;
+	{
+		const struct hci_image *im = hci_vmm_image(vmm_info(a, e->vmm_tgid), e->dev, e->ino);
+		__u64 sec;
+
+		if (im) {
+			q.image = im->path;
+			if (e->op != HCI_OP_FLUSH && !hci_image_sector(im, e->off, &sec))
+				q.sector = (long long)sec;
+		}
+	}
 	hci_vreq_stages(e, q.us, q.present);
 	hci_vreq_print(stdout, &q);
 	if (a->vreq_csv)
@@ -369,6 +381,49 @@ static int add_rows(struct app *a, enum hci_layer layer, const struct snap *sn,
 			continue;
 		hci_dev_name(devno, dev, sizeof(dev));
 		if (hci_report_add(r, layer, origin, dev, op, &delta))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Native-aio requests the VMM reaped by polling its ring, with no eventfd
+ * read since: their host part is known, their VMM completion is not. At the
+ * end of tracing, report them with V2Q and VQ2C, and C2V/V2V absent.
+ */
+static int add_unreaped(struct app *a, struct hci_report *r)
+{
+	int fd = bpf_map__fd(a->skel->maps.aio_reqs);
+	struct hci_aio_key k, next, *prev = NULL;
+	struct hci_aio_req q;
+	char dev[32];
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct hci_vmm_val v;
+		const char *origin;
+		__u32 done;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &q))
+			continue;
+		done = q.io.ncompl & ~HCI_AIO_SUBMITTED;
+		if (!(q.io.ncompl & HCI_AIO_SUBMITTED) || !q.io.nbios || done < q.io.nbios ||
+		    q.io.op >= HCI_NOPS || !q.io.t_q || q.io.t_c < q.io.t_q)
+			continue;
+		origin = vm_origin(a, q.tgid);
+		if (a->env.origin && !hci_origin_matches(origin, a->env.origin))
+			continue;
+		memset(&v, 0, sizeof(v));
+		v.ios = 1;
+		v.bytes = q.len;
+		v.bios = q.io.nbios;
+		v.slots[HCI_V2Q][hci_bucket_of_ns(q.io.t_q - q.io.t_sub)]++;
+		v.sum_ns[HCI_V2Q] = q.io.t_q - q.io.t_sub;
+		v.slots[HCI_VQ2C][hci_bucket_of_ns(q.io.t_c - q.io.t_q)]++;
+		v.sum_ns[HCI_VQ2C] = q.io.t_c - q.io.t_q;
+		hci_dev_name(q.io.dev, dev, sizeof(dev));
+		if (hci_report_add(r, HCI_LAYER_VMM, origin, dev, q.io.op, &v))
 			return -ENOMEM;
 	}
 	return 0;
@@ -605,8 +660,11 @@ static int final_report(struct app *a)
 	int err;
 
 	err = build_report(a, cur, NULL, &r);
+	if (!err && a->env.vmm)
+		err = add_unreaped(a, &r);
 	if (err)
 		goto out;
+	hci_report_sort(&r);
 	err = kvm_rows(a, &r, &kvm, &nkvm);
 	if (err)
 		goto out;

@@ -464,6 +464,8 @@ void hci_vreq_print(FILE *f, const struct hci_vreq *q)
 {
 	fprintf(f, "%-11.6f %-24s %-8s vmm-%-5s off %llu ret %d bios %u", q->t_s, q->origin,
 		q->dev, hci_op_names[q->op], (unsigned long long)q->off, q->ret, q->nbios);
+	if (q->sector >= 0)
+		fprintf(f, " sector %lld", q->sector);
 	for (int s = 0; s < HCI_NVSTAGES; s++) {
 		if (q->present[s])
 			fprintf(f, " %s=%.1f", hci_vstage_names[s], q->us[s]);
@@ -478,7 +480,7 @@ void hci_csv_vreq_header(FILE *f)
 	fputs("time_s,origin,device,op,offset,ret,bios", f);
 	for (int s = 0; s < HCI_NVSTAGES; s++)
 		fprintf(f, ",%s_us", hci_vstage_names[s]);
-	fputc('\n', f);
+	fputs(",image,sector\n", f);
 }
 
 void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
@@ -495,7 +497,12 @@ void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
 		else
 			fputc(',', f);
 	}
-	fputc('\n', f);
+	fputc(',', f);
+	hci_csv_field(f, q->image ? q->image : "");
+	if (q->sector >= 0)
+		fprintf(f, ",%lld\n", q->sector);
+	else
+		fputs(",\n", f);
 }
 
 void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)
@@ -514,5 +521,11 @@ void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)
 		else
 			fputs("null", f);
 	}
-	fputs("}}", f);
+	fputs("},\"image\":", f);
+	hci_json_string(f, q->image ? q->image : "");
+	fputs(",\"sector\":", f);
+	if (q->sector >= 0)
+		fprintf(f, "%lld}", q->sector);
+	else
+		fputs("null}", f);
 }

@@ -61,6 +61,8 @@ struct hci_vreq {
 	const char *dev;
 	__u32 op;
 	__u64 off;
+	const char *image;	/* path, "" if unknown */
+	long long sector;	/* the offset's 512-byte sector on dev, -1 if unknown */
 	__s32 ret;		/* bytes, or -errno */
 	__u32 nbios;
 	double us[HCI_NVSTAGES];

@@ -59,13 +59,66 @@ void hci_vmm_drives(const char *cmdline, size_t len, char *out, size_t outlen)
 	}
 }
 
-static long fiemap_extents(int fd)
+/* The extent count, and the first HCI_IMAGE_EXTENTS extents into im->map. */
+static long fiemap_extents(int fd, struct hci_image *im)
 {
-	struct fiemap fm = { .fm_length = FIEMAP_MAX_OFFSET, .fm_extent_count = 0 };
+	struct fiemap *fm;
+	long n;
 
-	if (ioctl(fd, FS_IOC_FIEMAP, &fm))
+	fm = calloc(1, sizeof(*fm) + HCI_IMAGE_EXTENTS * sizeof(struct fiemap_extent));
+	if (!fm)
 		return -1;
-	return fm.fm_mapped_extents;
+	fm->fm_length = FIEMAP_MAX_OFFSET;
+	fm->fm_extent_count = HCI_IMAGE_EXTENTS;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;	/* delayed allocation has no place yet */
+	if (ioctl(fd, FS_IOC_FIEMAP, fm)) {
+		free(fm);
+		return -1;
+	}
+	n = fm->fm_mapped_extents;
+	for (__u32 i = 0; i < fm->fm_mapped_extents && i < HCI_IMAGE_EXTENTS; i++) {
+		const struct fiemap_extent *e = &fm->fm_extents[i];
+
+		if (e->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_ENCODED |
+				   FIEMAP_EXTENT_DATA_INLINE))
+			continue;	/* no stable place on the disk */
+		im->map[im->nmap++] = (struct hci_extent){ e->fe_logical, e->fe_physical,
+							    e->fe_length };
+	}
+	/* more extents than one call returned: ask for the count alone */
+	if (fm->fm_mapped_extents == HCI_IMAGE_EXTENTS) {
+		memset(fm, 0, sizeof(*fm));
+		fm->fm_length = FIEMAP_MAX_OFFSET;
+		if (!ioctl(fd, FS_IOC_FIEMAP, fm))
+			n = fm->fm_mapped_extents;
+	}
+	free(fm);
+	return n;
+}
+
+const struct hci_image *hci_vmm_image(const struct hci_vmm_info *vi, __u32 dev, __u64 ino)
+{
+	for (int i = 0; vi && i < vi->nimages; i++)
+		if (vi->images[i].dev == dev && vi->images[i].ino == ino)
+			return &vi->images[i];
+	return NULL;
+}
+
+int hci_image_sector(const struct hci_image *im, __u64 off, __u64 *sector)
+{
+	if (im->blockdev) {
+		*sector = off / 512;
+		return 0;
+	}
+	for (int i = 0; i < im->nmap; i++) {
+		const struct hci_extent *e = &im->map[i];
+
+		if (off >= e->logical && off - e->logical < e->len) {
+			*sector = (e->physical + (off - e->logical)) / 512;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int read_file(const char *path, char *buf, size_t len)
@@ -143,7 +196,7 @@ int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
 		if (!im->blockdev) {
 			fd = open(fdpath, O_RDONLY);
 			if (fd >= 0) {
-				im->extents = fiemap_extents(fd);
+				im->extents = fiemap_extents(fd, im);
 				close(fd);
 			}
 		}

@@ -8,6 +8,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#define HCI_IMAGE_EXTENTS 128
+
+/* one FIEMAP extent: image bytes [logical, logical+len) at device byte physical */
+struct hci_extent {
+	__u64 logical, physical, len;
+};
+
 struct hci_image {
 	int fd;			/* in the VMM */
 	char path[PATH_MAX];
@@ -16,6 +23,8 @@ struct hci_image {
 	__u64 size;
 	bool blockdev;
 	long extents;		/* FIEMAP extent count, -1 if unknown */
+	int nmap;		/* extents kept in map[] (the first ones) */
+	struct hci_extent map[HCI_IMAGE_EXTENTS];
 };
 
 struct hci_vmm_info {
@@ -35,6 +44,12 @@ int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi);
 /* Every VMM process on the host (or just @only if > 0); returns the count */
 int hci_vmm_discover(struct hci_vmm_info *out, int max, pid_t only);
 void hci_vmm_print(FILE *f, const struct hci_vmm_info *vi);
+/* The image of a VMM request, by (disk, inode); NULL if not known */
+const struct hci_image *hci_vmm_image(const struct hci_vmm_info *vi, __u32 dev, __u64 ino);
+/* Image byte offset -> 512-byte sector on its disk, through the extent map.
+ * A block device image maps one to one. -1 if the offset is not mapped
+ * (a hole, or beyond the extents kept). */
+int hci_image_sector(const struct hci_image *im, __u64 off, __u64 *sector);
 /* The -drive/-blockdev file= values of a NUL-separated command line */
 void hci_vmm_drives(const char *cmdline, size_t len, char *out, size_t outlen);
 #endif

@@ -48,15 +48,31 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		 (.images | any(.path == $img and .device == $d and .extents >= 1)) and
 		 (.drives | contains($img))' "$TMP/$cfg.json"
 	# every aio mode: thread-pool syscalls, io_submit iocbs, io_uring SQEs
+	# native aio: QEMU may reap the ring by polling, with no eventfd read
+	# since; such requests have their host stages but no VMM completion
+	vv=$N
+	[ "$aio" = native ] && vv=0
 	check "$cfg: VMM requests = N, each linked to one host bio" jqt --arg o "vm:$name" \
-		--arg op "$op" --argjson n $N '[.vmm[] | select(.origin == $o and .op == $op)] |
-		 length == 1 and .[0].ios == $n and .[0].bios == $n and .[0].absorbed == 0 and
-		 .[0].stages.VQ2C.count == $n and .[0].stages.V2V.count == $n' "$TMP/$cfg.json"
-	check "$cfg: VMM stages >= 0 and V2Q + VQ2C + C2V = V2V per request" jqt \
-		--arg o "vm:$name" --argjson n $N '[.requests[] | select(.layer == "vmm" and
-		 .origin == $o and .op != "flush") | .stages_us] | length == $n and
+		--arg op "$op" --argjson n $N --argjson vv $vv '[.vmm[] |
+		 select(.origin == $o and .op == $op)] | length == 1 and .[0].ios == $n and
+		 .[0].bios == $n and .[0].absorbed == 0 and .[0].stages.VQ2C.count == $n and
+		 (if $vv > 0 then .[0].stages.V2V.count == $vv else .[0].stages.V2V.count > 0 end)' \
+		"$TMP/$cfg.json"
+	check "$cfg: per VMM request: stages >= 0 and V2Q + VQ2C + C2V = V2V" jqt \
+		--arg o "vm:$name" --arg op "$op" '([.vmm[] | select(.origin == $o and .op == $op)][0]
+		 .stages.V2V.count) as $seen | [.requests[] | select(.layer == "vmm" and
+		 .origin == $o and .op == $op) | .stages_us] | length == $seen and
 		 all(.[]; .V2Q >= 0 and .VQ2C >= 0 and .C2V >= 0 and
 		     ((.V2Q + .VQ2C + .C2V) - .V2V | fabs) < 0.005)' "$TMP/$cfg.json"
+	# FIEMAP: each VMM request's image offset maps to the sector of the host
+	# request it caused
+	check "$cfg: image offsets map to the host requests' sectors (FIEMAP)" jqt \
+		--arg o "vm:$name" --arg op "$op" --arg img "$IMG" '
+		 [.requests[] | select(.layer == "block" and .origin == $o and .op == $op) |
+		  .sector] as $b | [.requests[] | select(.layer == "vmm" and .origin == $o and
+		  .op == $op)] as $v | ($v | length) > 0 and
+		 all($v[]; .image == $img and .sector != null and (.sector as $s | $b | index($s)))' \
+		"$TMP/$cfg.json"
 	is "$cfg: VMM rows in the histogram CSV" \
 		"$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" V2V)" $N
 done

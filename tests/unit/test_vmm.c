@@ -40,11 +40,37 @@ int main(void)
 			is_int(vi->images[i].size, sizeof(buf), "its size");
 			ok(vi->images[i].extents >= 1 || vi->images[i].extents == -1,
 			   "extents from FIEMAP (or unknown where the fs has none)");
+			if (vi->images[i].extents >= 1) {
+				__u64 sec;
+
+				ok(vi->images[i].nmap >= 1, "the extent map is kept (%d)",
+				   vi->images[i].nmap);
+				ok(!hci_image_sector(&vi->images[i], 0, &sec), "offset 0 maps to a sector");
+			}
 		}
 	}
 	ok(found, "the open file is listed as an image");
 	ok(vi && vi->name[0], "a process without -name is named by its pid (%s)", vi ? vi->name : "");
 	ok(hci_vmm_inspect(0x7ffffff0, vi) != 0, "a vanished process is an error");
+
+	{
+		struct hci_image *im = calloc(1, sizeof(*im));
+		__u64 sec = 0;
+
+		im->map[0] = (struct hci_extent){ 0, 1 << 20, 64 << 10 };	   /* 64K at 1M */
+		im->map[1] = (struct hci_extent){ 128 << 10, 8 << 20, 4 << 10 }; /* 4K at 8M */
+		im->nmap = 2;
+		ok(!hci_image_sector(im, 4096, &sec) && sec == ((1 << 20) + 4096) / 512,
+		   "offset in the first extent -> its sector");
+		ok(!hci_image_sector(im, (128 << 10) + 512, &sec) && sec == ((8 << 20) + 512) / 512,
+		   "offset in a later extent");
+		ok(hci_image_sector(im, 64 << 10, &sec) != 0, "a hole is not mapped");
+		ok(hci_image_sector(im, 1 << 30, &sec) != 0, "beyond the extents is not mapped");
+		im->blockdev = true;
+		ok(!hci_image_sector(im, 1 << 20, &sec) && sec == 2048, "a block device maps 1:1");
+		ok(hci_vmm_image(vi, 1, 2) == NULL, "an unknown (disk, inode) has no image");
+		free(im);
+	}
 	close(fd);
 	unlink(path);
 	free(vi);
