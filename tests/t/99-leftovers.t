@@ -6,7 +6,7 @@ is "no test loop device attached" "$(losetup -a | grep -c '/dev/shm/hcitest-')" 
 is "no test image left in /dev/shm" "$(find /dev/shm -maxdepth 1 -name 'hcitest-*' | wc -l)" 0
 is "no test cgroup left" "$(find "$BLKIO" -mindepth 1 -type d -name 'hcitest-*' | wc -l)" 0
 is "no hcitrace BPF program left" "$(wait_progs 0)" 0
-is "no QEMU left running" "$(pgrep -c -f '^qemu-system' || true)" 0
+is "no QEMU left running" "$( (pgrep -f '^qemu-system'; pgrep '^qemu-system') | sort -u | wc -l)" 0
 is "no test mount left" "$(grep -c ' /tmp/hcitest\.' /proc/mounts || true)" 0
 is "no temp dir left" "$(find /tmp -maxdepth 1 -name 'hcitest.*' ! -path "$TMP" | wc -l)" 0
 done_testing

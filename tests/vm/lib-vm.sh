@@ -56,16 +56,21 @@ vm_image_stacked() {
 	sync
 }
 
-# vm_kill NAME PID: kill a guest's QEMU and wait until it is gone, so that
+# vm_kill NAME PID [QEMU_PID]: kill a guest's QEMU and wait until it is gone, so that
 # its image's file system can be unmounted. Killing timeout(1) alone would
 # orphan QEMU, so QEMU is found by its unique -name; a paused KVM guest can
 # take a few seconds to die.
 vm_kill() {
-	pkill -9 -f "guest=$1( |\$)" 2>/dev/null
-	kill -9 "$2" 2>/dev/null
-	for _ in $(seq 100); do
-		pgrep -f "guest=$1( |\$)" >/dev/null || return 0
-		sleep 0.1
+	local pids p
+	pids=$(pgrep -f "guest=$1( |\$)")
+	pids="$pids ${3:-}"
+	kill -9 $pids "$2" 2>/dev/null
+	# wait on the pids, not the name: an exiting process loses its cmdline
+	for p in $pids; do
+		for _ in $(seq 300); do
+			[ -e "/proc/$p" ] || break
+			sleep 0.1
+		done
 	done
 }
 
@@ -98,7 +103,14 @@ vm_run() {
 	# our own copies: bash closes the coproc's fds when it reaps QEMU, which
 	# a hook's "wait" can do while we still read QEMU's last lines
 	exec {out}<&"${QEMU[0]}" {in}>&"${QEMU[1]}"
-	on_exit "vm_kill $name $qpid"
+	# QEMU is timeout(1)'s child: know its pid before it starts to exit
+	local qemu=""
+	for _ in $(seq 50); do
+		qemu=$(pgrep -P "$qpid" | head -1)
+		[ -n "$qemu" ] && break
+		sleep 0.02
+	done
+	on_exit "vm_kill $name $qpid $qemu"
 	while IFS= read -r -t "$VM_TIMEOUT" line <&"$out"; do
 		line=${line//$'\r'/}
 		echo "$line" >> "$TMP/$name.console"
@@ -112,7 +124,7 @@ vm_run() {
 		# QEMU pauses on this instead of exiting: stop waiting at once
 		*"KVM internal error"* | *"failed to initialize kvm"* | *"Could not access KVM"*)
 			VM_ERR=$line
-			vm_kill "$name" "$qpid"
+			vm_kill "$name" "$qpid" "$qemu"
 			break ;;
 		esac
 	done
