@@ -265,18 +265,23 @@ struct {
  * hash. Passing the value through a map slot turns it into a plain number
  * (map values keep no pointer types) for a few instructions, where
  * bpf_probe_read_kernel would cost a helper call.
+ *
+ * One slot per program: a completion in softirq can interrupt a program
+ * between the store and the load, and a shared slot would hand it the
+ * other program's address. A program never nests with itself.
  */
+#define HCI_NSCRATCH 16
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, HCI_NSCRATCH);
 	__type(key, __u32);
 	__type(value, __u64);
 } addr_scratch SEC(".maps");
 
-static __always_inline __u64 addr_of(void *p)
+static __always_inline __u64 addr_of(void *p, __u32 slot)
 {
-	__u32 zero = 0;
-	volatile __u64 *s = bpf_map_lookup_elem(&addr_scratch, &zero);
+	volatile __u64 *s = bpf_map_lookup_elem(&addr_scratch, &slot);
 
 	if (!s)
 		return 0;
@@ -290,19 +295,22 @@ static __always_inline __u64 addr_of(void *p)
  * verifier never walks the branch that targ_single_arg rules out.
  */
 #define HCI_TP(tp, handler, type, idx_new, idx_old)				\
+HCI_TP_SLOT(tp, handler, type, idx_new, idx_old, __COUNTER__)
+#define HCI_TP_SLOT(tp, handler, type, idx_new, idx_old, slot)			\
+_Static_assert((slot) < HCI_NSCRATCH, "addr_scratch slots");			\
 SEC("tp_btf/" #tp)								\
 int BPF_PROG(tp##_btf)								\
 {										\
 	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
 										\
-	return handler(ctx, p, addr_of(p), true);				\
+	return handler(ctx, p, addr_of(p, slot), true, slot);			\
 }										\
 SEC("raw_tp/" #tp)								\
 int BPF_PROG(tp##_raw)								\
 {										\
 	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
 										\
-	return handler(ctx, p, (__u64)p, false);				\
+	return handler(ctx, p, (__u64)p, false, slot);				\
 }
 
 static __always_inline void count(__u32 which)
@@ -509,6 +517,8 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 
 		if (r) {
 			r->io.t_c = now;
+			if (s->flags & HCI_HAVE_D)
+				r->io.t_d = s->td;
 			r->io.ncompl++;
 		}
 		return;
@@ -516,6 +526,8 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
 	if (io && io->t_sub == s->vseq) {
 		io->t_c = now;
+		if (s->flags & HCI_HAVE_D)
+			io->t_d = s->td;
 		io->ncompl++;
 	}
 }
@@ -567,7 +579,7 @@ static __always_inline __u32 stacked_owner(struct bio *bio, const bool btf)
 /* ---- Q: the bio enters the block layer, in the submitter's context ---- */
 
 static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
-					const bool btf)
+					const bool btf, const __u32 slot)
 {
 	struct hci_slot *s;
 	bool created;
@@ -599,7 +611,7 @@ HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
 /* ---- G: a request is allocated for the bio ---- */
 
 static __always_inline int on_getrq(__u64 *ctx, struct bio *bio, __u64 key,
-				    const bool btf)
+				    const bool btf, const __u32 slot)
 {
 	struct hci_slot *s = bio_find(key);
 
@@ -616,7 +628,8 @@ HCI_TP(block_getrq, on_getrq, struct bio, 0, 1)
  * its first bio into the request's slot and free the bio's.
  */
 static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 key,
-						      __u64 now, const bool btf)
+						      __u64 now, const bool btf,
+						      const __u32 slot)
 {
 	struct bio *bio;
 	struct hci_slot *s, *b = NULL;
@@ -629,7 +642,7 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		return NULL;
 	bio = HCI_RD(btf, rq, bio);
 	if (bio)
-		b = bio_find(btf ? addr_of(bio) : (__u64)bio);
+		b = bio_find(btf ? addr_of(bio, slot) : (__u64)bio);
 	if (!b && targ_cgid && hci_bio_cgid(bio, btf) != targ_cgid)
 		return NULL;
 	s = slot_new(&rq_slots, &rq_ovf, key, now, &created);
@@ -663,10 +676,10 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 }
 
 static __always_inline int on_rq_insert(__u64 *ctx, struct request *rq, __u64 key,
-					const bool btf)
+					const bool btf, const __u32 slot)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct hci_slot *s = rq_slot_first(rq, key, now, btf);
+	struct hci_slot *s = rq_slot_first(rq, key, now, btf, slot);
 
 	if (s) {
 		s->ti = now;
@@ -677,10 +690,10 @@ static __always_inline int on_rq_insert(__u64 *ctx, struct request *rq, __u64 ke
 HCI_TP(block_rq_insert, on_rq_insert, struct request, 0, 1)
 
 static __always_inline int on_rq_issue(__u64 *ctx, struct request *rq, __u64 key,
-				       const bool btf)
+				       const bool btf, const __u32 slot)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct hci_slot *s = rq_slot_first(rq, key, now, btf);
+	struct hci_slot *s = rq_slot_first(rq, key, now, btf, slot);
 
 	if (s) {
 		s->td = now;
@@ -720,7 +733,7 @@ static __always_inline void emit_request(struct hci_slot *s, __u32 dev,
 /* ---- C: the request completes (any context: do not look at current) ---- */
 
 static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 key,
-					  const bool btf)
+					  const bool btf, const __u32 slot)
 {
 	__u32 nr_bytes = (__u32)ctx[2];
 	struct hci_slot *s;
@@ -787,7 +800,7 @@ HCI_TP(block_rq_complete, on_rq_complete, struct request, 0, 0)
  * fires only for bios that never became requests (zram, dm, md).
  */
 static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 key,
-					   const bool btf)
+					   const bool btf, const __u32 slot)
 {
 	struct hci_slot *s = bio_find(key);
 	struct hci_hist_val *v;
@@ -818,7 +831,7 @@ HCI_TP(block_bio_complete, on_bio_complete, struct bio, 1, 1)
 /* ---- merges, splits, requeues: counted per origin ---- */
 
 static __always_inline int on_bio_merge(__u64 *ctx, struct bio *bio, __u64 key,
-					const bool btf)
+					const bool btf, const __u32 slot)
 {
 	struct hci_slot *s = bio_find(key);
 	struct hci_hist_val *v;
@@ -841,7 +854,7 @@ HCI_TP(block_bio_frontmerge, on_bio_merge, struct bio, 0, 2)
  * parent, see bio_chain()). It inherits the parent's Q and origin.
  */
 static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
-				    const bool btf)
+				    const bool btf, const __u32 slot)
 {
 	struct bio *parent = HCI_RD(btf, split, bi_private);
 	struct hci_slot *p, *s;
@@ -850,7 +863,7 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 
 	if (!parent)
 		return 0;
-	p = bio_find(btf ? addr_of(parent) : (__u64)parent);
+	p = bio_find(btf ? addr_of(parent, slot) : (__u64)parent);
 	if (!p)
 		return 0;
 	v = hist_get(p->cgid, p->vmm_tgid, hci_disk_dev(hci_bio_disk(split, btf), btf),
@@ -873,7 +886,7 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 HCI_TP(block_split, on_split, struct bio, 0, 1)
 
 static __always_inline int on_rq_requeue(__u64 *ctx, struct request *rq, __u64 key,
-					 const bool btf)
+					 const bool btf, const __u32 slot)
 {
 	struct hci_slot *s = rq_find(key);
 	struct hci_hist_val *v;
@@ -892,7 +905,7 @@ HCI_TP(block_rq_requeue, on_rq_requeue, struct request, 0, 1)
 
 /* A request merged into another is freed without a completion of its own. */
 static __always_inline int on_rq_merge(__u64 *ctx, struct request *rq, __u64 key,
-				       const bool btf)
+				       const bool btf, const __u32 slot)
 {
 	struct hci_slot *s = rq_find(key);
 	struct hci_hist_val *v;
@@ -1068,6 +1081,10 @@ static __always_inline void vio_finish(struct vio *io, __u32 tgid, __u32 tid, lo
 			if (io->t_c) {
 				vstage_add(v, HCI_VQ2C, io->t_q, io->t_c);
 				vstage_add(v, HCI_C2V, io->t_c, now);
+				if (io->t_d >= io->t_q && io->t_d <= io->t_c) {
+					vstage_add(v, HCI_VQ2D, io->t_q, io->t_d);
+					vstage_add(v, HCI_VD2C, io->t_d, io->t_c);
+				}
 			}
 		} else {
 			v->absorbed++;
@@ -1092,6 +1109,7 @@ static __always_inline void vio_finish(struct vio *io, __u32 tgid, __u32 tid, lo
 			e->ts_q = io->t_q;
 			e->ts_c = io->t_c;
 			e->ts_vc = now;
+			e->ts_d = io->t_d;
 			bpf_ringbuf_submit(e, 0);
 		} else {
 			count(HCI_CNT_RB_LOST);

@@ -98,6 +98,8 @@ enum hci_event_type {
  *   N2V   virtqueue notify (kvm_fast_mmio, an ioeventfd write) -> VMM submit
  *   V2I   VMM completion -> interrupt injected (kvm_msi_set_irq/kvm_set_irq)
  * Both are taken for the first request after the event that opened them.
+ * VQ2C splits at the host dispatch into VQ2D and VD2C (request-based disks):
+ *   V2Q + VQ2D + VD2C + C2V = V2V.
  */
 enum hci_vstage {
 	HCI_V2Q,
@@ -106,6 +108,8 @@ enum hci_vstage {
 	HCI_V2V,
 	HCI_N2V,
 	HCI_V2I,
+	HCI_VQ2D,	/* VQ2C split at the host dispatch: first Q -> last D */
+	HCI_VD2C,	/* ... and last D -> last C (the device) */
 	HCI_NVSTAGES,
 };
 
@@ -158,12 +162,13 @@ struct hci_vio {
 	__u64 t_q;		/* first linked bio queued */
 	__u64 t_c;		/* last linked completion */
 	__u64 t_n;		/* the notify this request answers, 0 if none */
+	__u64 t_d;		/* dispatch (D) of the last linked request to complete */
 	__u32 op;
 	__u32 dev;
 	__u32 nbios;
 	__u32 ncompl;		/* native aio: bit 31 = io_submit took it */
 };
-_Static_assert(sizeof(struct hci_vio) == 64, "vio layout");
+_Static_assert(sizeof(struct hci_vio) == 72, "vio layout");
 
 #define HCI_AIO_SUBMITTED 0x80000000u
 
@@ -181,7 +186,7 @@ struct hci_aio_req {
 	__u32 tgid;		/* the VM (completions may run elsewhere) */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct hci_aio_req) == 80, "aio req layout");
+_Static_assert(sizeof(struct hci_aio_req) == 88, "aio req layout");
 
 /* KVM event counts per VM (key: VMM tgid) */
 struct hci_kvm_val {
@@ -200,8 +205,9 @@ struct hci_vevent {
 	__u64 ino;		/* image inode */
 	__u64 off;
 	__u64 ts_v, ts_q, ts_c, ts_vc;	/* CLOCK_MONOTONIC ns; 0 = absent */
+	__u64 ts_d;
 };
-_Static_assert(sizeof(struct hci_vevent) == 80, "vevent layout");
+_Static_assert(sizeof(struct hci_vevent) == 88, "vevent layout");
 
 #define HCI_HAVE_Q (1u << 0)
 #define HCI_HAVE_G (1u << 1)

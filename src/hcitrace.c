@@ -422,6 +422,12 @@ static int add_unreaped(struct app *a, struct hci_report *r)
 		v.sum_ns[HCI_V2Q] = q.io.t_q - q.io.t_sub;
 		v.slots[HCI_VQ2C][hci_bucket_of_ns(q.io.t_c - q.io.t_q)]++;
 		v.sum_ns[HCI_VQ2C] = q.io.t_c - q.io.t_q;
+		if (q.io.t_d >= q.io.t_q && q.io.t_d <= q.io.t_c) {
+			v.slots[HCI_VQ2D][hci_bucket_of_ns(q.io.t_d - q.io.t_q)]++;
+			v.sum_ns[HCI_VQ2D] = q.io.t_d - q.io.t_q;
+			v.slots[HCI_VD2C][hci_bucket_of_ns(q.io.t_c - q.io.t_d)]++;
+			v.sum_ns[HCI_VD2C] = q.io.t_c - q.io.t_d;
+		}
 		hci_dev_name(q.io.dev, dev, sizeof(dev));
 		if (hci_report_add(r, HCI_LAYER_VMM, origin, dev, q.io.op, &v))
 			return -ENOMEM;

@@ -10,6 +10,7 @@ const char *const hci_stage_names[HCI_NSTAGES] = {
 
 const char *const hci_vstage_names[HCI_NVSTAGES] = {
 	[HCI_V2Q] = "V2Q", [HCI_VQ2C] = "VQ2C", [HCI_C2V] = "C2V", [HCI_V2V] = "V2V",
+	[HCI_N2V] = "N2V", [HCI_V2I] = "V2I", [HCI_VQ2D] = "VQ2D", [HCI_VD2C] = "VD2C",
 };
 
 const char *const hci_op_names[HCI_NOPS] = {

@@ -457,6 +457,13 @@ void hci_vreq_stages(const struct hci_vevent *e, double *us, bool *present)
 	us[HCI_C2V] = present[HCI_C2V] ? SPAN(c, vc) : 0;
 	present[HCI_V2V] = true;
 	us[HCI_V2V] = SPAN(v, vc);
+	present[HCI_VQ2D] = present[HCI_VQ2C] && e->ts_d >= q && e->ts_d <= c;
+	us[HCI_VQ2D] = present[HCI_VQ2D] ? SPAN(q, e->ts_d) : 0;
+	present[HCI_VD2C] = present[HCI_VQ2D];
+	us[HCI_VD2C] = present[HCI_VD2C] ? SPAN(e->ts_d, c) : 0;
+	/* N2V and V2I are per-VM events, not carried by the request record */
+	present[HCI_N2V] = present[HCI_V2I] = false;
+	us[HCI_N2V] = us[HCI_V2I] = 0;
 #undef SPAN
 }
 

@@ -58,12 +58,13 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		 .[0].bios == $n and .[0].absorbed == 0 and .[0].stages.VQ2C.count == $n and
 		 (if $vv > 0 then .[0].stages.V2V.count == $vv else .[0].stages.V2V.count > 0 end)' \
 		"$TMP/$cfg.json"
-	check "$cfg: per VMM request: stages >= 0 and V2Q + VQ2C + C2V = V2V" jqt \
+	check "$cfg: per VMM request: stages >= 0, V2Q + VQ2C + C2V = V2V, VQ2D + VD2C = VQ2C" jqt \
 		--arg o "vm:$name" --arg op "$op" '([.vmm[] | select(.origin == $o and .op == $op)][0]
 		 .stages.V2V.count) as $seen | [.requests[] | select(.layer == "vmm" and
 		 .origin == $o and .op == $op) | .stages_us] | length == $seen and
-		 all(.[]; .V2Q >= 0 and .VQ2C >= 0 and .C2V >= 0 and
-		     ((.V2Q + .VQ2C + .C2V) - .V2V | fabs) < 0.005)' "$TMP/$cfg.json"
+		 all(.[]; .V2Q >= 0 and .VQ2C >= 0 and .C2V >= 0 and .VQ2D >= 0 and .VD2C >= 0 and
+		     ((.V2Q + .VQ2C + .C2V) - .V2V | fabs) < 0.005 and
+		     ((.VQ2D + .VD2C) - .VQ2C | fabs) < 0.005)' "$TMP/$cfg.json"
 	# FIEMAP: each VMM request's image offset maps to the sector of the host
 	# request it caused
 	check "$cfg: image offsets map to the host requests' sectors (FIEMAP)" jqt \
