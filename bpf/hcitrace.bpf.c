@@ -1086,6 +1086,8 @@ static __always_inline void vio_finish(struct vio *io, __u32 tgid, __u32 tid, lo
 					vstage_add(v, HCI_VD2C, io->t_d, io->t_c);
 				}
 			}
+		} else if (io->punted) {
+			v->unlinked++;
 		} else {
 			v->absorbed++;
 			if (ret > 0)
@@ -1279,6 +1281,65 @@ int sys_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/*
+ * VMMs that reap with io_getevents (not QEMU, which reads its ring in user
+ * space): each event names its iocb, and the syscall's return is the VMM
+ * completion of those requests.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} getevents_bufs SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_io_getevents")
+int sys_enter_io_getevents(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 events = ctx->args[3];
+
+	if (vio_wanted())
+		bpf_map_update_elem(&getevents_bufs, &tid, &events, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_getevents")
+int sys_exit_io_getevents(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), *buf, now;
+	__u32 tid = (__u32)pid_tgid;
+	struct io_event *ev;
+	long n = ctx->ret;
+
+	buf = bpf_map_lookup_elem(&getevents_bufs, &tid);
+	if (!buf)
+		return 0;
+	ev = (void *)*buf;
+	bpf_map_delete_elem(&getevents_bufs, &tid);
+	now = bpf_ktime_get_ns();
+	for (int i = 0; i < AIO_BATCH; i++) {
+		struct aio_key k = { .tgid = pid_tgid >> 32 };
+		struct aio_req *r;
+		__s64 res = 0;
+
+		if (i >= n)
+			break;
+		if (bpf_probe_read_user(&k.iocb, sizeof(k.iocb), &ev[i].obj) ||
+		    bpf_probe_read_user(&res, sizeof(res), &ev[i].res))
+			break;
+		r = bpf_map_lookup_elem(&aio_reqs, &k);
+		if (!r)
+			continue;
+		r->io.ncompl &= ~HCI_AIO_SUBMITTED;
+		vio_finish(&r->io, k.tgid, tid, res, now);
+		bpf_map_delete_elem(&aio_reqs, &k);
+	}
+	if (n > AIO_BATCH)
+		count(HCI_CNT_AIO_CUT);
+	return 0;
+}
+
 struct reap_ctx {
 	__u32 tgid;
 };
@@ -1364,6 +1425,18 @@ int BPF_PROG(io_uring_submit_req_raw)
 		return 0;
 	}
 	bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	return 0;
+}
+
+/* handed to an io-wq worker: its bios come from the worker, unlinked */
+SEC("raw_tp/io_uring_queue_async_work")
+int BPF_PROG(io_uring_queue_async_work_raw)
+{
+	__u64 key = ctx[0];
+	struct aio_req *r = bpf_map_lookup_elem(&ureqs, &key);
+
+	if (r)
+		r->io.punted = 1;
 	return 0;
 }
 

@@ -149,9 +149,10 @@ struct hci_vmm_val {
 	__u64 absorbed;		/* requests that caused no bio */
 	__u64 absorbed_bytes;
 	__u64 errors;		/* syscalls that failed */
+	__u64 unlinked;		/* io_uring requests run by io-wq workers: bios not linked */
 };
 _Static_assert(sizeof(struct hci_vmm_val) ==
-	       8 * (HCI_NVSTAGES * HCI_NBUCKETS + HCI_NVSTAGES + 6),
+	       8 * (HCI_NVSTAGES * HCI_NBUCKETS + HCI_NVSTAGES + 7),
 	       "vmm value layout");
 
 /* A VMM request in flight (BPF-side state; user space reads the leftovers). */
@@ -167,8 +168,10 @@ struct hci_vio {
 	__u32 dev;
 	__u32 nbios;
 	__u32 ncompl;		/* native aio: bit 31 = io_submit took it */
+	__u32 punted;		/* io_uring: handed to an io-wq worker */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct hci_vio) == 72, "vio layout");
+_Static_assert(sizeof(struct hci_vio) == 80, "vio layout");
 
 #define HCI_AIO_SUBMITTED 0x80000000u
 
@@ -186,7 +189,7 @@ struct hci_aio_req {
 	__u32 tgid;		/* the VM (completions may run elsewhere) */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct hci_aio_req) == 88, "aio req layout");
+_Static_assert(sizeof(struct hci_aio_req) == 96, "aio req layout");
 
 /* KVM event counts per VM (key: VMM tgid) */
 struct hci_kvm_val {

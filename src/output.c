@@ -122,10 +122,11 @@ void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist)
 			fprintf(f, "\norigin %s  VMM requests on %s  op %s  ios %llu  bytes %llu\n",
 				row->origin, row->dev, hci_op_names[row->op],
 				(unsigned long long)v->ios, (unsigned long long)v->bytes);
-			fprintf(f, "  host bios %llu  absorbed %llu (%llu bytes)  errors %llu\n",
+			fprintf(f, "  host bios %llu  absorbed %llu (%llu bytes)  errors %llu"
+				"  unlinked %llu\n",
 				(unsigned long long)v->bios, (unsigned long long)v->absorbed,
 				(unsigned long long)v->absorbed_bytes,
-				(unsigned long long)v->errors);
+				(unsigned long long)v->errors, (unsigned long long)v->unlinked);
 		} else {
 			const struct hci_hist_val *v = &row->v;
 
@@ -353,11 +354,11 @@ static void json_rows(FILE *f, const struct hci_report *r, enum hci_layer layer)
 			const struct hci_vmm_val *v = &row->vm;
 
 			fprintf(f, "\"ios\":%llu,\"bytes\":%llu,\"bios\":%llu,\"absorbed\":%llu,"
-				"\"absorbed_bytes\":%llu,\"errors\":%llu,",
+				"\"absorbed_bytes\":%llu,\"errors\":%llu,\"unlinked\":%llu,",
 				(unsigned long long)v->ios, (unsigned long long)v->bytes,
 				(unsigned long long)v->bios, (unsigned long long)v->absorbed,
 				(unsigned long long)v->absorbed_bytes,
-				(unsigned long long)v->errors);
+				(unsigned long long)v->errors, (unsigned long long)v->unlinked);
 		} else {
 			const struct hci_hist_val *v = &row->v;
 

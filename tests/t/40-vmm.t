@@ -32,4 +32,35 @@ is "vm:<pid> D2C" "$(csv_count "$TMP/p.csv" "$vm" "$disk" write D2C)" $N
 	>"$TMP/out" 2>"$TMP/err"
 is "plain fio is not vm:" "$(grep -c '^vm:' "$TMP/h.csv")" 0
 
+# --vmm on the host: fio under a VMM's name stands in for the VMM, the loop
+# device is its (block device) image
+vmm_fio() { # engine extra...
+	local engine=$1; shift
+	"$HCITRACE" -d "$disk" --vmm --json "$TMP/e.json" -- "$TMP/qemu-system-x86_64" -name vmmtest \
+		--thread --filename="$dev" --direct=1 --rw=randread --bs=4k --size=32M \
+		--number_ios=$N --ioengine="$engine" --iodepth=4 --output=/dev/null "$@" \
+		>"$TMP/out" 2>"$TMP/err"
+}
+vmm_row='[.vmm[] | select(.origin == "vm:vmmtest" and .op == "read")][0]'
+
+# libaio reaps with the io_getevents syscall (QEMU reads its ring instead)
+vmm_fio libaio
+check "libaio: N VMM requests, N bios, completed by io_getevents" jqt --argjson n $N \
+	"$vmm_row"' | .ios == $n and .bios == $n and .stages.V2V.count == $n and
+	 .stages.VD2C.count == $n' "$TMP/e.json"
+
+# io_uring inline: each SQE's bios are its own
+vmm_fio io_uring
+check "io_uring: N VMM requests, N bios, completed by their CQE" jqt --argjson n $N \
+	"$vmm_row"' | .ios == $n and .bios == $n and .stages.V2V.count == $n' "$TMP/e.json"
+
+# io_uring punted to io-wq workers: the bios come from the worker, unlinked,
+# and are reported so (not as absorbed); the block layer still has the VM
+vmm_fio io_uring --force_async=1
+check "io_uring via io-wq: N VMM requests reported unlinked, none absorbed" jqt --argjson n $N \
+	"$vmm_row"' | .ios == $n and .unlinked == $n and .absorbed == 0' "$TMP/e.json"
+is "io_uring via io-wq: the worker's bios are still vm:vmmtest" \
+	"$(jq --arg d "$disk" '[.histograms[] | select(.origin == "vm:vmmtest" and .device == $d
+	 and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N
+
 done_testing
