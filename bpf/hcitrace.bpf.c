@@ -379,40 +379,53 @@ vmm:
 	return tgid;
 }
 
+/*
+ * A histogram value for @key, created from @zero_map's zeroed value (too big
+ * for the stack) on first use. A full map is counted as @full, never silent.
+ */
+static __always_inline void *lookup_or_init(void *map, void *key, void *zero_map, __u32 full)
+{
+	__u32 zero = 0;
+	void *v, *z;
+
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
+		return v;
+	z = bpf_map_lookup_elem(zero_map, &zero);
+	if (!z)
+		return NULL;
+	bpf_map_update_elem(map, key, z, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		count(full);
+	return v;
+}
+
 static __always_inline struct hci_hist_val *hist_get(__u64 cgid, __u32 vmm,
 						     __u32 dev, __u32 op)
 {
 	struct hci_hist_key k = {
 		.cgid = cgid, .vmm_tgid = vmm, .dev = dev, .op = op,
 	};
-	struct hci_hist_val *v;
-	__u32 zero = 0;
-	void *z;
 
-	v = bpf_map_lookup_elem(&hists, &k);
-	if (v)
-		return v;
-	z = bpf_map_lookup_elem(&hist_zero, &zero);
-	if (!z)
-		return NULL;
-	bpf_map_update_elem(&hists, &k, z, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(&hists, &k);
-	if (!v)
-		count(HCI_CNT_HIST_FULL);
-	return v;
+	return lookup_or_init(&hists, &k, &hist_zero, HCI_CNT_HIST_FULL);
 }
 
-static __always_inline void stage_add(struct hci_hist_val *v, int stage,
-				      __u64 from, __u64 to)
+/* one duration into a log2-us histogram and its sum */
+static __always_inline void span_add(__u64 *slots, __u64 *sum, __u64 from, __u64 to)
 {
 	__u64 d = to - from;
 
 	/* stamps from two CPUs can be a hair out of order: clamp, do not wrap */
 	if ((__s64)d < 0)
 		d = 0;
-	v->slots[stage][hci_bucket_of_ns(d)]++;
-	v->sum_ns[stage] += d;
+	slots[hci_bucket_of_ns(d)]++;
+	*sum += d;
 }
+
+/* for both layers' values, which share slots[][] and sum_ns[] */
+#define stage_add(v, stage, from, to) \
+	span_add((v)->slots[stage], &(v)->sum_ns[stage], (from), (to))
 
 static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key,
 						 __u64 now, bool *created)
@@ -1011,32 +1024,8 @@ static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
 static __always_inline struct hci_vmm_val *vhist_get(__u32 tgid, __u32 dev, __u32 op)
 {
 	struct hci_vmm_key k = { .vmm_tgid = tgid, .dev = dev, .op = op };
-	struct hci_vmm_val *v;
-	__u32 zero = 0;
-	void *z;
 
-	v = bpf_map_lookup_elem(&vmm_hists, &k);
-	if (v)
-		return v;
-	z = bpf_map_lookup_elem(&vmm_zero, &zero);
-	if (!z)
-		return NULL;
-	bpf_map_update_elem(&vmm_hists, &k, z, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(&vmm_hists, &k);
-	if (!v)
-		count(HCI_CNT_VHIST_FULL);
-	return v;
-}
-
-static __always_inline void vstage_add(struct hci_vmm_val *v, int stage,
-				       __u64 from, __u64 to)
-{
-	__u64 d = to - from;
-
-	if ((__s64)d < 0)
-		d = 0;
-	v->slots[stage][hci_bucket_of_ns(d)]++;
-	v->sum_ns[stage] += d;
+	return lookup_or_init(&vmm_hists, &k, &vmm_zero, HCI_CNT_VHIST_FULL);
 }
 
 /* A VMM completion now waits for the interrupt that tells the guest. */
@@ -1073,17 +1062,17 @@ static __always_inline void vio_finish(struct vio *io, __u32 tgid, __u32 tid, lo
 		else
 			v->bytes += ret;
 		v->bios += io->nbios;
-		vstage_add(v, HCI_V2V, io->t_sub, now);
+		stage_add(v, HCI_V2V, io->t_sub, now);
 		if (io->t_n)
-			vstage_add(v, HCI_N2V, io->t_n, io->t_sub);
+			stage_add(v, HCI_N2V, io->t_n, io->t_sub);
 		if (io->nbios) {
-			vstage_add(v, HCI_V2Q, io->t_sub, io->t_q);
+			stage_add(v, HCI_V2Q, io->t_sub, io->t_q);
 			if (io->t_c) {
-				vstage_add(v, HCI_VQ2C, io->t_q, io->t_c);
-				vstage_add(v, HCI_C2V, io->t_c, now);
+				stage_add(v, HCI_VQ2C, io->t_q, io->t_c);
+				stage_add(v, HCI_C2V, io->t_c, now);
 				if (io->t_d >= io->t_q && io->t_d <= io->t_c) {
-					vstage_add(v, HCI_VQ2D, io->t_q, io->t_d);
-					vstage_add(v, HCI_VD2C, io->t_d, io->t_c);
+					stage_add(v, HCI_VQ2D, io->t_q, io->t_d);
+					stage_add(v, HCI_VD2C, io->t_d, io->t_c);
 				}
 			}
 		} else if (io->punted) {
@@ -1538,7 +1527,7 @@ static __always_inline int kvm_on_irq(__u32 which)
 	st->t_vdone = 0;
 	v = vhist_get(tgid, st->vdone_dev, st->vdone_op);
 	if (v)
-		vstage_add(v, HCI_V2I, t, now);
+		stage_add(v, HCI_V2I, t, now);
 	return 0;
 }
 
