@@ -1088,7 +1088,7 @@ static __always_inline void vio_finish(struct vio *io, __u32 tgid, __u32 tid, lo
 		if (e) {
 			e->type = HCI_EV_VREQ;
 			e->vmm_tgid = tgid;
-			e->tid = tid;
+			e->tid = tid ? tid : io->tid;
 			e->dev = io->dev;
 			e->op = io->op;
 			e->nbios = io->nbios;
@@ -1229,6 +1229,7 @@ int sys_enter_io_submit(struct trace_event_raw_sys_enter *ctx)
 		r.io.t_n = i == 0 ? t_n : 0;
 		r.len = len;
 		r.tgid = tgid;
+		r.io.tid = tid;
 		if (bpf_map_update_elem(&aio_reqs, &k, &r, BPF_ANY))
 			count(HCI_CNT_VIO_FULL);
 		if (cb.aio_flags & 1 /* IOCB_FLAG_RESFD */) {
@@ -1366,8 +1367,8 @@ int sys_enter_read(struct trace_event_raw_sys_enter *ctx)
  * io_uring_submit_req fires in the submitting thread just before the SQE is
  * issued, so the bios it queues inline are that request's. QEMU reaps CQEs
  * from the ring in user space, so the VMM completion is the CQE being posted
- * (io_uring_complete). Requests punted to io-wq workers queue their bios from
- * the worker: those are not linked, and the request shows no host bios.
+ * (io_uring_complete). A request punted to an io-wq worker gets its file in
+ * the worker (io_uring_file_get), which links the worker's bios to it.
  */
 static __always_inline __u32 uring_op(__u8 opcode)
 {
@@ -1409,6 +1410,7 @@ int BPF_PROG(io_uring_submit_req_raw)
 	r.io.t_sub = bpf_ktime_get_ns();
 	r.io.t_n = kvm_take_notify(pid_tgid >> 32);
 	r.tgid = pid_tgid >> 32;
+	r.io.tid = tid;
 	if (bpf_map_update_elem(&ureqs, &key, &r, BPF_ANY)) {
 		count(HCI_CNT_VIO_FULL);
 		return 0;
@@ -1417,7 +1419,23 @@ int BPF_PROG(io_uring_submit_req_raw)
 	return 0;
 }
 
-/* handed to an io-wq worker: its bios come from the worker, unlinked */
+/*
+ * The request's file is assigned when it is issued, in the issuing thread:
+ * the submitter inline, or an io-wq worker for a punted request. From here
+ * on, this thread's bios are that request's.
+ */
+SEC("raw_tp/io_uring_file_get")
+int BPF_PROG(io_uring_file_get_raw)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key = ctx[0];
+
+	if (bpf_map_lookup_elem(&ureqs, &key))
+		bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	return 0;
+}
+
+/* handed to an io-wq worker: linked again at io_uring_file_get, if it fires */
 SEC("raw_tp/io_uring_queue_async_work")
 int BPF_PROG(io_uring_queue_async_work_raw)
 {

@@ -169,7 +169,7 @@ struct hci_vio {
 	__u32 nbios;
 	__u32 ncompl;		/* native aio: bit 31 = io_submit took it */
 	__u32 punted;		/* io_uring: handed to an io-wq worker */
-	__u32 pad;
+	__u32 tid;		/* submitting thread (aio/io_uring: kept for the report) */
 };
 _Static_assert(sizeof(struct hci_vio) == 80, "vio layout");
 

@@ -209,6 +209,8 @@ static int on_vevent(struct app *a, const struct hci_vevent *e)
 	hci_dev_name(e->dev, dev, sizeof(dev));
 	q.dev = dev;
 	q.t_s = e->ts_vc >= a->t0_ns ? (double)(e->ts_vc - a->t0_ns) / 1e9 : 0;
+	q.submit_s = e->ts_v >= a->t0_ns ? (double)(e->ts_v - a->t0_ns) / 1e9 : 0;
+	q.tid = e->tid;
 	q.op = e->op;
 	q.off = e->off;
 	q.ret = e->ret;

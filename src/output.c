@@ -474,6 +474,8 @@ void hci_vreq_print(FILE *f, const struct hci_vreq *q)
 		q->dev, hci_op_names[q->op], (unsigned long long)q->off, q->ret, q->nbios);
 	if (q->sector >= 0)
 		fprintf(f, " sector %lld", q->sector);
+	if (q->tid)
+		fprintf(f, " tid %u", q->tid);
 	for (int s = 0; s < HCI_NVSTAGES; s++) {
 		if (q->present[s])
 			fprintf(f, " %s=%.1f", hci_vstage_names[s], q->us[s]);
@@ -488,7 +490,7 @@ void hci_csv_vreq_header(FILE *f)
 	fputs("time_s,origin,device,op,offset,ret,bios", f);
 	for (int s = 0; s < HCI_NVSTAGES; s++)
 		fprintf(f, ",%s_us", hci_vstage_names[s]);
-	fputs(",image,sector\n", f);
+	fputs(",image,sector,tid,submit_s\n", f);
 }
 
 void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
@@ -508,9 +510,13 @@ void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
 	fputc(',', f);
 	hci_csv_field(f, q->image ? q->image : "");
 	if (q->sector >= 0)
-		fprintf(f, ",%lld\n", q->sector);
+		fprintf(f, ",%lld", q->sector);
 	else
-		fputs(",\n", f);
+		fputc(',', f);
+	if (q->tid)
+		fprintf(f, ",%u,%.9f\n", q->tid, q->submit_s);
+	else
+		fprintf(f, ",,%.9f\n", q->submit_s);
 }
 
 void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)
@@ -533,7 +539,12 @@ void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)
 	hci_json_string(f, q->image ? q->image : "");
 	fputs(",\"sector\":", f);
 	if (q->sector >= 0)
-		fprintf(f, "%lld}", q->sector);
+		fprintf(f, "%lld", q->sector);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"submit_s\":%.9f,\"tid\":", q->submit_s);
+	if (q->tid)
+		fprintf(f, "%u}", q->tid);
 	else
 		fputs("null}", f);
 }

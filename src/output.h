@@ -57,6 +57,8 @@ void hci_req_stages(const struct hci_event *e, double *us, bool *present);
 /* One completed VMM request (--vmm -p). */
 struct hci_vreq {
 	double t_s;		/* VMM completion, seconds since start */
+	double submit_s;	/* VMM submit, seconds since start */
+	__u32 tid;		/* submitting thread, 0 if not known (native aio reaped later) */
 	const char *origin;
 	const char *dev;
 	__u32 op;

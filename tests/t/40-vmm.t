@@ -54,11 +54,12 @@ vmm_fio io_uring
 check "io_uring: N VMM requests, N bios, completed by their CQE" jqt --argjson n $N \
 	"$vmm_row"' | .ios == $n and .bios == $n and .stages.V2V.count == $n' "$TMP/e.json"
 
-# io_uring punted to io-wq workers: the bios come from the worker, unlinked,
-# and are reported so (not as absorbed); the block layer still has the VM
+# io_uring punted to io-wq workers: the worker gets the file and queues the
+# bios, and io_uring_file_get links them to the request there
 vmm_fio io_uring --force_async=1
-check "io_uring via io-wq: N VMM requests reported unlinked, none absorbed" jqt --argjson n $N \
-	"$vmm_row"' | .ios == $n and .unlinked == $n and .absorbed == 0' "$TMP/e.json"
+check "io_uring via io-wq: N VMM requests, each linked to its bio in the worker" jqt \
+	--argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and .unlinked == 0 and
+	 .absorbed == 0 and .stages.VD2C.count == $n' "$TMP/e.json"
 is "io_uring via io-wq: the worker's bios are still vm:vmmtest" \
 	"$(jq --arg d "$disk" '[.histograms[] | select(.origin == "vm:vmmtest" and .device == $d
 	 and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N

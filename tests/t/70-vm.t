@@ -65,6 +65,10 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		 all(.[]; .V2Q >= 0 and .VQ2C >= 0 and .C2V >= 0 and .VQ2D >= 0 and .VD2C >= 0 and
 		     ((.V2Q + .VQ2C + .C2V) - .V2V | fabs) < 0.005 and
 		     ((.VQ2D + .VD2C) - .VQ2C | fabs) < 0.005)' "$TMP/$cfg.json"
+	check "$cfg: each VMM request names its thread and submit time" jqt --arg o "vm:$name" \
+		--arg op "$op" '[.requests[] | select(.layer == "vmm" and .origin == $o and
+		 .op == $op)] | length > 0 and all(.[]; .tid > 0 and .submit_s <= .time_s and
+		 (((.time_s - .submit_s) * 1e6) - .stages_us.V2V | fabs) < 1)' "$TMP/$cfg.json"
 	# FIEMAP: each VMM request's image offset maps to the sector of the host
 	# request it caused
 	check "$cfg: image offsets map to the host requests' sectors (FIEMAP)" jqt \
