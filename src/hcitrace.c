@@ -358,10 +358,12 @@ static int add_rows(struct app *a, enum hci_layer layer, const struct snap *sn,
 		__u32 op, devno;
 		bool any = false;
 
-		for (size_t w = 0; w < words; w++) {
-			d[w] = old ? (val[w] >= old[w] ? val[w] - old[w] : 0) : val[w];
+		if (old)
+			hci_u64s_sub(d, val, old, words);
+		else
+			memcpy(d, val, sn->vsz);
+		for (size_t w = 0; w < words; w++)
 			any |= d[w] != 0;
-		}
 		if (!any)
 			continue;
 		if (layer == HCI_LAYER_VMM) {

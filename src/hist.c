@@ -19,27 +19,16 @@ const char *const hci_op_names[HCI_NOPS] = {
 	[HCI_OP_OTHER] = "other",
 };
 
-#define NWORDS (sizeof(struct hci_hist_val) / sizeof(__u64))
-
 void hci_u64s_add(__u64 *dst, const __u64 *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		dst[i] += src[i];
 }
 
-void hci_hist_add(struct hci_hist_val *dst, const struct hci_hist_val *src)
+void hci_u64s_sub(__u64 *dst, const __u64 *a, const __u64 *b, size_t n)
 {
-	hci_u64s_add((__u64 *)dst, (const __u64 *)src, NWORDS);
-}
-
-void hci_hist_sub(struct hci_hist_val *dst, const struct hci_hist_val *a,
-		  const struct hci_hist_val *b)
-{
-	__u64 *d = (__u64 *)dst;
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	for (size_t i = 0; i < NWORDS; i++)
-		d[i] = x[i] >= y[i] ? x[i] - y[i] : 0;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = a[i] >= b[i] ? a[i] - b[i] : 0;
 }
 
 __u64 hci_slots_count(const __u64 *slots)

@@ -70,13 +70,14 @@ int main(void)
 	a.ios = 5;
 	b.slots[HCI_D2C][2] = 3;
 	b.ios = 3;
+#define W (sizeof(struct hci_hist_val) / sizeof(__u64))
 	c = a;
-	hci_hist_add(&c, &b);
+	hci_u64s_add((__u64 *)&c, (const __u64 *)&b, W);
 	is_int(c.slots[HCI_D2C][2], 8, "add sums buckets");
 	is_int(c.ios, 8, "add sums ios");
-	hci_hist_sub(&c, &a, &b);
+	hci_u64s_sub((__u64 *)&c, (const __u64 *)&a, (const __u64 *)&b, W);
 	is_int(c.slots[HCI_D2C][2], 2, "sub gives the interval delta");
-	hci_hist_sub(&c, &b, &a);
+	hci_u64s_sub((__u64 *)&c, (const __u64 *)&b, (const __u64 *)&a, W);
 	is_int(c.ios, 0, "sub never wraps below zero");
 	return done_testing();
 }
