@@ -53,6 +53,7 @@ enum hci_counter {
 	HCI_CNT_VIO_FULL,	/* VMM in-flight table full: request not traced */
 	HCI_CNT_VHIST_FULL,	/* VMM histogram map full */
 	HCI_CNT_AIO_CUT,	/* io_submit iocbs beyond what one call can follow */
+	HCI_CNT_APP_FULL,	/* application I/O in-flight table full (guest --app) */
 	HCI_NCOUNTERS,
 };
 
@@ -84,7 +85,22 @@ enum hci_event_type {
 	HCI_EV_REQ = 1,		/* one completed request (--per-request) */
 	HCI_EV_VMM = 2,		/* first I/O seen from a VMM process */
 	HCI_EV_VREQ = 3,	/* one completed VMM request (--vmm --per-request) */
+	HCI_EV_APP = 4,		/* one application read/write (guest --app) */
 };
+
+/* An application read or write on a regular file or block device. */
+struct hci_aevent {
+	__u32 type;		/* HCI_EV_APP */
+	__u32 tgid;
+	__u32 dev;		/* file system's dev, or the block device's rdev */
+	__u32 op;		/* HCI_OP_READ / HCI_OP_WRITE */
+	__u64 ino;
+	__u64 off;		/* file offset of the first byte */
+	__u64 bytes;		/* what the call returned */
+	__u64 ts;		/* CLOCK_MONOTONIC at return */
+	char comm[16];
+};
+_Static_assert(sizeof(struct hci_aevent) == 64, "app event layout");
 
 /*
  * VMM layer (--vmm): one VMM request is one I/O syscall of a VMM thread on

@@ -15,6 +15,7 @@ static const char doc[] =
 "Trace where each block I/O spends its time on this host, per origin.\n"
 "\n"
 "USAGE: hcitrace [OPTION...] [INTERVAL [COUNT]] [-- COMMAND [ARG...]]\n"
+"       hcitrace guest [OPTION...]   (inside a VM: see hcitrace guest --help)\n"
 "\n"
 "Stages: Q2G (bio queued to request allocated), G2I (to insert), I2D (to\n"
 "dispatch), G2D (allocated to dispatch), D2C (device), Q2C (total). A stage\n"
@@ -32,6 +33,8 @@ static const char doc[] =
 "    hcitrace -c /mygroup          # only one blkio/io cgroup\n"
 "    hcitrace --csv out.csv -- fio job.fio   # trace a benchmark, export\n"
 "    hcitrace --rule '/tenants/*=container' --duration 30\n"
+"    hcitrace --vm guest1 --guest-channel /run/guest1.hci --breakdown\n"
+"                                  # join the guest's stream: full breakdown\n"
 "\v"
 "Exit status: the command's with -- COMMAND; 0 on success; 1 on errors;\n"
 "2 on bad arguments. Formats: docs/formats.md. Lost events are counted and\n"
@@ -40,6 +43,7 @@ static const char doc[] =
 enum {
 	OPT_CSV = 0x100, OPT_JSON, OPT_ORIGIN, OPT_DURATION, OPT_RULE, OPT_RULES,
 	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB, OPT_VMM, OPT_VM,
+	OPT_CHANNEL, OPT_BREAKDOWN, OPT_MAX_PENDING, OPT_APP, OPT_PORT, OPT_BUF,
 };
 
 static const struct argp_option opts[] = {
@@ -54,7 +58,14 @@ static const struct argp_option opts[] = {
 	  "Also trace VMM requests (I/O syscalls on images) and link them to host bios", 1 },
 	{ "vm", OPT_VM, "PID|NAME", 0,
 	  "Trace the VMM layer of this VM only (its pid or -name); implies --vmm", 1 },
+	{ "guest-channel", OPT_CHANNEL, "PATH", 0,
+	  "Read a guest's 'hcitrace guest' stream from PATH (the VMM's chardev "
+	  "socket, a FIFO or a file) and join it to that VM's requests; implies "
+	  "--vmm (repeatable, one per VM)", 1 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "breakdown", OPT_BREAKDOWN, NULL, 0,
+	  "With --guest-channel: print the single-I/O breakdown (4 KiB reads and "
+	  "writes: guest->controller, controller->SSD)", 2 },
 	{ "per-request", 'p', NULL, 0, "Print one line per request with its stages", 2 },
 	{ "hist", 'H', NULL, 0, "Print log2 histograms for every stage", 2 },
 	{ "csv", OPT_CSV, "FILE", 0,
@@ -75,6 +86,8 @@ static const struct argp_option opts[] = {
 	{ "ringbuf-kib", OPT_RB, "KIB", 0,
 	  "Ring buffer for -p events, power of two (default 4096)", 5 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 5 },
+	{ "max-pending", OPT_MAX_PENDING, "N", 0,
+	  "Guest and VMM requests held for joining, per VM (default 65536)", 5 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version and format versions", -1 },
 	{ 0 },
@@ -176,6 +189,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL("invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
 		env->rb_kib = v;
 		break;
+	case OPT_CHANNEL:
+		if (!*arg)
+			FAIL("invalid --guest-channel '': want a path");
+		if (env->nchannels == HCI_MAX_CHANNELS)
+			FAIL("too many --guest-channel (at most %d)", HCI_MAX_CHANNELS);
+		env->channels[env->nchannels++] = arg;
+		env->vmm = true;
+		break;
+	case OPT_BREAKDOWN: env->breakdown = true; break;
+	case OPT_MAX_PENDING:
+		if (parse_long(arg, 16, 1L << 24, &v))
+			FAIL("invalid --max-pending '%s': want 16..16777216", arg);
+		env->max_pending = v;
+		break;
 	case ARGP_KEY_ARG:
 		if (ps->npos == 0) {
 			if (parse_long(arg, 1, INT_MAX, &env->interval))
@@ -206,6 +233,7 @@ int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t 
 	env->slots = 16384;
 	env->max_keys = 4096;
 	env->rb_kib = 4096;
+	env->max_pending = 65536;
 	err[0] = '\0';
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -232,10 +260,159 @@ int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t 
 		snprintf(err, errlen, "COUNT needs an INTERVAL");
 		return -EINVAL;
 	}
+	if (env->breakdown && !env->nchannels) {
+		snprintf(err, errlen, "--breakdown needs --guest-channel (the guest's side)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
 void hci_env_free(struct hci_env *env)
 {
 	hci_rules_free(&env->rules);
+}
+
+static const char guest_doc[] =
+"Inside a VM: trace the guest block layer (and, with --app, application\n"
+"reads and writes) and stream the records to the host, where\n"
+"'hcitrace --guest-channel' joins them to the VMM and host requests.\n"
+"\n"
+"USAGE: hcitrace guest [OPTION...] [-- COMMAND [ARG...]]\n"
+"\n"
+"By default the stream goes to the virtio-serial port named\n"
+HCI_GUEST_PORT ". Give the VM one with\n"
+"    -device virtio-serial\n"
+"    -chardev socket,id=hci,path=/run/vm1.hci,server=on,wait=off\n"
+"    -device virtserialport,chardev=hci,name=" HCI_GUEST_PORT "\n"
+"\n"
+"EXAMPLES:\n"
+"    hcitrace guest                      # stream until Ctrl-C\n"
+"    hcitrace guest --app -d vda         # one disk, with application I/O\n"
+"    hcitrace guest -- fio job.fio       # trace one command\n"
+"    hcitrace guest --channel /tmp/trace.hci --duration 10   # to a file\n"
+"\v"
+"The stream is the versioned, checksummed format of docs/formats.md. When\n"
+"the channel cannot take more, records are dropped and counted; the count\n"
+"goes to the host in the stream and is printed at exit.";
+
+static const struct argp_option guest_opts[] = {
+	{ "channel", 'o', "PATH", 0,
+	  "Write to PATH (file, FIFO, unix socket or device) instead of the port", 1 },
+	{ "port", OPT_PORT, "NAME", 0, "virtio-serial port name (default " HCI_GUEST_PORT ")", 1 },
+	{ "disk", 'd', "DISK", 0, "Trace only this disk (e.g. vda)", 1 },
+	{ "app", OPT_APP, NULL, 0,
+	  "Also trace application reads/writes on files and block devices", 1 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 2 },
+	{ "verbose", 'v', NULL, 0, "Show features and probes chosen", 2 },
+	{ "slots", OPT_SLOTS, "N", 0, "In-flight slot table size (default 16384)", 3 },
+	{ "ringbuf-kib", OPT_RB, "KIB", 0, "BPF ring buffer (default 4096)", 3 },
+	{ "buffer-kib", OPT_BUF, "KIB", 0,
+	  "Records held while the channel is busy (default 1024)", 3 },
+	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 3 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ 0 },
+};
+
+struct gstate {
+	struct hci_guest_env *env;
+	char *err;
+	size_t errlen;
+	int status;
+};
+
+static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
+{
+	struct gstate *ps = state->input;
+	struct hci_guest_env *env = ps->env;
+	char *end;
+	long v;
+
+#define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
+		       ps->status = -EINVAL; return EINVAL; } while (0)
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		ps->status = 1;
+		return 0;
+	case 'o':
+		if (!*arg)
+			FAIL("invalid --channel '': want a path");
+		env->channel = arg;
+		break;
+	case OPT_PORT:
+		if (!*arg || strchr(arg, '/'))
+			FAIL("invalid --port '%s': want a port name", arg);
+		env->port = arg;
+		break;
+	case 'd': env->disk = arg; break;
+	case OPT_APP: env->app = true; break;
+	case 'v': env->verbose++; break;
+	case OPT_RAW_TP: env->raw_tp = true; break;
+	case OPT_DURATION:
+		errno = 0;
+		env->duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(env->duration) ||
+		    env->duration <= 0 || env->duration > 1e7)
+			FAIL("invalid --duration '%s': want seconds > 0", arg);
+		break;
+	case OPT_SLOTS:
+		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1)))
+			FAIL("invalid --slots '%s': want a power of two in [64, 16M]", arg);
+		env->slots = v;
+		break;
+	case OPT_RB:
+		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1)))
+			FAIL("invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
+		env->rb_kib = v;
+		break;
+	case OPT_BUF:
+		if (parse_long(arg, 8, 1L << 20, &v))
+			FAIL("invalid --buffer-kib '%s': want 8..1048576", arg);
+		env->buf_kib = v;
+		break;
+	case ARGP_KEY_ARG:
+		FAIL("unexpected argument '%s' (a command goes after --)", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+#undef FAIL
+}
+
+int hci_guest_env_parse(struct hci_guest_env *env, int argc, char **argv, char *err,
+			size_t errlen)
+{
+	const struct argp argp = { .options = guest_opts, .parser = parse_guest_opt,
+				   .doc = guest_doc };
+	struct gstate ps = { .env = env, .err = err, .errlen = errlen };
+	int nopt = argc;
+	error_t e;
+
+	memset(env, 0, sizeof(*env));
+	env->port = HCI_GUEST_PORT;
+	env->slots = 16384;
+	env->rb_kib = 4096;
+	env->buf_kib = 1024;
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "'--' must be followed by a command");
+				return -EINVAL;
+			}
+			env->cmd = &argv[i + 1];
+			break;
+		}
+	}
+	e = argp_parse(&argp, nopt, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
+	if (ps.status)
+		return ps.status;
+	if (e) {
+		if (!err[0])
+			snprintf(err, errlen, "%s (try hcitrace guest --help)",
+				 e == EINVAL ? "invalid arguments" : strerror(e));
+		return -e;
+	}
+	return 0;
 }

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include "origin.h"
 
+#define HCI_MAX_CHANNELS 16
+#define HCI_GUEST_PORT "org.hcikit.trace.0"
+
 struct hci_env {
 	int verbose;		/* -v: features, warnings; -vv: libbpf debug */
 	bool per_request;
@@ -26,6 +29,24 @@ struct hci_env {
 	long rb_kib;		/* ring buffer size for --per-request */
 	char **cmd;		/* after "--" */
 	struct hci_rules rules;
+	/* the guest side (--guest-channel): each joined to its VM's VMM requests */
+	const char *channels[HCI_MAX_CHANNELS];
+	int nchannels;
+	bool breakdown;		/* print the single-I/O breakdown */
+	long max_pending;	/* guest + VMM requests held for joining, per VM */
+};
+
+/* hcitrace guest: inside the VM, stream the guest block layer to the host */
+struct hci_guest_env {
+	int verbose;
+	bool app;		/* also application reads/writes */
+	bool raw_tp;
+	const char *disk;
+	const char *channel;	/* file, FIFO, socket or device; NULL = port */
+	const char *port;	/* virtio-serial port name */
+	double duration;
+	long slots, rb_kib, buf_kib;
+	char **cmd;
 };
 
 /*
@@ -34,4 +55,7 @@ struct hci_env {
  */
 int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t errlen);
 void hci_env_free(struct hci_env *env);
+/* argv[0] is "guest"; same return convention as hci_env_parse */
+int hci_guest_env_parse(struct hci_guest_env *env, int argc, char **argv, char *err,
+			size_t errlen);
 #endif

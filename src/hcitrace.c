@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +26,14 @@
 #include "cgroups.h"
 #include "devs.h"
 #include "env.h"
+#include "guest.h"
 #include "hist.h"
+#include "chan.h"
+#include "jout.h"
 #include "origin.h"
 #include "output.h"
 #include "probe.h"
+#include "tracer.h"
 #include "vmm.h"
 
 static volatile sig_atomic_t exiting;
@@ -42,21 +47,6 @@ static void on_signal(int sig)
 	}
 	exiting = sig;
 }
-
-static const char *const counter_names[HCI_NCOUNTERS + 1] = {
-	[HCI_CNT_SLOT_FULL] = "slot_table_full",
-	[HCI_CNT_HIST_FULL] = "histogram_keys_full",
-	[HCI_CNT_RB_LOST] = "ringbuf_full",
-	[HCI_CNT_Q_MISSING] = "queue_event_missing",
-	[HCI_CNT_RQ_UNSEEN] = "completion_without_issue",
-	[HCI_CNT_PARTIAL] = "partial_completions",
-	[HCI_CNT_STALE] = "stale_slots_reclaimed",
-	[HCI_CNT_VMM_FULL] = "vmm_table_full",
-	[HCI_CNT_VIO_FULL] = "vmm_inflight_full",
-	[HCI_CNT_VHIST_FULL] = "vmm_histogram_keys_full",
-	[HCI_CNT_AIO_CUT] = "aio_iocbs_not_followed",
-	[HCI_NCOUNTERS] = "prog_recursion_misses",
-};
 
 struct origin_ent {
 	__u64 cgid;
@@ -76,12 +66,26 @@ struct snap {
 	__u64 *vals;		/* n values of vsz bytes each */
 };
 
+struct app;
+
+/* One guest stream, joined to its VM's VMM requests. */
+struct gchan {
+	struct hci_chan c;
+	struct app *a;
+	char origin[HCI_ORIGIN_MAX];	/* the VM's (origin_of's table moves) */
+	struct hci_volrow *vols;	/* one per interval */
+	size_t nvols;
+	__u64 host_taken[HCI_NOPS], splits_taken, merges_taken;
+	int polled_fd;
+};
+
 struct app {
 	struct hci_env env;
-	struct hcitrace *skel;
-	struct ring_buffer *rb;
-	struct bpf_link **links;
-	size_t nlinks;
+	struct gchan *chans;
+	int nchans;
+	FILE *join_csv;
+	FILE *vol_csv;
+	struct hci_tracer t;
 	struct hci_cgroups cg;
 	struct origin_ent *origins;
 	size_t norigins;
@@ -93,41 +97,10 @@ struct app {
 	FILE *json;
 	bool json_first;
 	__u64 t0_ns;
-	int ncpus;
 	pid_t child;
 	int child_status;
 	bool child_done;
 };
-
-static int verbosity;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && verbosity < 2)
-		return 0;
-	if (!verbosity)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-static void errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("Error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* The VM behind a VMM tgid, inspected while the process is alive, then kept. */
 static const struct hci_vmm_info *vmm_info(struct app *a, __u32 tgid)
@@ -195,12 +168,30 @@ static const char *vm_origin(struct app *a, __u32 tgid)
 	return origin_of(a, (__u64)-1, tgid);
 }
 
+static void join_vevent(struct app *a, const struct hci_vevent *e)
+{
+	struct hci_jvmm_in v = {
+		.vs = e->ts_v, .vc = e->ts_vc, .hq = e->ts_q, .hd = e->ts_d, .hc = e->ts_c,
+		.off = e->off, .ino = e->ino, .dev = e->dev, .op = e->op, .nbios = e->nbios,
+	};
+
+	if (e->ret < 0 || !e->ts_v || e->ts_vc < e->ts_v)
+		return;
+	v.len = e->op == HCI_OP_FLUSH ? 0 : (__u64)e->ret;
+	for (int i = 0; i < a->nchans; i++)
+		if (a->chans[i].c.vm_tgid == e->vmm_tgid)
+			hci_join_vmm(a->chans[i].c.j, &v);
+}
+
 static int on_vevent(struct app *a, const struct hci_vevent *e)
 {
 	struct hci_vreq q;
 	char dev[32];
 
 	if (e->op >= HCI_NOPS)
+		return 0;
+	join_vevent(a, e);
+	if (!a->env.per_request)
 		return 0;
 	memset(&q, 0, sizeof(q));
 	q.origin = vm_origin(a, e->vmm_tgid);
@@ -255,7 +246,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		vmm_name(a, e->vmm_tgid);
 		return 0;
 	}
-	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS)
+	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS || !a->env.per_request)
 		return 0;
 	memset(&q, 0, sizeof(q));
 	q.origin = origin_of(a, e->cgid, e->vmm_tgid);
@@ -300,7 +291,7 @@ static int snapshot(struct app *a, struct bpf_map *map, struct snap *sn)
 	sn->vsz = vsz;
 	if (ksz > sizeof(key))
 		return -EINVAL;
-	percpu = calloc((size_t)a->ncpus, vsz);
+	percpu = calloc((size_t)a->t.ncpus, vsz);
 	if (!percpu)
 		return -ENOMEM;
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
@@ -326,7 +317,7 @@ static int snapshot(struct app *a, struct bpf_map *map, struct snap *sn)
 		}
 		memcpy(sn->keys + sn->n * ksz, key, ksz);
 		memset(&sn->vals[sn->n * words], 0, vsz);
-		for (int c = 0; c < a->ncpus; c++)
+		for (int c = 0; c < a->t.ncpus; c++)
 			hci_u64s_add(&sn->vals[sn->n * words], &percpu[c * words], words);
 		sn->n++;
 	}
@@ -397,7 +388,7 @@ static int add_rows(struct app *a, enum hci_layer layer, const struct snap *sn,
  */
 static int add_unreaped(struct app *a, struct hci_report *r)
 {
-	int fd = bpf_map__fd(a->skel->maps.aio_reqs);
+	int fd = bpf_map__fd(a->t.skel->maps.aio_reqs);
 	struct hci_aio_key k, next, *prev = NULL;
 	struct hci_aio_req q;
 	char dev[32];
@@ -446,9 +437,9 @@ static int build_report(struct app *a, struct snap cur[2], const struct snap *ba
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	err = snapshot(a, a->skel->maps.hists, &cur[HCI_LAYER_BLOCK]);
+	err = snapshot(a, a->t.skel->maps.hists, &cur[HCI_LAYER_BLOCK]);
 	if (!err)
-		err = snapshot(a, a->skel->maps.vmm_hists, &cur[HCI_LAYER_VMM]);
+		err = snapshot(a, a->t.skel->maps.vmm_hists, &cur[HCI_LAYER_VMM]);
 	if (!err)
 		err = add_rows(a, HCI_LAYER_BLOCK, &cur[HCI_LAYER_BLOCK],
 			       base ? &base[HCI_LAYER_BLOCK] : NULL, r);
@@ -457,6 +448,106 @@ static int build_report(struct app *a, struct snap cur[2], const struct snap *ba
 			       base ? &base[HCI_LAYER_VMM] : NULL, r);
 	hci_report_sort(r);
 	return err;
+}
+
+/* A joined guest request: printed with -p, and into the CSV/JSON. */
+static void on_joined(void *ctx, const struct hci_jreq *q)
+{
+	struct gchan *g = ctx;
+	struct app *a = g->a;
+	char disk[32];
+	double t_s = q->t_start >= a->t0_ns ? (double)(q->t_start - a->t0_ns) / 1e9 : 0;
+
+	hci_join_disk_name(g->c.j, q->gdev, disk, sizeof(disk));
+	if (a->env.per_request)
+		hci_jreq_print(stdout, g->origin, disk, q, t_s);
+	if (a->join_csv)
+		hci_csv_join_row(a->join_csv, g->origin, disk, q, t_s);
+	if (a->json && a->env.per_request) {
+		hci_json_join(a->json, g->origin, disk, q, t_s, a->json_first);
+		a->json_first = false;
+	}
+}
+
+/* Host block bytes (and splits/merges) of each VM so far, from the histograms. */
+static void host_totals(struct app *a)
+{
+	struct snap cur[2] = {};
+	struct hci_report r;
+
+	if (!a->nchans)
+		return;
+	if (!build_report(a, cur, NULL, &r)) {
+		for (int i = 0; i < a->nchans; i++) {
+			struct gchan *g = &a->chans[i];
+			struct hci_volrow *v;
+
+			v = realloc(g->vols, (g->nvols + 1) * sizeof(*v));
+			if (!v)
+				continue;
+			g->vols = v;
+			v = &g->vols[g->nvols++];
+			memset(v, 0, sizeof(*v));
+			v->origin = g->origin;
+			v->t_s = (double)(hci_now_ns() - a->t0_ns) / 1e9;
+			hci_join_take_volumes(g->c.j, &v->v);
+			for (size_t k = 0; k < r.n; k++) {
+				const struct hci_row *row = &r.rows[k];
+
+				if (row->layer != HCI_LAYER_BLOCK || strcmp(row->origin, g->origin))
+					continue;
+				if (row->op == HCI_OP_READ || row->op == HCI_OP_WRITE)
+					v->host[row->op] += row->v.bytes;
+				v->host_splits += row->v.splits;
+				v->host_merges += row->v.merges;
+			}
+			/* cumulative -> this interval */
+			for (int op = 0; op < HCI_NOPS; op++) {
+				__u64 t = v->host[op];
+
+				v->host[op] = t >= g->host_taken[op] ? t - g->host_taken[op] : 0;
+				g->host_taken[op] = t;
+			}
+			{
+				__u64 s = v->host_splits, m = v->host_merges;
+
+				v->host_splits = s >= g->splits_taken ? s - g->splits_taken : 0;
+				v->host_merges = m >= g->merges_taken ? m - g->merges_taken : 0;
+				g->splits_taken = s;
+				g->merges_taken = m;
+			}
+		}
+	}
+	hci_report_free(&r);
+	snap_free(&cur[0]);
+	snap_free(&cur[1]);
+}
+
+/* Close an interval of the per-layer volumes: print it, write its CSV rows. */
+static void volumes_interval(struct app *a, bool print)
+{
+	host_totals(a);
+	for (int i = 0; i < a->nchans; i++) {
+		struct gchan *g = &a->chans[i];
+
+		if (!g->nvols)
+			continue;
+		if (print)
+			hci_vol_print(stdout, &g->vols[g->nvols - 1]);
+		if (a->vol_csv)
+			hci_csv_vol_rows(a->vol_csv, &g->vols[g->nvols - 1]);
+	}
+}
+
+static void service_channels(struct app *a, bool final)
+{
+	__u64 now = hci_now_ns();
+
+	for (int i = 0; i < a->nchans; i++) {
+		/* a bounded read per channel and turn: a flood cannot starve the rest */
+		hci_chan_service(&a->chans[i].c, now, final ? 64u << 20 : 1u << 20);
+		hci_join_poll(a->chans[i].c.j, hci_now_ns(), final);
+	}
 }
 
 static void print_interval(struct app *a)
@@ -472,9 +563,10 @@ static void print_interval(struct app *a)
 		if (!r.n)
 			printf("  (no I/O)\n");
 		hci_report_print(stdout, &r, a->env.show_hist);
-		fflush(stdout);
 	}
 	hci_report_free(&r);
+	volumes_interval(a, true);
+	fflush(stdout);
 	for (int l = 0; l < 2; l++) {
 		snap_free(&a->prev[l]);
 		a->prev[l] = cur[l];
@@ -501,9 +593,9 @@ static int kvm_rows(struct app *a, const struct hci_report *r, struct hci_kvm_ro
 	*nout = 0;
 	if (!a->env.vmm)
 		return 0;
-	err = snapshot(a, a->skel->maps.kvm_counts, &counts);
+	err = snapshot(a, a->t.skel->maps.kvm_counts, &counts);
 	if (!err)
-		err = snapshot(a, a->skel->maps.kvm_exits, &exits);
+		err = snapshot(a, a->t.skel->maps.kvm_exits, &exits);
 	if (err)
 		goto out;
 	/* reasons in a stable order */
@@ -580,51 +672,12 @@ out:
 	return err;
 }
 
-static void read_counters(struct app *a, __u64 *out)
-{
-	int fd = bpf_map__fd(a->skel->maps.counters);
-	__u64 *vals = calloc((size_t)a->ncpus, sizeof(__u64));
-	struct bpf_program *prog;
-
-	memset(out, 0, sizeof(__u64) * (HCI_NCOUNTERS + 1));
-	for (__u32 k = 0; vals && k < HCI_NCOUNTERS; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < a->ncpus; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	/* a program that re-entered itself on one CPU was skipped: count it */
-	bpf_object__for_each_program(prog, a->skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int pfd = bpf_program__fd(prog);
-
-		if (pfd >= 0 && !bpf_obj_get_info_by_fd(pfd, &info, &len))
-			out[HCI_NCOUNTERS] += info.recursion_misses;
-	}
-}
-
-static void report_lost(const __u64 *c)
-{
-	bool any = false;
-
-	for (int i = 0; i <= HCI_NCOUNTERS; i++) {
-		if (!c[i])
-			continue;
-		fprintf(stderr, "%s %s=%llu", any ? "" : "hcitrace: incomplete events:",
-			counter_names[i], (unsigned long long)c[i]);
-		any = true;
-	}
-	fprintf(stderr, any ? "\n" : "hcitrace: no events lost\n");
-}
-
 static FILE *open_out(const char *path)
 {
 	FILE *f = fopen(path, "w");
 
 	if (!f)
-		errorf("cannot write '%s': %s", path, strerror(errno));
+		hci_errorf("cannot write '%s': %s", path, strerror(errno));
 	return f;
 }
 
@@ -688,7 +741,16 @@ static int final_report(struct app *a)
 		for (size_t i = 0; i < a->nvmms; i++)
 			hci_vmm_print(stdout, &a->vmms[i]->info);
 	}
-	read_counters(a, counters);
+	/* the guest side: the last (or only) interval of volumes, then the join */
+	volumes_interval(a, !a->env.interval);
+	for (int i = 0; i < a->nchans; i++) {
+		struct gchan *g = &a->chans[i];
+
+		hci_join_summary(stdout, g->origin, g->c.path, g->c.j, &g->c.p->st);
+		if (a->env.breakdown)
+			hci_breakdown_print(stdout, g->origin, g->c.j);
+	}
+	hci_tracer_counters(&a->t, counters);
 	if (a->env.csv_path) {
 		FILE *f = open_out(a->env.csv_path);
 
@@ -696,20 +758,69 @@ static int final_report(struct app *a)
 			err = -EIO;
 		} else {
 			hci_csv_write_hist(f, &r);
+			for (int i = 0; i < a->nchans; i++)
+				hci_csv_join_hist(f, a->chans[i].origin, a->chans[i].c.j);
 			if (fclose(f))
 				err = -EIO;
+		}
+		if (a->nchans) {
+			char path[4096];
+			size_t l = strlen(a->env.csv_path);
+
+			if (l > 4 && !strcmp(a->env.csv_path + l - 4, ".csv"))
+				l -= 4;
+			snprintf(path, sizeof(path), "%.*s.breakdown.csv", (int)l,
+				 a->env.csv_path);
+			f = open_out(path);
+			if (!f) {
+				err = -EIO;
+			} else {
+				hci_csv_breakdown_header(f);
+				for (int i = 0; i < a->nchans; i++)
+					hci_csv_breakdown_rows(f, a->chans[i].origin,
+							       a->chans[i].c.j);
+				if (fclose(f))
+					err = -EIO;
+			}
 		}
 	}
 	if (a->json) {
 		json_vms(a);
-		hci_json_end(a->json, &r, kvm, nkvm, counter_names, counters,
+		fputs("],\n\"guests\":[", a->json);
+		for (int i = 0; i < a->nchans; i++) {
+			struct gchan *g = &a->chans[i];
+
+			hci_json_guest(a->json, g->origin, g->c.path, g->c.j, &g->c.p->st,
+				       g->vols, g->nvols, i == 0);
+		}
+		hci_json_end(a->json, &r, kvm, nkvm, hci_counter_names, counters,
 			     HCI_NCOUNTERS + 1);
 		if (fclose(a->json))
 			err = -EIO;
 		a->json = NULL;
 	}
 	fflush(stdout);
-	report_lost(counters);
+	hci_report_lost(counters, "hcitrace");
+	for (int i = 0; i < a->nchans; i++) {
+		const struct hci_wire_stats *ws = &a->chans[i].c.p->st;
+		const struct hci_jcounters *c = hci_join_counters(a->chans[i].c.j);
+		__u64 rej = ws->skipped + ws->bad_crc + ws->bad_length + ws->bad_type +
+			    ws->bad_version + c->bad_record;
+
+		if (rej || ws->seq_gaps || c->guest_dropped || c->guest_overflow)
+			fprintf(stderr, "hcitrace: guest stream %s: rejected skipped_bytes=%llu "
+				"bad_crc=%llu bad_length=%llu bad_type=%llu bad_version=%llu "
+				"bad_record=%llu; seq_gaps=%llu guest_dropped=%llu "
+				"guest_overflow=%llu\n", a->chans[i].origin,
+				(unsigned long long)ws->skipped, (unsigned long long)ws->bad_crc,
+				(unsigned long long)ws->bad_length,
+				(unsigned long long)ws->bad_type,
+				(unsigned long long)ws->bad_version,
+				(unsigned long long)c->bad_record,
+				(unsigned long long)ws->seq_gaps,
+				(unsigned long long)c->guest_dropped,
+				(unsigned long long)c->guest_overflow);
+	}
 out:
 	free(kvm);
 	hci_report_free(&r);
@@ -777,7 +888,7 @@ static int spawn(struct app *a)
 {
 	a->child = fork();
 	if (a->child < 0) {
-		errorf("fork: %s", strerror(errno));
+		hci_errorf("fork: %s", strerror(errno));
 		return -errno;
 	}
 	if (a->child == 0) {
@@ -803,114 +914,30 @@ static void reap(struct app *a, int flags)
 	}
 }
 
-static int setup_bpf(struct app *a, __u32 dev, __u64 cgid, __u32 vm_tgid)
-{
-	struct hci_features feat;
-	struct bpf_program *prog;
-	bool use_btf;
-	int err;
-
-	hci_probe_features(&feat);
-	use_btf = feat.tp_btf && !a->env.raw_tp;
-	if (a->env.verbose)
-		hci_features_print(stderr, &feat, use_btf);
-
-	a->skel = hcitrace__open();
-	if (!a->skel) {
-		errorf("cannot open BPF object: %s", strerror(errno));
-		return -errno;
-	}
-	a->skel->rodata->targ_dev = dev;
-	a->skel->rodata->targ_cgid = cgid;
-	a->skel->rodata->targ_per_request = a->env.per_request;
-	a->skel->rodata->targ_single_arg = feat.single_arg;
-	a->skel->rodata->targ_slot_mask = (__u32)a->env.slots - 1;
-	a->skel->rodata->targ_vmm = a->env.vmm;
-	a->skel->rodata->targ_vm_tgid = vm_tgid;
-	a->skel->rodata->targ_kvm_exit_reason_arg = feat.kvm_exit_reason_arg;
-	a->skel->rodata->targ_uring_cqe_ptr = feat.uring_cqe_ptr;
-	bpf_map__set_max_entries(a->skel->maps.bio_slots, (__u32)a->env.slots);
-	bpf_map__set_max_entries(a->skel->maps.rq_slots, (__u32)a->env.slots);
-	bpf_map__set_max_entries(a->skel->maps.bio_ovf, (__u32)a->env.slots);
-	bpf_map__set_max_entries(a->skel->maps.rq_ovf, (__u32)a->env.slots);
-	bpf_map__set_max_entries(a->skel->maps.hists, (__u32)a->env.max_keys);
-	bpf_map__set_max_entries(a->skel->maps.events,
-				 a->env.per_request ? (__u32)a->env.rb_kib * 1024 : 256 * 1024);
-
-	/* choose the variant before load: the loser is never loaded */
-	bpf_object__for_each_program(prog, a->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		size_t l = strlen(name);
-		bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
-
-		/* the VMM layer's syscall and KVM tracepoints cost nothing unless asked for */
-		if (!strncmp(name, "sys_", 4))
-			bpf_program__set_autoload(prog, a->env.vmm);
-		else if (!strncmp(name, "kvm_", 4))
-			bpf_program__set_autoload(prog, a->env.vmm && feat.kvm);
-		else if (!strncmp(name, "io_uring_", 9))
-			bpf_program__set_autoload(prog, a->env.vmm && feat.uring);
-		else
-			bpf_program__set_autoload(prog, is_btf == use_btf);
-	}
-	err = hcitrace__load(a->skel);
-	if (err) {
-		errorf("cannot load BPF programs: %s%s", strerror(-err),
-		       a->env.verbose ? "" : " (run with -v for the verifier log)");
-		return err;
-	}
-	/*
-	 * Attach one by one: the KVM tracepoints are an optional extra, and a
-	 * kernel without them (or with KVM as an absent module) must not stop
-	 * the rest.
-	 */
-	bpf_object__for_each_program(prog, a->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		struct bpf_link *link, **links;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			if (!strncmp(name, "kvm_", 4) || !strncmp(name, "io_uring_", 9)) {
-				if (a->env.verbose)
-					fprintf(stderr, "tracepoint %s unavailable (%s): "
-						"its stages will be absent\n", name,
-						strerror(-err));
-				continue;
-			}
-			errorf("cannot attach %s: %s%s", name, strerror(-err),
-			       !strncmp(name, "sys_", 4) && !feat.tracefs ?
-			       " (tracefs is not mounted: mount -t tracefs tracefs "
-			       "/sys/kernel/tracing)" : "");
-			return err;
-		}
-		links = realloc(a->links, (a->nlinks + 1) * sizeof(*links));
-		if (!links) {
-			bpf_link__destroy(link);
-			return -ENOMEM;
-		}
-		a->links = links;
-		a->links[a->nlinks++] = link;
-	}
-	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_event, a, NULL);
-	if (!a->rb) {
-		errorf("cannot create ring buffer: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 static int run(struct app *a)
 {
-	__u64 start = now_ns(), next = 0, deadline = 0;
+	__u64 start = hci_now_ns(), next = 0, deadline = 0;
+	int ep = -1, ret = 0;
 	long intervals = 0;
 
 	if (a->env.interval)
 		next = start + (__u64)a->env.interval * 1000000000ULL;
 	if (a->env.duration > 0)
 		deadline = start + (__u64)(a->env.duration * 1e9);
+	/*
+	 * One wait for the ring buffer and the guest channels: a guest's bytes
+	 * are read as they arrive, so their receipt time bounds the clock well.
+	 */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0) {
+		hci_errorf("epoll: %s", strerror(errno));
+		return -errno;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, ring_buffer__epoll_fd(a->t.rb), &ev);
+	}
 	/* after attach: scripts wait for this line */
 	if (!a->env.cmd)
 		fprintf(stderr, "Tracing block I/O%s... Hit Ctrl-C to end.\n",
@@ -919,17 +946,39 @@ static int run(struct app *a)
 		hci_req_print_header(stdout);
 
 	while (!exiting) {
+		struct epoll_event evs[8];
 		__u64 t;
-		int err = ring_buffer__poll(a->rb, 100);
+		int err;
 
-		if (err < 0 && err != -EINTR) {
-			errorf("polling ring buffer: %s", strerror(-err));
-			return err;
+		/* channels that (re)connected join the wait */
+		for (int i = 0; i < a->nchans; i++) {
+			struct gchan *g = &a->chans[i];
+			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (__u32)i + 1 };
+
+			if (g->c.fd >= 0 && g->c.fd != g->polled_fd) {
+				if (!epoll_ctl(ep, EPOLL_CTL_ADD, g->c.fd, &ev))
+					g->polled_fd = g->c.fd;
+			} else if (g->c.fd < 0) {
+				g->polled_fd = -1;
+			}
 		}
+		err = epoll_wait(ep, evs, 8, a->nchans ? 50 : 100);
+		if (err < 0 && errno != EINTR) {
+			hci_errorf("epoll_wait: %s", strerror(errno));
+			ret = -errno;
+			break;
+		}
+		err = ring_buffer__consume(a->t.rb);
+		if (err < 0 && err != -EINTR) {
+			hci_errorf("polling ring buffer: %s", strerror(-err));
+			ret = err;
+			break;
+		}
+		service_channels(a, false);
 		reap(a, WNOHANG);
 		if (a->child_done)
 			break;
-		t = now_ns();
+		t = hci_now_ns();
 		if (next && t >= next) {
 			print_interval(a);
 			next += (__u64)a->env.interval * 1000000000ULL;
@@ -939,13 +988,16 @@ static int run(struct app *a)
 		if (deadline && t >= deadline)
 			break;
 	}
+	close(ep);
 	if (a->child > 0 && !a->child_done) {
 		/* we were told to stop: pass it on, then wait for the command */
 		kill(a->child, exiting ? exiting : SIGTERM);
 		reap(a, 0);
 	}
-	ring_buffer__consume(a->rb);
-	return 0;
+	ring_buffer__consume(a->t.rb);
+	/* what the guest already sent is still joined */
+	service_channels(a, true);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -956,48 +1008,95 @@ int main(int argc, char **argv)
 	__u64 cgid = 0;
 	int ret;
 
+	if (argc > 1 && !strcmp(argv[1], "guest")) {
+		argv[1] = (char *)"hcitrace guest";	/* for --help and errors */
+		return hci_guest_main(argc - 1, argv + 1);
+	}
 	ret = hci_env_parse(&a.env, argc, argv, err, sizeof(err));
 	if (ret) {
 		if (ret < 0 && err[0])
-			errorf("%s", err);
+			hci_errorf("%s", err);
 		hci_env_free(&a.env);
 		return ret > 0 ? 0 : 2;
 	}
-	verbosity = a.env.verbose;
-	libbpf_set_print(libbpf_print);
+	hci_set_verbosity(a.env.verbose);
 	ret = 1;
 	if (geteuid() != 0)
 		fprintf(stderr, "Warning: not root; loading BPF programs will likely fail\n");
 	if (hci_cgroups_init(&a.cg, err, sizeof(err))) {
-		errorf("%s", err);
+		hci_errorf("%s", err);
 		goto cleanup;
 	}
 	if (a.env.disk && hci_dev_from_name(a.env.disk, &dev, err, sizeof(err))) {
-		errorf("%s", err);
+		hci_errorf("%s", err);
 		goto cleanup;
 	}
 	if (a.env.cgroup && hci_cgroup_id(&a.cg, a.env.cgroup, &cgid, err, sizeof(err))) {
-		errorf("%s", err);
+		hci_errorf("%s", err);
 		goto cleanup;
 	}
 	if (a.env.vm && resolve_vm(a.env.vm, &vm_tgid, err, sizeof(err))) {
-		errorf("%s", err);
+		hci_errorf("%s", err);
 		goto cleanup;
+	}
+	if (a.env.nchannels) {
+		if (a.env.vm && a.env.nchannels > 1) {
+			hci_errorf("with several --guest-channel, leave --vm out: each channel's VM "
+				   "is found from its socket");
+			goto cleanup;
+		}
+		a.chans = calloc((size_t)a.env.nchannels, sizeof(*a.chans));
+		if (!a.chans) {
+			hci_errorf("out of memory");
+			goto cleanup;
+		}
+		for (int i = 0; i < a.env.nchannels; i++) {
+			struct gchan *g = &a.chans[i];
+			const char *path = a.env.channels[i];
+			__u32 tgid = vm_tgid ? vm_tgid : hci_chan_find_vm(path);
+
+			g->a = &a;
+			g->polled_fd = -1;
+			g->c.fd = -1;
+			a.nchans++;
+			if (!tgid) {
+				hci_errorf("cannot tell which VM serves guest channel %s (no single "
+					   "process listens on it); give --vm PID|NAME", path);
+				goto cleanup;
+			}
+			if (hci_chan_open(&g->c, path, tgid, (size_t)a.env.max_pending, on_joined,
+					  g, err, sizeof(err))) {
+				hci_errorf("%s", err);
+				goto cleanup;
+			}
+		}
 	}
 	/* syscall tracepoints are attached through tracefs */
 	if (a.env.vmm && access("/sys/kernel/tracing/events/syscalls", F_OK) &&
 	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
-	a.ncpus = libbpf_num_possible_cpus();
-	if (a.ncpus <= 0) {
-		errorf("cannot count possible CPUs");
-		goto cleanup;
-	}
 	if (a.env.json_path) {
 		a.json = open_out(a.env.json_path);
 		if (!a.json)
 			goto cleanup;
 		hci_json_begin(a.json);
+	}
+	if (a.env.csv_path && a.env.nchannels) {
+		char path[4096];
+		size_t l = strlen(a.env.csv_path);
+
+		if (l > 4 && !strcmp(a.env.csv_path + l - 4, ".csv"))
+			l -= 4;
+		snprintf(path, sizeof(path), "%.*s.join.csv", (int)l, a.env.csv_path);
+		a.join_csv = open_out(path);
+		if (!a.join_csv)
+			goto cleanup;
+		hci_csv_join_header(a.join_csv);
+		snprintf(path, sizeof(path), "%.*s.volumes.csv", (int)l, a.env.csv_path);
+		a.vol_csv = open_out(path);
+		if (!a.vol_csv)
+			goto cleanup;
+		hci_csv_vol_header(a.vol_csv);
 	}
 	if (a.env.csv_path && a.env.per_request) {
 		char path[4096];
@@ -1022,8 +1121,19 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (setup_bpf(&a, dev, cgid, vm_tgid))
-		goto cleanup;
+	{
+		struct hci_tracer_opts o = {
+			.dev = dev, .cgid = cgid, .vm_tgid = vm_tgid,
+			/* the join needs every VMM request: events without -p too */
+			.per_request = a.env.per_request || a.nchans, .vmm = a.env.vmm,
+			.raw_tp = a.env.raw_tp, .verbose = a.env.verbose,
+			.slots = a.env.slots, .max_keys = a.env.max_keys,
+			.rb_kib = a.env.rb_kib,
+		};
+
+		if (hci_tracer_start(&a.t, &o, on_event, &a))
+			goto cleanup;
+	}
 	if (a.env.vmm) {
 		/* name the VMs that run now, while they run */
 		struct hci_vmm_info *found = calloc(64, sizeof(*found));
@@ -1033,7 +1143,10 @@ int main(int argc, char **argv)
 			vmm_info(&a, (__u32)found[i].pid);
 		free(found);
 	}
-	a.t0_ns = now_ns();
+	for (int i = 0; i < a.nchans; i++)
+		snprintf(a.chans[i].origin, sizeof(a.chans[i].origin), "%s",
+			 vm_origin(&a, a.chans[i].c.vm_tgid));
+	a.t0_ns = hci_now_ns();
 	if (a.env.cmd && spawn(&a))
 		goto cleanup;
 	if (run(&a))
@@ -1047,15 +1160,20 @@ cleanup:
 		kill(a.child, SIGTERM);
 		reap(&a, 0);
 	}
-	ring_buffer__free(a.rb);
-	for (size_t i = 0; i < a.nlinks; i++)
-		bpf_link__destroy(a.links[i]);
-	free(a.links);
-	hcitrace__destroy(a.skel);
+	hci_tracer_stop(&a.t);
 	if (a.req_csv && fclose(a.req_csv) && !ret)
 		ret = 1;
 	if (a.vreq_csv && fclose(a.vreq_csv) && !ret)
 		ret = 1;
+	if (a.join_csv && fclose(a.join_csv) && !ret)
+		ret = 1;
+	if (a.vol_csv && fclose(a.vol_csv) && !ret)
+		ret = 1;
+	for (int i = 0; i < a.nchans; i++) {
+		hci_chan_close(&a.chans[i].c);
+		free(a.chans[i].vols);
+	}
+	free(a.chans);
 	if (a.json)
 		fclose(a.json);
 	hci_cgroups_free(&a.cg);

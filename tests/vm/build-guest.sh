@@ -4,14 +4,35 @@
 # Build the test guest from Debian packages: the cloud kernel (downloaded and
 # unpacked, never installed on the host) and an initramfs holding busybox,
 # fio with its libraries, the virtio modules and tests/vm/guest-init.
-# Output: $VMDIR/vmlinuz and $VMDIR/initramfs.cpio. Reuses them when present.
+# Output: $VMDIR/vmlinuz and $VMDIR/initramfs.cpio. Reuses the slow part
+# (kernel, busybox, fio) when present; the static hcitrace ($HCITRACE_STATIC,
+# default $OUT/hcitrace-static) is appended as a second cpio archive on every
+# run, which the kernel unpacks over the first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 VMDIR=${VMDIR:-$here/../../build/vm}
 mkdir -p "$VMDIR"
 VMDIR=$(cd "$VMDIR" && pwd)
 stamp=$VMDIR/.stamp-$(sha1sum "$here/guest-init" "$0" | sha1sum | cut -c1-12)
-[ -f "$stamp" ] && [ -f "$VMDIR/vmlinuz" ] && [ -f "$VMDIR/initramfs.cpio" ] && exit 0
+hcitrace=${HCITRACE_STATIC:-${OUT:-$here/../../build}/hcitrace-static}
+
+# base + overlay: the overlay holds the static hcitrace when it was built
+overlay() {
+	local o
+	o=$(mktemp -d)
+	if [ -x "$hcitrace" ]; then
+		mkdir -p "$o/bin"
+		cp "$hcitrace" "$o/bin/hcitrace"
+	fi
+	(cd "$o" && find . | cpio -o -H newc --quiet) > "$VMDIR/overlay.cpio"
+	rm -rf "$o"
+	cat "$VMDIR/initramfs-base.cpio" "$VMDIR/overlay.cpio" > "$VMDIR/initramfs.cpio.tmp"
+	mv "$VMDIR/initramfs.cpio.tmp" "$VMDIR/initramfs.cpio"
+}
+if [ -f "$stamp" ] && [ -f "$VMDIR/vmlinuz" ] && [ -f "$VMDIR/initramfs-base.cpio" ]; then
+	overlay
+	exit 0
+fi
 
 pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
 if [ -z "$pkg" ]; then
@@ -49,8 +70,8 @@ mkdir -p "$root/lib64"
 cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 cp "$here/guest-init" "$root/init"
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet) > "$VMDIR/initramfs.cpio.tmp"
-mv "$VMDIR/initramfs.cpio.tmp" "$VMDIR/initramfs.cpio"
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$VMDIR/initramfs-base.cpio"
 rm -f "$VMDIR"/.stamp-*
 touch "$stamp"
+overlay
 echo "guest: $pkg, initramfs $(du -h "$VMDIR/initramfs.cpio" | cut -f1)"

@@ -80,23 +80,31 @@ vm_kill() {
 # then "HOOK done" after QEMU exits. Sets VM_IOS (the guest block layer's
 # count of reads + writes completed during fio), VM_RC (fio's status) and
 # VM_ERR (a fatal QEMU/KVM message). VM_ACCEL picks the accelerator (tcg),
-# VM_CACHE QEMU's cache mode (none).
+# VM_CACHE QEMU's cache mode (none). VM_CHAN=PATH gives the guest the
+# virtio-serial port org.hcikit.trace.0 on a chardev socket at PATH.
 vm_run() {
-	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append
+	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append chan_args=()
 	shift 4
 	VM_IOS=""
 	VM_RC=""
 	VM_ERR=""
 	append="console=ttyS0 quiet panic=-1 $*"
 	case $machine in
-	q35) dev_args=(-machine q35 -device virtio-blk-pci,drive=d0) ;;
+	q35) dev_args=(-machine q35 -device virtio-blk-pci,drive=d0)
+		[ -n "${VM_CHAN:-}" ] && chan_args=(-device virtio-serial-pci) ;;
 	microvm)
 		dev_args=(-machine microvm -device virtio-blk-device,drive=d0)
+		[ -n "${VM_CHAN:-}" ] && chan_args=(-device virtio-serial-device)
 		append="$append tsc=reliable tsc_early_khz=$TSC_KHZ" ;;
 	esac
+	if [ -n "${VM_CHAN:-}" ]; then
+		rm -f "$VM_CHAN"
+		chan_args+=(-chardev "socket,id=hci,path=$VM_CHAN,server=on,wait=off"
+			-device virtserialport,chardev=hci,name=org.hcikit.trace.0)
+	fi
 	coproc QEMU { exec timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 -accel "$VM_ACCEL" \
 		-cpu max -m 512 -smp 1 -nographic -nodefaults -no-reboot -serial stdio \
-		-name "guest=$name" "${dev_args[@]}" -kernel "$VMDIR/vmlinuz" \
+		-name "guest=$name" "${dev_args[@]}" "${chan_args[@]}" -kernel "$VMDIR/vmlinuz" \
 		-initrd "$VMDIR/initramfs.cpio" -append "$append" \
 		-drive "file=$IMG,if=none,id=d0,format=raw,cache=$VM_CACHE,aio=$aio" 2>&1; }
 	local qpid=$QEMU_PID out in
@@ -121,6 +129,7 @@ vm_run() {
 			VM_IOS=$(sed -n 's/.*ios=\([0-9]*\).*/\1/p' <<<"$line")
 			"$hook" result ;;
 		*HCI-ERROR*) diag "guest: $line" ;;
+		*HCI-GUEST*) diag "guest: ${line#HCI-GUEST }" ;;
 		# QEMU pauses on this instead of exiting: stop waiting at once
 		*"KVM internal error"* | *"failed to initialize kvm"* | *"Could not access KVM"*)
 			VM_ERR=$line

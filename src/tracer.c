@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Skeleton lifecycle for hcitrace and hcitrace guest. Program variants are
+ * chosen before load (the loser is never loaded); optional layers (VMM
+ * syscalls, io_uring, KVM, application I/O) load only when asked for.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "hcitrace.skel.h"
+#include "tracer.h"
+
+const char *const hci_counter_names[HCI_NCOUNTERS + 1] = {
+	[HCI_CNT_SLOT_FULL] = "slot_table_full",
+	[HCI_CNT_HIST_FULL] = "histogram_keys_full",
+	[HCI_CNT_RB_LOST] = "ringbuf_full",
+	[HCI_CNT_Q_MISSING] = "queue_event_missing",
+	[HCI_CNT_RQ_UNSEEN] = "completion_without_issue",
+	[HCI_CNT_PARTIAL] = "partial_completions",
+	[HCI_CNT_STALE] = "stale_slots_reclaimed",
+	[HCI_CNT_VMM_FULL] = "vmm_table_full",
+	[HCI_CNT_VIO_FULL] = "vmm_inflight_full",
+	[HCI_CNT_VHIST_FULL] = "vmm_histogram_keys_full",
+	[HCI_CNT_AIO_CUT] = "aio_iocbs_not_followed",
+	[HCI_CNT_APP_FULL] = "app_inflight_full",
+	[HCI_NCOUNTERS] = "prog_recursion_misses",
+};
+
+static int verbosity;
+
+void hci_set_verbosity(int v)
+{
+	verbosity = v;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	if (!verbosity)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+__u64 hci_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+void hci_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
+		     ring_buffer_sample_fn cb, void *ctx)
+{
+	struct hci_features *feat = &t->feat;
+	struct bpf_program *prog;
+	bool use_btf;
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		hci_errorf("cannot count possible CPUs");
+		return -EINVAL;
+	}
+	hci_probe_features(feat);
+	use_btf = feat->tp_btf && !o->raw_tp;
+	if (o->verbose)
+		hci_features_print(stderr, feat, use_btf);
+
+	t->skel = hcitrace__open();
+	if (!t->skel) {
+		hci_errorf("cannot open BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	t->skel->rodata->targ_dev = o->dev;
+	t->skel->rodata->targ_cgid = o->cgid;
+	t->skel->rodata->targ_per_request = o->per_request;
+	t->skel->rodata->targ_single_arg = feat->single_arg;
+	t->skel->rodata->targ_slot_mask = (__u32)o->slots - 1;
+	t->skel->rodata->targ_vmm = o->vmm;
+	t->skel->rodata->targ_vm_tgid = o->vm_tgid;
+	t->skel->rodata->targ_self_tgid = o->self_tgid;
+	t->skel->rodata->targ_kvm_exit_reason_arg = feat->kvm_exit_reason_arg;
+	t->skel->rodata->targ_uring_cqe_ptr = feat->uring_cqe_ptr;
+	bpf_map__set_max_entries(t->skel->maps.bio_slots, (__u32)o->slots);
+	bpf_map__set_max_entries(t->skel->maps.rq_slots, (__u32)o->slots);
+	bpf_map__set_max_entries(t->skel->maps.bio_ovf, (__u32)o->slots);
+	bpf_map__set_max_entries(t->skel->maps.rq_ovf, (__u32)o->slots);
+	bpf_map__set_max_entries(t->skel->maps.hists, (__u32)o->max_keys);
+	bpf_map__set_max_entries(t->skel->maps.events,
+				 o->per_request || o->app ? (__u32)o->rb_kib * 1024 : 256 * 1024);
+
+	/* choose the variant before load: the loser is never loaded */
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		size_t l = strlen(name);
+		bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
+
+		/* the optional layers cost nothing unless asked for */
+		if (has_prefix(name, "sys_"))
+			bpf_program__set_autoload(prog, o->vmm);
+		else if (has_prefix(name, "app_"))
+			bpf_program__set_autoload(prog, o->app);
+		else if (has_prefix(name, "kvm_"))
+			bpf_program__set_autoload(prog, o->vmm && feat->kvm);
+		else if (has_prefix(name, "io_uring_"))
+			bpf_program__set_autoload(prog, o->vmm && feat->uring);
+		else
+			bpf_program__set_autoload(prog, is_btf == use_btf);
+	}
+	err = hcitrace__load(t->skel);
+	if (err) {
+		hci_errorf("cannot load BPF programs: %s%s", strerror(-err),
+			   o->verbose ? "" : " (run with -v for the verifier log)");
+		return err;
+	}
+	/*
+	 * Attach one by one: the KVM and io_uring tracepoints are an optional
+	 * extra, and a kernel without them must not stop the rest.
+	 */
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link, **links;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			if (has_prefix(name, "kvm_") || has_prefix(name, "io_uring_")) {
+				if (o->verbose)
+					fprintf(stderr, "tracepoint %s unavailable (%s): "
+						"its stages will be absent\n", name,
+						strerror(-err));
+				continue;
+			}
+			hci_errorf("cannot attach %s: %s%s", name, strerror(-err),
+				   (has_prefix(name, "sys_") || has_prefix(name, "app_")) &&
+				   !feat->tracefs ?
+				   " (tracefs is not mounted: mount -t tracefs tracefs "
+				   "/sys/kernel/tracing)" : "");
+			return err;
+		}
+		links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
+		if (!links) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		t->links = links;
+		t->links[t->nlinks++] = link;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), cb, ctx, NULL);
+	if (!t->rb) {
+		hci_errorf("cannot create ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void hci_tracer_counters(struct hci_tracer *t, __u64 *out)
+{
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	__u64 *vals = calloc((size_t)t->ncpus, sizeof(__u64));
+	struct bpf_program *prog;
+
+	memset(out, 0, sizeof(__u64) * (HCI_NCOUNTERS + 1));
+	for (__u32 k = 0; vals && k < HCI_NCOUNTERS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < t->ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	/* a program that re-entered itself on one CPU was skipped: count it */
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int pfd = bpf_program__fd(prog);
+
+		if (pfd >= 0 && !bpf_obj_get_info_by_fd(pfd, &info, &len))
+			out[HCI_NCOUNTERS] += info.recursion_misses;
+	}
+}
+
+void hci_report_lost(const __u64 *c, const char *who)
+{
+	bool any = false;
+
+	for (int i = 0; i <= HCI_NCOUNTERS; i++) {
+		if (!c[i])
+			continue;
+		if (!any)
+			fprintf(stderr, "%s: incomplete events:", who);
+		fprintf(stderr, " %s=%llu", hci_counter_names[i], (unsigned long long)c[i]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', stderr);
+	else
+		fprintf(stderr, "%s: no events lost\n", who);
+}
+
+void hci_tracer_stop(struct hci_tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->nlinks = 0;
+	hcitrace__destroy(t->skel);
+	t->skel = NULL;
+}

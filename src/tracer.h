@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The BPF side's lifecycle, shared by the host tracer and guest mode: open
+ * the skeleton, set rodata and map sizes, pick program variants, load,
+ * attach one by one, then poll. One stop path undoes all of it.
+ */
+#ifndef HCI_TRACER_H
+#define HCI_TRACER_H
+#include <stdbool.h>
+#include <bpf/libbpf.h>
+#include "hcitrace.h"
+#include "probe.h"
+
+struct hci_tracer_opts {
+	__u32 dev;		/* whole-disk filter, 0 = all */
+	__u64 cgid;		/* cgroup filter, 0 = all */
+	__u32 vm_tgid;		/* --vm */
+	__u32 self_tgid;	/* never count this process's app I/O */
+	bool per_request;	/* events for each request into the ring buffer */
+	bool vmm;		/* VMM layer (syscalls, io_uring, KVM) */
+	bool app;		/* application reads/writes (guest mode --app) */
+	bool raw_tp;
+	int verbose;
+	long slots, max_keys, rb_kib;
+};
+
+struct hci_tracer {
+	struct hcitrace *skel;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	size_t nlinks;
+	int ncpus;
+	struct hci_features feat;
+};
+
+/* names of the counters read by hci_tracer_counters(), last = recursion misses */
+extern const char *const hci_counter_names[HCI_NCOUNTERS + 1];
+
+void hci_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hci_set_verbosity(int v);
+__u64 hci_now_ns(void);
+int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
+		     ring_buffer_sample_fn cb, void *ctx);
+void hci_tracer_counters(struct hci_tracer *t, __u64 *out);
+void hci_report_lost(const __u64 *c, const char *who);
+void hci_tracer_stop(struct hci_tracer *t);
+#endif
