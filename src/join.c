@@ -208,7 +208,8 @@ static bool req_valid(const struct hci_w_req *r)
 
 	if (r->op >= HCI_NOPS || r->bytes > (1u << 30) || r->flags & ~0x1fu)
 		return false;
-	if (r->sector > (UINT64_MAX >> 10))
+	/* driver-private requests (virtio-blk GET_ID...) carry no sector */
+	if (r->op != HCI_OP_OTHER && r->sector > (UINT64_MAX >> 10))
 		return false;
 	if (!r->ts_c || !s || r->ts_c < s || r->ts_c - s > max_ns)
 		return false;
@@ -252,6 +253,11 @@ void hci_join_guest(struct hci_join *j, unsigned int type, const void *rec, size
 		j->req_records++;
 		if (!req_valid(r)) {
 			j->cnt.bad_record++;
+			return;
+		}
+		if (r->op != HCI_OP_READ && r->op != HCI_OP_WRITE && r->op != HCI_OP_FLUSH) {
+			/* discards, driver-private: no VMM request to join them to */
+			j->cnt.guest_other++;
 			return;
 		}
 		j->cnt.guest_reqs++;
@@ -601,8 +607,7 @@ void hci_join_poll(struct hci_join *j, uint64_t now, bool final)
 
 		if (!final && g->arrived + SETTLE_NS > now)
 			break;
-		if (g->r.op == HCI_OP_READ || g->r.op == HCI_OP_WRITE || g->r.op == HCI_OP_FLUSH)
-			match_one(j, g);
+		match_one(j, g);
 		j->ghead = (j->ghead + 1) % j->cap;
 		j->gn--;
 	}

@@ -84,7 +84,8 @@ struct hci_jvol {
 };
 
 struct hci_jcounters {
-	uint64_t guest_reqs;	/* valid REQ records */
+	uint64_t guest_reqs;	/* valid REQ records: reads, writes, flushes */
+	uint64_t guest_other;	/* valid, but nothing to join (discard, driver-private) */
 	uint64_t app_recs;
 	uint64_t matched;
 	uint64_t unmatched;	/* no VMM request found in time */

@@ -378,13 +378,14 @@ void hci_json_guest(FILE *f, const char *origin, const char *path, const struct 
 		fputs("null", f);
 	fprintf(f, ",\"pairs\":%" PRIu64 ",\"syncs\":%" PRIu64 ",\"kvm_tsc\":%s}", ck->pairs,
 		ck->syncs, ck->tsc ? "true" : "false");
-	fprintf(f, ",\"counters\":{\"guest_requests\":%" PRIu64 ",\"app_records\":%" PRIu64
+	fprintf(f, ",\"counters\":{\"guest_requests\":%" PRIu64 ",\"guest_other\":%" PRIu64
+		",\"app_records\":%" PRIu64
 		",\"matched\":%" PRIu64 ",\"unmatched\":%" PRIu64 ",\"vmm_requests\":%" PRIu64
 		",\"vmm_unmatched\":%" PRIu64 ",\"guest_dropped\":%" PRIu64 ",\"guest_missing\":%"
 		PRIu64 ",\"guest_bpf_lost\":%" PRIu64 ",\"guest_overflow\":%" PRIu64
 		",\"vmm_overflow\":%" PRIu64 ",\"clock_conflicts\":%" PRIu64
 		",\"inversion_cut\":%" PRIu64 "}",
-		c->guest_reqs, c->app_recs, c->matched, c->unmatched, c->vmm_reqs,
+		c->guest_reqs, c->guest_other, c->app_recs, c->matched, c->unmatched, c->vmm_reqs,
 		c->vmm_unmatched, c->guest_dropped, c->guest_missing, c->guest_bpf_lost,
 		c->guest_overflow, c->vmm_overflow, c->clock_conflicts, c->inversion_cut);
 	fprintf(f, ",\"stream\":{\"frames\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64

@@ -12,6 +12,7 @@ pkgs=(
 	fio util-linux jq perl kmod	# tests: I/O, losetup, JSON, prove, modprobe
 	libbpf-tools procps		# bench: biolatency baseline, sysctl
 	qemu-system-x86 busybox-static cpio e2fsprogs	# the test guest (tests/vm)
+	libclang-rt-19-dev gnuplot-nox	# libFuzzer (wire parser), tools/hci-plot
 )
 missing=()
 for p in "${pkgs[@]}"; do
