@@ -41,4 +41,42 @@ expect_err "missing disk" 1 "no such disk 'nosuchdisk0'" -d nosuchdisk0
 expect_err "missing cgroup" 1 "no such cgroup '/no/such/group'" -c /no/such/group
 expect_err "unwritable CSV" 1 "cannot write" --csv /proc/nope/x.csv --duration 1
 
+# the guest side
+expect_err "--breakdown needs --guest-channel" 2 "needs --guest-channel" --breakdown
+expect_err "empty --guest-channel" 2 "invalid --guest-channel" --guest-channel ''
+expect_err "bad --max-pending" 2 "invalid --max-pending" --max-pending 3
+expect_err "--guest-channel: nobody serves it" 1 "cannot tell which VM" --guest-channel "$TMP/nope.sock"
+expect_err "--guest-channel: missing file" 1 "guest channel .*nope.hci" --vm $$ --guest-channel "$TMP/nope.hci"
+mkdir -p "$TMP/d"
+expect_err "--guest-channel: a directory" 1 "not a socket, FIFO, device or file" --vm $$ --guest-channel "$TMP/d"
+expect_err "two channels with --vm" 1 "leave --vm out" --vm $$ --guest-channel a --guest-channel b
+"$HCITRACE" guest --help >"$TMP/ghelp" 2>&1; rc=$?
+is "guest --help exits 0" "$rc" 0
+check "guest --help has examples and names the port" grep -q 'org.hcikit.trace.0' "$TMP/ghelp"
+expect_err "guest: unknown option" 2 'unrecognized option' guest --bogus
+expect_err "guest: bad --port" 2 "invalid --port" guest --port a/b
+expect_err "guest: bad --buffer-kib" 2 "invalid --buffer-kib" guest --buffer-kib 1
+expect_err "guest: positional" 2 "unexpected argument" guest foo
+expect_err "guest: no port here" 1 "no virtio-serial port named 'hci.nope'" guest --port hci.nope
+mkfifo "$TMP/fifo"
+expect_err "guest: a FIFO without reader" 1 "needs its reader first" guest --channel "$TMP/fifo"
+
+# guest mode on this host, to a file: the stream parses, and its requests are
+# this host's (fio on a loop device)
+setup_loop 64
+"$HCITRACE" guest -d "$disk" --channel "$TMP/g.hci" -- fio --name=g --filename="/dev/$disk" \
+	--direct=1 --rw=randread --bs=4k --size=32M --number_ios=300 --output=/dev/null \
+	>"$TMP/gout" 2>"$TMP/gerr"; rc=$?
+is "guest -- fio: exit status is fio's" "$rc" 0
+check "guest: reports what it sent" grep -q '^hcitrace guest: 300 requests, 0 app records' "$TMP/gerr"
+[ -s "$TMP/g.hci" ] && ok "guest: wrote the stream file" || not_ok "guest: wrote the stream file"
+
+# ... and the host reads it back: every record valid, none joined (no VM here)
+"$HCITRACE" --vm $$ --guest-channel "$TMP/g.hci" --duration 1 --json "$TMP/g.json" \
+	>"$TMP/hout" 2>"$TMP/herr"; rc=$?
+is "host reads a stream file: exit 0" "$rc" 0
+check "host reads a stream file: 300 guest requests, no rejects, none matched" jqt \
+	'.guests[0] | .counters.guest_requests == 300 and .counters.matched == 0 and
+	 .counters.unmatched == 300 and ([.stream.rejects[]] | add) == 0' "$TMP/g.json"
+
 done_testing
