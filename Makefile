@@ -3,6 +3,7 @@
 # make            build hcitrace into $(OUT) (default build/)
 # make deps       install missing Debian packages, mount tracefs/bpffs/debugfs
 # make demo       loop-device SSD + fio in a throwaway cgroup, traced
+# make demo-guest a QEMU guest's I/O joined from guest to device (docs/guest.md)
 # make test       build (with ASan/UBSan) and run the whole suite
 # make bench      overhead vs. no tracer and vs. biolatency (docs/bench.md)
 # V=1 for verbose output, O=DIR for out-of-tree output.
@@ -32,13 +33,13 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps demo test unit bench clean vmlinux
+.PHONY: all deps demo demo-guest test unit bench clean vmlinux
 
 BPF_APPS := hcitrace
-HCITRACE_OBJS := hcitrace env origin hist output devs probe cgroups vmm
-UNIT_TESTS := test_hist test_origin test_output test_env test_vmm
+HCITRACE_OBJS := hcitrace tracer guest chan join jout env origin hist output devs probe cgroups vmm wire
+UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join
 
-all: $(OUT)/hcitrace
+all: $(OUT)/hcitrace $(OUT)/hcitrace-static
 
 deps:
 	$(Q)tools/deps.sh
@@ -69,6 +70,11 @@ $(OUT)/hcitrace: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
 
+# hcitrace guest runs inside VMs: one static binary, nothing to install there
+$(OUT)/hcitrace-static: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -o $@
+
 $(OUT)/asan/hcitrace: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITRACE_OBJS)))
 	$(call msg,LINK-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -o $@
@@ -79,6 +85,8 @@ UNIT_DEPS_test_origin := origin
 UNIT_DEPS_test_output := output hist origin
 UNIT_DEPS_test_env := env origin
 UNIT_DEPS_test_vmm := vmm origin devs
+UNIT_DEPS_test_wire := wire
+UNIT_DEPS_test_join := join wire
 $(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT)/asan
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
@@ -89,13 +97,24 @@ $(OUT)/asan/test_kvm_bpf: tests/bpf/test_kvm_bpf.c tests/unit/tap.h $(OUT)/hcitr
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(LIBS) -o $@
 
-unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf
+# libFuzzer target for the guest stream parser (tests/t/15-fuzz-wire.t runs it)
+$(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c src/wire.c include/hci_wire.h | $(OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Iinclude \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		tests/fuzz/fuzz_wire.c src/wire.c -o $@
 
-test: deps $(OUT)/hcitrace $(OUT)/asan/hcitrace unit
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire
+
+test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/asan/hcitrace unit
 	$(Q)OUT=$(abspath $(OUT)) tests/run
 
 demo: deps $(OUT)/hcitrace
 	$(Q)OUT=$(abspath $(OUT)) tools/demo.sh
+
+# a guest's I/O, joined end to end (docs/guest.md)
+demo-guest: deps $(OUT)/hcitrace $(OUT)/hcitrace-static
+	$(Q)OUT=$(abspath $(OUT)) tools/demo-guest.sh
 
 bench: deps $(OUT)/hcitrace
 	$(Q)OUT=$(abspath $(OUT)) tools/bench.sh

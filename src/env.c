@@ -8,7 +8,7 @@
 #include <string.h>
 #include "env.h"
 
-const char *argp_program_version = "hcitrace 0.1.0 (formats: csv v1, json v1)";
+const char *argp_program_version = "hcitrace 0.2.0 (formats: csv v1, json v1, guest wire v1)";
 const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
 
 static const char doc[] =

@@ -4,6 +4,7 @@
 # test exit: a stuck guest (or PVM's "KVM internal error", which pauses QEMU
 # instead of exiting) never outlives the test.
 
+VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VMDIR=${VMDIR:-$OUT/vm}
 VM_TIMEOUT=${VM_TIMEOUT:-120}
 VM_ACCEL=${VM_ACCEL:-tcg}
@@ -14,7 +15,7 @@ TSC_KHZ=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo
 # failure, not a reason to skip
 need_vm() {
 	if ! command -v qemu-system-x86_64 >/dev/null ||
-	   ! VMDIR=$VMDIR "$(dirname "$0")/../vm/build-guest.sh" >&2; then
+	   ! VMDIR=$VMDIR "$VM_LIB_DIR/build-guest.sh" >&2; then
 		not_ok "build and boot the test guest (qemu-system-x86_64 and build-guest.sh)"
 		done_testing
 		exit 1
