@@ -432,7 +432,12 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 	do {
 		int32_t best = -1;
 		uint64_t best_d = UINT64_MAX;
-		int64_t est = est_of(&b);
+		/*
+		 * Before any pair, b.lo is only the search window below the SYNC
+		 * bound: the offset lies just under that bound (by the SYNC's
+		 * delivery delay), as hci_join_clock() says, not mid-window.
+		 */
+		int64_t est = j->c.have_lo || ps->n ? est_of(&b) : b.hi;
 
 		for (size_t k = 0; k < nc; k++) {
 			const struct ventry *e = &j->v[cand[k]];
@@ -631,17 +636,18 @@ bool hci_join_clock(const struct hci_join *j, int64_t *off, int64_t *unc)
 	} else if (c->have_lo) {
 		*off = c->lo;
 	}
-	/* KVM's TSC offset, when it agrees with causality, is the sharper one */
+	/*
+	 * KVM's TSC offset, when it agrees with causality, is the estimate. Its
+	 * stated uncertainty stays causal: the distance to the farther bound,
+	 * so [off - unc, off + unc] still holds every offset causality allows.
+	 */
 	if (c->tsc && (!c->have_lo || c->tsc_off >= c->lo) &&
 	    (!c->have_hi || c->tsc_off <= c->hi)) {
-		int64_t u = 0;
-
-		if (c->have_lo && c->have_hi)
-			u = c->tsc_off - c->lo > c->hi - c->tsc_off ? c->tsc_off - c->lo :
-								     c->hi - c->tsc_off;
 		*off = c->tsc_off;
-		if (u < *unc)
-			*unc = u;
+		*unc = INT64_MAX;
+		if (c->have_lo && c->have_hi)
+			*unc = c->tsc_off - c->lo > c->hi - c->tsc_off ? c->tsc_off - c->lo :
+									c->hi - c->tsc_off;
 	}
 	return c->have_lo || c->have_hi || c->tsc;
 }
