@@ -39,8 +39,8 @@ enum hci_wire_type {
 	HCI_WT_HELLO = 1,	/* who the guest is; sent first, then every second */
 	HCI_WT_DISK = 2,	/* one guest disk; sent with each HELLO */
 	HCI_WT_SYNC = 3,	/* guest clock and stream counters, every 100 ms */
-	HCI_WT_REQ = 4,		/* 1..63 completed guest block requests */
-	HCI_WT_APP = 5,		/* 1..63 application reads/writes */
+	HCI_WT_REQ = 4,		/* 1..64 completed guest block requests */
+	HCI_WT_APP = 5,		/* 1..64 application reads/writes */
 	HCI_WT_BYE = 6,		/* the guest tracer stops */
 	HCI_WT_MAX = HCI_WT_BYE,
 };

@@ -66,8 +66,9 @@ size_t hci_wire_frame(void *out, size_t cap, unsigned int type, uint32_t seq,
 	struct hci_wire_hdr h;
 	uint8_t *o = out;
 
-	if (!rs || !nrec || (nrec > 1 && !is_array(type)) || len > HCI_WIRE_MAX_PAYLOAD ||
-	    HCI_WIRE_HDR + len > cap)
+	/* nrec is bounded before rs * nrec is trusted: that product can wrap */
+	if (!rs || !nrec || (nrec > 1 && !is_array(type)) || nrec > HCI_WIRE_MAX_PAYLOAD / rs ||
+	    len > HCI_WIRE_MAX_PAYLOAD || HCI_WIRE_HDR + len > cap)
 		return 0;
 	h.magic = HCI_WIRE_MAGIC;
 	h.version = HCI_WIRE_VERSION;
