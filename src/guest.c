@@ -465,8 +465,14 @@ int hci_guest_main(int argc, char **argv)
 		}
 	}
 	while (!exiting) {
-		int e = ring_buffer__poll(g.t.rb, 20);
-		__u64 t = hci_now_ns();
+		/* a wake-up per request would cost the guest more than the tracing */
+		struct timespec nap = { 0, 10000000 };
+		int e;
+		__u64 t;
+
+		nanosleep(&nap, NULL);
+		e = ring_buffer__consume(g.t.rb);
+		t = hci_now_ns();
 
 		if (e < 0 && e != -EINTR) {
 			hci_errorf("polling ring buffer: %s", strerror(-e));

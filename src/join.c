@@ -21,7 +21,7 @@
  *
  * Memory. Guest and VMM requests wait in two rings of --max-pending entries;
  * what overflows is dropped and counted. VMM requests are found by a hash of
- * (op, MiB of the offset) chained through the ring, so a lookup costs the
+ * (op, 64 KiB block of the offset) chained through the ring, so a lookup costs the
  * requests of a few MiB, never a scan of the window.
  */
 #include <stdio.h>
@@ -35,7 +35,7 @@
 #define NOBOUND_WINDOW 1000000000LL	/* before any pair: this far below the SYNC bound */
 #define MAX_PIECES 64		/* VMM requests one guest request may split into */
 #define MAX_DISKS 32
-#define MIB_SHIFT 20
+#define MIB_SHIFT 16	/* hash buckets of 64 KiB: short chains at high IOPS */
 
 const char *const hci_jstage_names[HCI_NJSTAGES] = {
 	[HCI_J_GUEST] = "guest",
@@ -74,7 +74,7 @@ struct hci_join {
 	size_t vhead, vn;
 	int32_t *heads;
 	uint64_t hmask;
-	uint64_t max_mib_span;	/* longest VMM request seen, in MiB + 1 */
+	uint64_t max_mib_span;	/* longest VMM request seen, in hash blocks */
 	struct hci_jclock c;
 	struct hci_jcounters cnt;
 	struct hci_jstats st[HCI_NOPS];
@@ -183,7 +183,7 @@ void hci_join_vmm(struct hci_join *j, const struct hci_jvmm_in *in)
 	e->mib = in->off >> MIB_SHIFT;
 	span = in->len ? ((in->off + in->len - 1) >> MIB_SHIFT) - e->mib + 1 : 1;
 	if (span > j->max_mib_span)
-		j->max_mib_span = span > 4096 ? 4096 : span;
+		j->max_mib_span = span > 65536 ? 65536 : span;
 	b = hkey(in->op, e->mib) & j->hmask;
 	e->hprev = -1;
 	e->hnext = j->heads[b];

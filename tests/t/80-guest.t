@@ -21,7 +21,7 @@ hook() {
 	case $1 in
 	ready)
 		start_tracer "$TMP/$cfg.out" "$TMP/$cfg.err" -d "$disk" --guest-channel "$VM_CHAN" \
-			--breakdown --csv "$TMP/$cfg.csv" --json "$TMP/$cfg.json" ||
+			--breakdown --csv "$TMP/$cfg.csv" --json "$TMP/$cfg.json" ${INTERVAL:-} ||
 			{ not_ok "$cfg: hcitrace attached"; diag "$(cat "$TMP/$cfg.err")"; }
 		tracer=$TRACER ;;
 	result|done)
@@ -60,6 +60,9 @@ stage_check() {
 for cfg in qd1:threads:1:psync qd32:io_uring:32:libaio; do
 	IFS=: read -r cfg aio qd engine <<<"$cfg"
 	N=$(( qd == 1 ? 600 : 1500 ))
+	# QD32 also runs in interval mode: volumes per interval add up
+	INTERVAL=""
+	[ "$qd" = 32 ] && INTERVAL=1
 	vm_run "hcitest-join-$cfg" q35 "$aio" hook hci.n=$N hci.rw=randrw hci.qd=$qd \
 		hci.engine=$engine hci.trace=1
 	is "$cfg: guest fio ran" "$VM_RC" 0
@@ -89,6 +92,14 @@ for cfg in qd1:threads:1:psync qd32:io_uring:32:libaio; do
 	check "$cfg: volumes: VMM bytes = guest bytes (direct I/O), host bytes >= VMM bytes" jqt \
 		'[.guests[0].volumes[] | .read, .write] | (map(.guest_bytes) | add) > 0 and
 		 all(.[]; .vmm_bytes == .guest_bytes and .host_bytes >= .vmm_bytes)' "$j"
+	if [ -n "$INTERVAL" ]; then
+		check "$cfg: volumes per interval: >= 2 intervals, requests add up to the total" \
+			jqt '.guests[0] | (.volumes | length) >= 2 and
+			 ([.volumes[].guest_requests] | add) == .counters.guest_requests' "$j"
+		check "$cfg: volumes CSV: one 'all' row per interval" awk -F, -v n="$(jq \
+			'.guests[0].volumes | length' "$j")" '$3 == "all" { k++ } END { exit k != n }' \
+			"$TMP/$cfg.volumes.csv"
+	fi
 	check "$cfg: reordering measured over the matched requests" jqt \
 		'[.guests[0].volumes[] | .pairs] | add > 0' "$j"
 	check "$cfg: --breakdown prints the single-I/O picture for reads and writes" grep -q \
@@ -108,6 +119,7 @@ done
 
 # buffered app writes: 4096 writes of 1000 bytes through the guest page cache
 cfg=buffered
+INTERVAL=""
 vm_run hcitest-join-buffered q35 threads hook hci.job=buffered hci.trace=1
 is "$cfg: guest dd ran" "$VM_RC" 0
 j=$TMP/$cfg.json
