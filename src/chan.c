@@ -130,7 +130,9 @@ static void on_record(void *ctx, unsigned int type, uint32_t seq, const void *re
 {
 	struct hci_chan *c = ctx;
 
-	(void)seq;
+	/* a new guest tracer (maybe a rebooted guest): its clock starts over */
+	if (type == HCI_WT_HELLO && seq == 0 && c->p->st.frames > 1)
+		hci_join_reset_clock(c->j);
 	hci_join_guest(c->j, type, rec, len, c->last_now, c->live);
 	if (type == HCI_WT_SYNC && c->kvm_tsc && len == sizeof(struct hci_w_sync)) {
 		const struct hci_w_sync *s = rec;

@@ -652,6 +652,13 @@ bool hci_join_clock(const struct hci_join *j, int64_t *off, int64_t *unc)
 	return c->have_lo || c->have_hi || c->tsc;
 }
 
+void hci_join_reset_clock(struct hci_join *j)
+{
+	memset(&j->c, 0, sizeof(j->c));
+	j->last_sync_mono = 0;
+	j->req_records = 0;
+}
+
 const struct hci_jclock *hci_join_clock_state(const struct hci_join *j)
 {
 	return &j->c;

@@ -126,6 +126,8 @@ void hci_join_poll(struct hci_join *j, uint64_t now, bool final);
 /* Estimate: off (host = guest + off) and half-width; false if not yet known. */
 bool hci_join_clock(const struct hci_join *j, int64_t *off, int64_t *unc);
 const struct hci_jclock *hci_join_clock_state(const struct hci_join *j);
+/* The guest's clock started over (its tracer restarted): forget the bounds. */
+void hci_join_reset_clock(struct hci_join *j);
 /* KVM's view: guest TSC = host TSC * ratio + tsc_offset. ns_per_tsc of the host. */
 void hci_join_set_tsc(struct hci_join *j, int64_t host_minus_guest_ns);
 const struct hci_jcounters *hci_join_counters(const struct hci_join *j);

@@ -894,6 +894,9 @@ static void test_clock(void)
 	hci_join_set_tsc(j, ck->hi + 1);
 	ok(hci_join_clock(j, &off, &unc) && off == ck->lo + (ck->hi - ck->lo) / 2,
 	   "clock: a TSC offset outside them is ignored");
+	hci_join_reset_clock(j);
+	ok(!hci_join_clock(j, &off, &unc) && ck->pairs == 0 && !ck->tsc,
+	   "clock: a restarted guest starts with no bounds");
 	hci_join_free(j);
 	free(c.q);
 }
