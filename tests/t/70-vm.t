@@ -42,7 +42,10 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 	is "$cfg: host Q2C for vm:$name" "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" Q2C)" $N
 	[ "$VM_IOS" = $N ] || diag "$(tail -5 "$TMP/$name.console")"
 	[ "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" D2C)" = $N ] ||
-		diag "host rows:" "$(awk -F, '$4 == "D2C"' "$TMP/$cfg.csv")" "$(cat "$TMP/$cfg.err")"
+		{ diag "host rows:" "$(awk -F, '$4 == "D2C"' "$TMP/$cfg.csv")" "$(cat "$TMP/$cfg.err")"
+		  diag "VMM layer:" "$(jq -c '.vmm[] | {origin, op, ios, bytes, bios, absorbed,
+			absorbed_bytes, errors, unlinked}' "$TMP/$cfg.json")"
+		  cp "$TMP/$cfg.json" "/tmp/hci-70vm-fail-$cfg.json" 2>/dev/null; }
 	check "$cfg: discovery: the VM's image and the disk it is on" jqt --arg o "vm:$name" \
 		--arg img "$IMG" --arg d "$disk" '[.vms[] | select(.origin == $o)][0] |
 		 (.images | any(.path == $img and .device == $d and .extents >= 1)) and
