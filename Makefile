@@ -37,9 +37,10 @@ endif
 
 BPF_APPS := hcitrace
 HCITRACE_OBJS := hcitrace tracer guest chan join jout env origin hist output devs probe cgroups vmm wire
-UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join
+HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce cgroups devs origin hist probe
+UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy
 
-all: $(OUT)/hcitrace $(OUT)/hcitrace-static
+all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle
 
 deps:
 	$(Q)tools/deps.sh
@@ -70,6 +71,14 @@ $(OUT)/hcitrace: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
 
+$(OUT)/hcithrottle: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -lm -o $@
+
+$(OUT)/asan/hcithrottle: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
+	$(call msg,LINK-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -lm -o $@
+
 # hcitrace guest runs inside VMs: one static binary, nothing to install there
 $(OUT)/hcitrace-static: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
 	$(call msg,LINK,$@)
@@ -87,6 +96,8 @@ UNIT_DEPS_test_env := env origin
 UNIT_DEPS_test_vmm := vmm origin devs
 UNIT_DEPS_test_wire := wire
 UNIT_DEPS_test_join := join wire
+UNIT_DEPS_test_tconf := tconf origin
+UNIT_DEPS_test_policy := policy
 $(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT)/asan
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
@@ -106,7 +117,8 @@ $(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c src/wire.c include/hci_wire.h | $(OUT)
 
 unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire
 
-test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/asan/hcitrace unit
+test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/asan/hcitrace \
+	$(OUT)/asan/hcithrottle unit
 	$(Q)OUT=$(abspath $(OUT)) tests/run
 
 demo: deps $(OUT)/hcitrace

@@ -59,12 +59,6 @@ struct vmm_ent {
 	struct hci_vmm_info info;	/* taken while the VMM was alive */
 };
 
-/* A per-CPU map read whole and summed over CPUs: block or VMM layer. */
-struct snap {
-	size_t ksz, vsz, n;
-	char *keys;
-	__u64 *vals;		/* n values of vsz bytes each */
-};
 
 struct app;
 
@@ -91,7 +85,7 @@ struct app {
 	size_t norigins;
 	struct vmm_ent **vmms;
 	size_t nvmms;
-	struct snap prev[2];	/* by enum hci_layer */
+	struct hci_snap prev[2];	/* by enum hci_layer */
 	FILE *req_csv;
 	FILE *vreq_csv;
 	FILE *json;
@@ -269,73 +263,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void snap_free(struct snap *sn)
-{
-	free(sn->keys);
-	free(sn->vals);
-	memset(sn, 0, sizeof(*sn));
-}
-
-/* Read a whole per-CPU map, values summed over CPUs. */
-static int snapshot(struct app *a, struct bpf_map *map, struct snap *sn)
-{
-	int fd = bpf_map__fd(map);
-	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
-	size_t words = vsz / sizeof(__u64), cap = 0;
-	char key[64], next[64];
-	void *prev = NULL;
-	__u64 *percpu;
-
-	memset(sn, 0, sizeof(*sn));
-	sn->ksz = ksz;
-	sn->vsz = vsz;
-	if (ksz > sizeof(key))
-		return -EINVAL;
-	percpu = calloc((size_t)a->t.ncpus, vsz);
-	if (!percpu)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, ksz);
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, percpu))
-			continue;	/* deleted under us */
-		if (sn->n == cap) {
-			char *k;
-			__u64 *v;
-
-			cap = cap ? cap * 2 : 16;
-			k = realloc(sn->keys, cap * ksz);
-			v = k ? realloc(sn->vals, cap * vsz) : NULL;
-			if (k)
-				sn->keys = k;
-			if (!v) {
-				free(percpu);
-				snap_free(sn);
-				return -ENOMEM;
-			}
-			sn->vals = v;
-		}
-		memcpy(sn->keys + sn->n * ksz, key, ksz);
-		memset(&sn->vals[sn->n * words], 0, vsz);
-		for (int c = 0; c < a->t.ncpus; c++)
-			hci_u64s_add(&sn->vals[sn->n * words], &percpu[c * words], words);
-		sn->n++;
-	}
-	free(percpu);
-	return 0;
-}
-
-static const __u64 *snap_find(const struct snap *sn, const void *key)
-{
-	for (size_t j = 0; j < sn->n; j++)
-		if (!memcmp(sn->keys + j * sn->ksz, key, sn->ksz))
-			return &sn->vals[j * (sn->vsz / sizeof(__u64))];
-	return NULL;
-}
-
 /* Add a snapshot's rows to the report, minus @base (for interval deltas). */
-static int add_rows(struct app *a, enum hci_layer layer, const struct snap *sn,
-		    const struct snap *base, struct hci_report *r)
+static int add_rows(struct app *a, enum hci_layer layer, const struct hci_snap *sn,
+		    const struct hci_snap *base, struct hci_report *r)
 {
 	size_t words = sn->vsz / sizeof(__u64);
 	union { struct hci_hist_val h; struct hci_vmm_val v; } delta;
@@ -343,7 +273,7 @@ static int add_rows(struct app *a, enum hci_layer layer, const struct snap *sn,
 
 	for (size_t i = 0; i < sn->n; i++) {
 		const void *k = sn->keys + i * sn->ksz;
-		const __u64 *val = &sn->vals[i * words], *old = base ? snap_find(base, k) : NULL;
+		const __u64 *val = &sn->vals[i * words], *old = base ? hci_snap_find(base, k) : NULL;
 		__u64 *d = (__u64 *)&delta;
 		const char *origin;
 		__u32 op, devno;
@@ -431,15 +361,15 @@ static int add_unreaped(struct app *a, struct hci_report *r)
 }
 
 /* Both layers now, minus @base[] when given; keeps the snapshots in @cur[]. */
-static int build_report(struct app *a, struct snap cur[2], const struct snap *base,
+static int build_report(struct app *a, struct hci_snap cur[2], const struct hci_snap *base,
 			struct hci_report *r)
 {
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	err = snapshot(a, a->t.skel->maps.hists, &cur[HCI_LAYER_BLOCK]);
+	err = hci_snapshot(&a->t, a->t.skel->maps.hists, &cur[HCI_LAYER_BLOCK]);
 	if (!err)
-		err = snapshot(a, a->t.skel->maps.vmm_hists, &cur[HCI_LAYER_VMM]);
+		err = hci_snapshot(&a->t, a->t.skel->maps.vmm_hists, &cur[HCI_LAYER_VMM]);
 	if (!err)
 		err = add_rows(a, HCI_LAYER_BLOCK, &cur[HCI_LAYER_BLOCK],
 			       base ? &base[HCI_LAYER_BLOCK] : NULL, r);
@@ -472,7 +402,7 @@ static void on_joined(void *ctx, const struct hci_jreq *q)
 /* Host block bytes (and splits/merges) of each VM so far, from the histograms. */
 static void host_totals(struct app *a)
 {
-	struct snap cur[2] = {};
+	struct hci_snap cur[2] = {};
 	struct hci_report r;
 
 	if (!a->nchans)
@@ -519,8 +449,8 @@ static void host_totals(struct app *a)
 		}
 	}
 	hci_report_free(&r);
-	snap_free(&cur[0]);
-	snap_free(&cur[1]);
+	hci_snap_free(&cur[0]);
+	hci_snap_free(&cur[1]);
 }
 
 /* Close an interval of the per-layer volumes: print it, write its CSV rows. */
@@ -552,7 +482,7 @@ static void service_channels(struct app *a, bool final)
 
 static void print_interval(struct app *a)
 {
-	struct snap cur[2] = {};
+	struct hci_snap cur[2] = {};
 	struct hci_report r;
 	char tbuf[32];
 	time_t t = time(NULL);
@@ -568,7 +498,7 @@ static void print_interval(struct app *a)
 	volumes_interval(a, true);
 	fflush(stdout);
 	for (int l = 0; l < 2; l++) {
-		snap_free(&a->prev[l]);
+		hci_snap_free(&a->prev[l]);
 		a->prev[l] = cur[l];
 	}
 }
@@ -584,7 +514,7 @@ static int exit_cmp(const void *x, const void *y)
 static int kvm_rows(struct app *a, const struct hci_report *r, struct hci_kvm_row **out,
 		    size_t *nout)
 {
-	struct snap counts = {}, exits = {};
+	struct hci_snap counts = {}, exits = {};
 	struct hci_kvm_row *rows = NULL;
 	size_t n = 0;
 	int err;
@@ -593,9 +523,9 @@ static int kvm_rows(struct app *a, const struct hci_report *r, struct hci_kvm_ro
 	*nout = 0;
 	if (!a->env.vmm)
 		return 0;
-	err = snapshot(a, a->t.skel->maps.kvm_counts, &counts);
+	err = hci_snapshot(&a->t, a->t.skel->maps.kvm_counts, &counts);
 	if (!err)
-		err = snapshot(a, a->t.skel->maps.kvm_exits, &exits);
+		err = hci_snapshot(&a->t, a->t.skel->maps.kvm_exits, &exits);
 	if (err)
 		goto out;
 	/* reasons in a stable order */
@@ -667,8 +597,8 @@ static int kvm_rows(struct app *a, const struct hci_report *r, struct hci_kvm_ro
 	rows = NULL;
 out:
 	free(rows);
-	snap_free(&counts);
-	snap_free(&exits);
+	hci_snap_free(&counts);
+	hci_snap_free(&exits);
 	return err;
 }
 
@@ -717,7 +647,7 @@ static int final_report(struct app *a)
 {
 	__u64 counters[HCI_NCOUNTERS + 1];
 	struct hci_kvm_row *kvm = NULL;
-	struct snap cur[2] = {};
+	struct hci_snap cur[2] = {};
 	struct hci_report r;
 	size_t nkvm = 0;
 	int err;
@@ -824,8 +754,8 @@ static int final_report(struct app *a)
 out:
 	free(kvm);
 	hci_report_free(&r);
-	snap_free(&cur[0]);
-	snap_free(&cur[1]);
+	hci_snap_free(&cur[0]);
+	hci_snap_free(&cur[1]);
 	return err;
 }
 
@@ -1186,8 +1116,8 @@ cleanup:
 	for (size_t i = 0; i < a.nvmms; i++)
 		free(a.vmms[i]);
 	free(a.vmms);
-	snap_free(&a.prev[0]);
-	snap_free(&a.prev[1]);
+	hci_snap_free(&a.prev[0]);
+	hci_snap_free(&a.prev[1]);
 	hci_env_free(&a.env);
 	return ret;
 }

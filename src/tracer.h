@@ -44,4 +44,15 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 void hci_tracer_counters(struct hci_tracer *t, __u64 *out);
 void hci_report_lost(const __u64 *c, const char *who);
 void hci_tracer_stop(struct hci_tracer *t);
+
+/* A per-CPU map read whole and summed over CPUs. */
+struct hci_snap {
+	size_t ksz, vsz, n;
+	char *keys;
+	__u64 *vals;		/* n values of vsz bytes each */
+};
+
+int hci_snapshot(struct hci_tracer *t, struct bpf_map *map, struct hci_snap *sn);
+const __u64 *hci_snap_find(const struct hci_snap *sn, const void *key);
+void hci_snap_free(struct hci_snap *sn);
 #endif

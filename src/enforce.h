@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * hcithrottle's cgroup backend: io limits written into the io controller
+ * (v1 blkio.throttle.*, or v2 io.max), with the originals saved first in a
+ * state file so that any exit, and the next start after a crash, puts them
+ * back. docs/hcithrottle.md describes the state file.
+ */
+#ifndef HCI_ENFORCE_H
+#define HCI_ENFORCE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct hci_limit {
+	double riops, wiops, rbps, wbps;	/* 0 = no limit */
+};
+
+struct hci_saved {
+	char cgdir[512];	/* absolute directory of the cgroup */
+	__u32 dev;		/* HCI_DEV_MKDEV */
+	char file[40];		/* blkio.throttle.read_iops_device, io.max, ... */
+	char orig[160];		/* what was there: "0" / "max" forms = none */
+};
+
+struct hci_enforcer {
+	bool v1;
+	bool dry_run;
+	char root[256];		/* the io controller's mount */
+	char state_path[256];
+	struct hci_saved *saved;
+	size_t nsaved, cap;
+	unsigned long writes;	/* limit writes done (or logged, dry run) */
+};
+
+int hci_enf_init(struct hci_enforcer *e, const char *root, bool v1, const char *state_path,
+		 bool dry_run, char *err, size_t errlen);
+/* A state file from a run that could not clean up: restore it, remove it.
+ * Returns the number of limits restored, or -errno. */
+int hci_enf_recover(struct hci_enforcer *e, char *err, size_t errlen);
+/* Set (or clear, all zero) the limit of cgroup cgpath (relative to the root)
+ * on dev; the originals are saved to the state file before the first write. */
+int hci_enf_set(struct hci_enforcer *e, const char *cgpath, __u32 dev,
+		const struct hci_limit *l, char *err, size_t errlen);
+/* Put every original back and remove the state file. Returns how many could
+ * not be restored (a vanished cgroup counts as restored). */
+int hci_enf_restore(struct hci_enforcer *e);
+void hci_enf_free(struct hci_enforcer *e);
+
+/* The limit in force for (cgpath, dev), read back from the cgroup files. */
+int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
+		 struct hci_limit *l);
+#endif

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * hcithrottle: keep containers fast when VMs contend for the same SSD.
+ *
+ * Every interval it reads hcitrace's in-kernel histograms (per origin
+ * cgroup, disk and op), turns the deltas into IOPS, bytes, in-flight depth
+ * and p99 per origin and device, asks the AIMD controller (policy.c) what
+ * the VMs' caps should be, and writes them into the cgroup io controller
+ * (enforce.c), having saved the originals first. Every decision is logged
+ * with its reason. Any exit puts the original limits back.
+ *
+ *   hcithrottle run [-c FILE] [--dry-run]     the service (foreground)
+ *   hcithrottle status [-c FILE]              origins, I/O and limits now
+ *   hcithrottle reset [-c FILE]               remove every limit it set
+ */
+#include <argp.h>
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "hcitrace.skel.h"
+#include "hcitrace.h"
+#include "cgroups.h"
+#include "devs.h"
+#include "enforce.h"
+#include "hist.h"
+#include "origin.h"
+#include "policy.h"
+#include "tconf.h"
+#include "tracer.h"
+
+#define DEFAULT_CONFIG "/etc/hcikit/hcithrottle.conf"
+#define MAX_ORIGINS 256
+
+static volatile sig_atomic_t exiting, reload;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP) {
+		reload = 1;
+		return;
+	}
+	if (exiting) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	exiting = sig;
+}
+
+struct opts {
+	const char *cmd;
+	const char *config;
+	bool dry_run;
+	int verbose;
+	double duration;
+};
+
+/* An origin on a device, with the controller's state for it. */
+struct ostate {
+	char origin[HCI_ORIGIN_MAX];
+	__u64 cgid;
+	char cgpath[512];
+	bool vm, container, gone;
+	double iops, bps, p99_us, inflight, riops_share;
+	struct hci_pol_vm v;
+	struct hci_pol_container c;
+};
+
+struct tdev {
+	__u32 dev;
+	char name[64];
+	struct ostate o[MAX_ORIGINS];
+	int n;
+	struct hci_pol_state ps;
+};
+
+struct svc {
+	struct opts o;
+	struct hci_tconf conf;
+	struct hci_cgroups cg;
+	struct hci_tracer t;
+	struct hci_enforcer enf;
+	struct tdev devs[HCI_TCONF_MAX];
+	int ndevs;
+	struct hci_snap prev;
+	FILE *log;
+	char dir[256];		/* state directory: pid and status files */
+	__u64 t0;
+	unsigned long decisions, intervals;
+};
+
+/* ---- measurement ---- */
+
+static const char *vmm_name_of(__u32 tgid, char *buf, size_t len)
+{
+	char path[64], cmd[4096];
+	FILE *f;
+	size_t n;
+
+	if (!tgid)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(cmd, 1, sizeof(cmd), f);
+	fclose(f);
+	if (!n || hci_vmm_name_from_cmdline(cmd, n, buf, len))
+		snprintf(buf, len, "%u", tgid);
+	return buf;
+}
+
+static struct ostate *ostate_get(struct svc *s, struct tdev *d, const char *origin, __u64 cgid)
+{
+	struct ostate *o;
+
+	for (int i = 0; i < d->n; i++)
+		if (!strcmp(d->o[i].origin, origin) && d->o[i].cgid == cgid)
+			return &d->o[i];
+	if (d->n == MAX_ORIGINS)
+		return NULL;
+	o = &d->o[d->n++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->origin, sizeof(o->origin), "%s", origin);
+	o->cgid = cgid;
+	{
+		const char *p = hci_cgroup_path(&s->cg, cgid);
+
+		snprintf(o->cgpath, sizeof(o->cgpath), "%s", p ? p : "");
+	}
+	o->vm = !strncmp(origin, "vm:", 3);
+	o->container = !strncmp(origin, "container:", 10);
+	return o;
+}
+
+static void apply_conf(struct svc *s, struct ostate *o)
+{
+	const struct hci_ttarget *t = o->container ? hci_tconf_target(&s->conf, o->origin) : NULL;
+	const struct hci_tfloor *f = o->vm ? hci_tconf_floor(&s->conf, o->origin) : NULL;
+
+	o->c.target_p99_us = t ? t->p99_us : 0;
+	o->c.target_rel = t ? t->p99_rel : 0;
+	o->c.min_iops = t ? t->min_iops : 0;
+	o->v.floor_iops = f ? f->iops : 0;
+	o->v.floor_bps = f ? f->bps : 0;
+	/* a container with no target is measured, not protected */
+	if (o->container && !t)
+		o->container = false;
+}
+
+/* One interval: histogram deltas -> per device, per origin measurements. */
+static int measure(struct svc *s, double secs)
+{
+	struct hci_snap cur = {};
+	size_t words;
+	int err = hci_snapshot(&s->t, s->t.skel->maps.hists, &cur);
+
+	if (err)
+		return err;
+	words = cur.vsz / sizeof(__u64);
+	for (int k = 0; k < s->ndevs; k++)
+		for (int i = 0; i < s->devs[k].n; i++) {
+			struct ostate *o = &s->devs[k].o[i];
+
+			o->iops = o->bps = o->p99_us = o->inflight = 0;
+			o->riops_share = 0;
+		}
+	for (size_t i = 0; i < cur.n; i++) {
+		const struct hci_hist_key *key = (const void *)(cur.keys + i * cur.ksz);
+		const struct hci_hist_val *v = (const void *)&cur.vals[i * words];
+		const struct hci_hist_val *old = (const void *)(s->prev.n ?
+							hci_snap_find(&s->prev, key) : NULL);
+		struct hci_hist_val d;
+		char origin[HCI_ORIGIN_MAX], vname[128];
+		const char *path;
+		struct tdev *td = NULL;
+		struct ostate *o;
+		double lat_ns, r;
+
+		if (key->op != HCI_OP_READ && key->op != HCI_OP_WRITE)
+			continue;
+		for (int k = 0; k < s->ndevs; k++)
+			if (s->devs[k].dev == key->dev)
+				td = &s->devs[k];
+		if (!td)
+			continue;
+		if (old)
+			hci_u64s_sub((__u64 *)&d, (const __u64 *)v, (const __u64 *)old, words);
+		else
+			memcpy(&d, v, sizeof(d));
+		path = key->cgid ? hci_cgroup_path(&s->cg, key->cgid) : NULL;
+		if (!path)
+			continue;	/* unknown or removed cgroup: nothing to act on */
+		hci_classify(&s->conf.rules, path, vmm_name_of(key->vmm_tgid, vname, sizeof(vname)),
+			     origin, sizeof(origin));
+		o = ostate_get(s, td, origin, key->cgid);
+		if (!o)
+			continue;
+		apply_conf(s, o);
+		r = (double)d.ios / secs;
+		o->iops += r;
+		o->bps += (double)d.bytes / secs;
+		if (key->op == HCI_OP_READ)
+			o->riops_share += r;
+		lat_ns = d.ios ? (double)d.sum_ns[HCI_Q2C] / (double)d.ios : 0;
+		o->inflight += r * lat_ns / 1e9;	/* Little's law */
+		if (d.ios) {
+			double p = hci_slots_percentile_us(d.slots[HCI_Q2C], 99);
+
+			if (p > o->p99_us)
+				o->p99_us = p;
+		}
+	}
+	hci_snap_free(&s->prev);
+	s->prev = cur;
+	return 0;
+}
+
+/* Only "first I/O of a VMM" events come without -p: nothing to do with them. */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+/* ---- decisions ---- */
+
+static void log_row(struct svc *s, const struct tdev *d, const struct ostate *o,
+		    const char *action, const char *reason)
+{
+	double t = (double)(hci_now_ns() - s->t0) / 1e9;
+
+	if (!s->log)
+		return;
+	fprintf(s->log, "%.3f,%s,%s,%s,%.0f,%.0f,%.1f,%.0f,%.0f,", t, d->name, action, o->origin,
+		o->iops, o->bps, o->p99_us, o->v.cap_iops, o->v.cap_bps);
+	/* the reason is free text: quote it */
+	fputc('"', s->log);
+	for (const char *p = reason; *p; p++) {
+		if (*p == '"')
+			fputc('"', s->log);
+		fputc(*p, s->log);
+	}
+	fputs("\"\n", s->log);
+	fflush(s->log);
+}
+
+static void decide(struct svc *s, struct tdev *d)
+{
+	struct hci_pol_params pp = {
+		.decrease = s->conf.decrease, .increase = s->conf.increase,
+		.healthy_intervals = s->conf.healthy_intervals, .baseline_alpha = 0.2,
+	};
+	struct hci_pol_container c[MAX_ORIGINS];
+	struct hci_pol_vm v[MAX_ORIGINS];
+	int ci[MAX_ORIGINS], vi[MAX_ORIGINS];
+	size_t nc = 0, nv = 0;
+	struct hci_pol_decision dec;
+
+	for (int i = 0; i < d->n; i++) {
+		struct ostate *o = &d->o[i];
+
+		if (o->gone)
+			continue;
+		if (o->container) {
+			o->c.p99_us = o->p99_us;
+			o->c.iops = o->iops;
+			ci[nc] = i;
+			c[nc++] = o->c;
+		} else if (o->vm && o->cgpath[0] && strcmp(o->cgpath, "/")) {
+			o->v.iops = o->iops;
+			o->v.bps = o->bps;
+			vi[nv] = i;
+			v[nv++] = o->v;
+		}
+	}
+	if (!nc && !nv)
+		return;
+	hci_policy_step(&pp, &d->ps, c, nc, v, nv, &dec);
+	for (size_t k = 0; k < nc; k++)
+		d->o[ci[k]].c = c[k];
+	for (size_t k = 0; k < nv; k++) {
+		struct ostate *o = &d->o[vi[k]];
+		bool changed = v[k].cap_iops != o->v.cap_iops || v[k].cap_bps != o->v.cap_bps;
+		char err[512];
+
+		o->v = v[k];
+		if (!changed)
+			continue;
+		{
+			/* per direction: the cap is each direction's ceiling */
+			struct hci_limit l = {
+				.riops = o->v.cap_iops, .wiops = o->v.cap_iops,
+				.rbps = o->v.cap_bps, .wbps = o->v.cap_bps,
+			};
+			int rc = hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
+
+			if (rc == -ENOENT) {
+				fprintf(stderr, "hcithrottle: %s on %s: %s; forgetting it\n",
+					o->origin, d->name, err);
+				o->gone = true;
+				continue;
+			}
+			if (rc)
+				fprintf(stderr, "hcithrottle: %s on %s: %s\n", o->origin, d->name, err);
+		}
+		s->decisions++;
+		fprintf(stderr, "hcithrottle: %s %s %s: iops cap %.0f, bps cap %.0f%s (%s)\n",
+			d->name, dec.action == HCI_POL_CAP ? "cap" : "lift", o->origin,
+			o->v.cap_iops, o->v.cap_bps, s->o.dry_run ? " [dry run]" : "", dec.reason);
+		log_row(s, d, o, dec.action == HCI_POL_CAP ? "cap" : "lift", dec.reason);
+	}
+}
+
+/* ---- status ---- */
+
+static void write_status(struct svc *s)
+{
+	char path[300], tmp[310];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status", s->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "hcithrottle pid %d, interval %u ms, backend cgroup%s, %lu intervals, "
+		"%lu decisions\n", getpid(), s->conf.interval_ms, s->o.dry_run ? " (dry run)" : "",
+		s->intervals, s->decisions);
+	fprintf(f, "%-8s %-28s %-9s %10s %12s %10s %8s %10s %12s\n", "DEVICE", "ORIGIN", "ROLE",
+		"IOPS", "BYTES/S", "P99(us)", "INFLIGHT", "CAP_IOPS", "CAP_BPS");
+	for (int k = 0; k < s->ndevs; k++)
+		for (int i = 0; i < s->devs[k].n; i++) {
+			const struct ostate *o = &s->devs[k].o[i];
+
+			fprintf(f, "%-8s %-28s %-9s %10.0f %12.0f %10.1f %8.2f %10.0f %12.0f\n",
+				s->devs[k].name, o->origin,
+				o->gone ? "gone" : o->vm ? "vm" : o->container ? "container" : "-",
+				o->iops, o->bps, o->p99_us, o->inflight, o->v.cap_iops, o->v.cap_bps);
+		}
+	fclose(f);
+	rename(tmp, path);
+}
+
+/* ---- commands ---- */
+
+static int load_conf(struct svc *s)
+{
+	char err[512];
+
+	if (hci_tconf_load(s->o.config, &s->conf, err, sizeof(err))) {
+		hci_errorf("%s", err);
+		return -EINVAL;
+	}
+	snprintf(s->dir, sizeof(s->dir), "%s", s->conf.state_path);
+	snprintf(s->dir, sizeof(s->dir), "%s", dirname(s->dir));
+	return 0;
+}
+
+static pid_t running_pid(const char *dir)
+{
+	char path[300];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+		return pid;
+	return 0;
+}
+
+static int cmd_run(struct svc *s)
+{
+	char err[512], path[300];
+	__u64 next, deadline = 0;
+	int ret = 1, n;
+	pid_t other;
+
+	if (load_conf(s))
+		return 2;
+	if (s->conf.backend == HCI_BACKEND_QMP) {
+		hci_errorf("%s: backend = qmp is not supported by this version; use cgroup",
+			   s->o.config);
+		return 2;
+	}
+	other = running_pid(s->dir);
+	if (other) {
+		hci_errorf("hcithrottle is already running (pid %d)", other);
+		return 1;
+	}
+	if (hci_cgroups_init(&s->cg, err, sizeof(err))) {
+		hci_errorf("%s", err);
+		return 1;
+	}
+	for (int i = 0; i < s->conf.ndevices; i++) {
+		struct tdev *d = &s->devs[s->ndevs];
+
+		if (hci_dev_from_name(s->conf.devices[i], &d->dev, err, sizeof(err))) {
+			hci_errorf("%s: device %s: %s", s->o.config, s->conf.devices[i], err);
+			goto out;
+		}
+		hci_dev_name(d->dev, d->name, sizeof(d->name));
+		s->ndevs++;
+	}
+	if (hci_enf_init(&s->enf, s->cg.root, s->cg.v1, s->conf.state_path, s->o.dry_run, err,
+			 sizeof(err))) {
+		hci_errorf("%s", err);
+		goto out;
+	}
+	/* a previous run that could not clean up (SIGKILL): put its limits back */
+	n = hci_enf_recover(&s->enf, err, sizeof(err));
+	if (n < 0) {
+		hci_errorf("%s", err);
+		goto out;
+	}
+	if (n)
+		fprintf(stderr, "hcithrottle: restored %d limits left by a previous run\n", n);
+	if (!s->o.dry_run) {
+		FILE *f;
+
+		mkdir(s->dir, 0755);
+		snprintf(path, sizeof(path), "%s/pid", s->dir);
+		f = fopen(path, "w");
+		if (!f) {
+			hci_errorf("cannot write %s: %s", path, strerror(errno));
+			goto out;
+		}
+		fprintf(f, "%d\n", getpid());
+		fclose(f);
+	}
+	if (s->conf.log_path[0]) {
+		s->log = fopen(s->conf.log_path, "a");
+		if (!s->log) {
+			hci_errorf("cannot open decision log %s: %s", s->conf.log_path,
+				   strerror(errno));
+			goto out;
+		}
+		if (ftell(s->log) == 0)
+			fputs("time_s,device,action,origin,iops,bps,p99_us,cap_iops,cap_bps,reason\n",
+			      s->log);
+	}
+	{
+		struct hci_tracer_opts to = {
+			.slots = 16384, .max_keys = 4096, .rb_kib = 256, .verbose = s->o.verbose,
+		};
+
+		if (hci_tracer_start(&s->t, &to, on_event, NULL))
+			goto out;
+	}
+	s->t0 = hci_now_ns();
+	next = s->t0 + (__u64)s->conf.interval_ms * 1000000ULL;
+	if (s->o.duration > 0)
+		deadline = s->t0 + (__u64)(s->o.duration * 1e9);
+	fprintf(stderr, "hcithrottle: running: %d device(s), interval %u ms, %s%s\n", s->ndevs,
+		s->conf.interval_ms, s->cg.v1 ? "cgroup v1 blkio.throttle" : "cgroup v2 io.max",
+		s->o.dry_run ? " (dry run: nothing is written)" : "");
+	measure(s, 1);		/* the baseline snapshot */
+	while (!exiting) {
+		__u64 now = hci_now_ns();
+		struct timespec nap;
+
+		if (deadline && now >= deadline)
+			break;
+		if (now < next) {
+			__u64 w = next - now;
+
+			nap.tv_sec = (time_t)(w / 1000000000ULL);
+			nap.tv_nsec = (long)(w % 1000000000ULL);
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		if (reload) {
+			struct hci_tconf old = s->conf;
+
+			reload = 0;
+			memset(&s->conf, 0, sizeof(s->conf));
+			if (hci_tconf_load(s->o.config, &s->conf, err, sizeof(err))) {
+				fprintf(stderr, "hcithrottle: reload failed, keeping the old "
+					"configuration: %s\n", err);
+				hci_tconf_free(&s->conf);
+				s->conf = old;
+			} else {
+				hci_tconf_free(&old);
+				fprintf(stderr, "hcithrottle: configuration reloaded\n");
+			}
+		}
+		if (measure(s, (double)s->conf.interval_ms / 1000.0) == 0)
+			for (int k = 0; k < s->ndevs; k++)
+				decide(s, &s->devs[k]);
+		s->intervals++;
+		if (!s->o.dry_run)
+			write_status(s);
+		next += (__u64)s->conf.interval_ms * 1000000ULL;
+		if (next < hci_now_ns())
+			next = hci_now_ns() + (__u64)s->conf.interval_ms * 1000000ULL;
+	}
+	ret = 0;
+out:
+	n = hci_enf_restore(&s->enf);
+	if (n) {
+		fprintf(stderr, "hcithrottle: %d limits could not be restored; the state file %s "
+			"keeps them for 'hcithrottle reset'\n", n, s->conf.state_path);
+		ret = 1;
+	} else if (s->enf.writes) {
+		fprintf(stderr, "hcithrottle: original limits restored\n");
+	}
+	if (!s->o.dry_run && s->dir[0]) {
+		snprintf(path, sizeof(path), "%s/pid", s->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/status", s->dir);
+		unlink(path);
+	}
+	if (s->log)
+		fclose(s->log);
+	hci_tracer_stop(&s->t);
+	hci_snap_free(&s->prev);
+	hci_enf_free(&s->enf);
+	hci_cgroups_free(&s->cg);
+	return ret;
+}
+
+static int cmd_status(struct svc *s)
+{
+	char path[300], line[512];
+	pid_t pid;
+	FILE *f;
+
+	if (load_conf(s))
+		return 2;
+	pid = running_pid(s->dir);
+	if (!pid) {
+		printf("hcithrottle is not running\n");
+	} else {
+		snprintf(path, sizeof(path), "%s/status", s->dir);
+		f = fopen(path, "r");
+		if (f) {
+			while (fgets(line, sizeof(line), f))
+				fputs(line, stdout);
+			fclose(f);
+		} else {
+			printf("hcithrottle pid %d: no interval measured yet\n", pid);
+		}
+	}
+	f = fopen(s->conf.state_path, "r");
+	if (f) {
+		printf("limits saved in %s (restored on exit or by 'hcithrottle reset'):\n",
+		       s->conf.state_path);
+		while (fgets(line, sizeof(line), f))
+			if (line[0] != '#')
+				fputs(line, stdout);
+		fclose(f);
+	} else {
+		printf("no limits set by hcithrottle\n");
+	}
+	return 0;
+}
+
+static int cmd_reset(struct svc *s)
+{
+	char err[512];
+	pid_t pid;
+	int n;
+
+	if (load_conf(s))
+		return 2;
+	pid = running_pid(s->dir);
+	if (pid) {
+		hci_errorf("hcithrottle is running (pid %d): stop it, it restores the limits "
+			   "itself (kill -TERM %d)", pid, pid);
+		return 1;
+	}
+	if (hci_enf_init(&s->enf, "", false, s->conf.state_path, false, err, sizeof(err))) {
+		hci_errorf("%s", err);
+		return 1;
+	}
+	n = hci_enf_recover(&s->enf, err, sizeof(err));
+	if (n < 0) {
+		hci_errorf("%s", err);
+		return 1;
+	}
+	printf("hcithrottle: %d limit%s restored\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- arguments ---- */
+
+const char *argp_program_version = "hcithrottle 0.1.0 (config v1, decision log csv v1)";
+const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
+
+static const char doc[] =
+"Keep containers fast when VMs contend for the same SSD: cap the VMs' I/O\n"
+"in the cgroup io controller while a container misses its target.\n"
+"\n"
+"USAGE: hcithrottle run|status|reset [OPTION...]\n"
+"\n"
+"  run      the service, in the foreground (SIGHUP reloads the config;\n"
+"           SIGINT/SIGTERM restore the original limits and exit)\n"
+"  status   the origins, their measured I/O and the limits in force\n"
+"  reset    remove every limit hcithrottle set (after a crash)\n"
+"\n"
+"EXAMPLES:\n"
+"    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
+"    hcithrottle run --dry-run -v        # decide and log, write nothing\n"
+"    hcithrottle status\n"
+"    hcithrottle reset\n"
+"\v"
+"The configuration file and the decision log are described in\n"
+"docs/hcithrottle.md. Exit status: 0 on success, 1 on errors, 2 on bad\n"
+"arguments or configuration.";
+
+enum { OPT_DRY = 0x100, OPT_DURATION };
+
+static const struct argp_option options[] = {
+	{ "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 },
+	{ "dry-run", OPT_DRY, NULL, 0, "run: compute and log decisions, write no limit", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "run: stop after this many seconds", 0 },
+	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },
+	{ 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct opts *o = state->input;
+	char *end;
+
+	switch (key) {
+	case 'c': o->config = arg; break;
+	case OPT_DRY: o->dry_run = true; break;
+	case 'v': o->verbose++; break;
+	case OPT_DURATION:
+		errno = 0;
+		o->duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(o->duration) || o->duration <= 0)
+			argp_error(state, "invalid --duration '%s': want seconds > 0", arg);
+		break;
+	case ARGP_KEY_ARG:
+		if (o->cmd)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (strcmp(arg, "run") && strcmp(arg, "status") && strcmp(arg, "reset"))
+			argp_error(state, "unknown command '%s': want run, status or reset", arg);
+		o->cmd = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!o->cmd)
+			argp_error(state, "a command is needed: run, status or reset");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct argp argp = { .options = options, .parser = parse_opt, .doc = doc };
+	static struct svc s;
+
+	s.o.config = DEFAULT_CONFIG;
+	argp_err_exit_status = 2;
+	argp_parse(&argp, argc, argv, 0, NULL, &s.o);	/* exits 2 on bad arguments */
+	hci_set_verbosity(s.o.verbose);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(s.o.cmd, "run"))
+		return cmd_run(&s);
+	if (!strcmp(s.o.cmd, "status"))
+		return cmd_status(&s);
+	return cmd_reset(&s);
+}

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * hcithrottle's configuration file, version 1 (the format is in tconf.h).
+ * Line-based like hci_rules_load(): hci_tconf_line() parses one line and
+ * knows nothing of the file; hci_tconf_load() prefixes "FILE:LINE: ", refuses
+ * a single-valued key given twice and checks what needs the whole file.
+ * Nothing is truncated silently: a value too long for its field is an error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tconf.h"
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
+
+enum tkey {
+	/* single-valued: one bit each in the loader's "seen" mask */
+	K_VERSION, K_INTERVAL, K_BACKEND, K_DECREASE, K_INCREASE, K_HEALTHY,
+	K_STATE, K_LOG,
+	/* repeatable */
+	K_DEVICE, K_RULE, K_CONTAINER, K_VM, K_QMP,
+	K_NKEYS
+};
+#define K_NSINGLE K_DEVICE
+
+static const char *const key_names[K_NKEYS] = {
+	[K_VERSION] = "version",
+	[K_INTERVAL] = "interval",
+	[K_BACKEND] = "backend",
+	[K_DECREASE] = "decrease",
+	[K_INCREASE] = "increase",
+	[K_HEALTHY] = "healthy_intervals",
+	[K_STATE] = "state",
+	[K_LOG] = "log",
+	[K_DEVICE] = "device",
+	[K_RULE] = "rule",
+	[K_CONTAINER] = "container",
+	[K_VM] = "vm",
+	[K_QMP] = "qmp",
+};
+
+void hci_tconf_defaults(struct hci_tconf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval_ms = 200;
+	c->backend = HCI_BACKEND_CGROUP;
+	c->decrease = 0.5;
+	c->increase = 0.1;
+	c->healthy_intervals = 5;
+	strcpy(c->state_path, "/run/hcithrottle/state");
+}
+
+void hci_tconf_free(struct hci_tconf *c)
+{
+	hci_rules_free(&c->rules);
+}
+
+static char *trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+static bool has_space(const char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s))
+			return true;
+	return false;
+}
+
+/* Copy src into a field of size len, or say which value is too long. */
+static int copy_field(char *dst, size_t len, const char *src, const char *what,
+		      char *err, size_t errlen)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		FAIL("%s '%.40s...' longer than %zu bytes", what, src, len - 1);
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/*
+ * A non-negative decimal number at the start of s; *end is left after it.
+ * A leading digit or '.' is required, so strtod's "inf", "nan", signs and
+ * leading blanks are refused; so is hexadecimal.
+ */
+static bool parse_num(const char *s, double *v, const char **end)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)s[0]) &&
+	    !(s[0] == '.' && isdigit((unsigned char)s[1])))
+		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return false;
+	errno = 0;
+	*v = strtod(s, &e);
+	if (errno || e == s || !(*v >= 0 && *v <= DBL_MAX))
+		return false;
+	*end = e;
+	return true;
+}
+
+/* A whole non-negative decimal number, nothing after it. */
+static bool parse_plain(const char *s, double *v)
+{
+	const char *e;
+
+	return parse_num(s, v, &e) && !*e;
+}
+
+static bool parse_uint(const char *s, unsigned long *v)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	*v = strtoul(s, &e, 10);
+	return !errno && e != s && !*e;
+}
+
+/* "1500us", "2ms", "0.5s"; a bare number is ms when bare_ms, else refused. */
+static bool parse_duration_us(const char *s, bool bare_ms, double *us)
+{
+	const char *e;
+	double v, mult;
+
+	if (!parse_num(s, &v, &e))
+		return false;
+	if (!strcmp(e, "us"))
+		mult = 1;
+	else if (!strcmp(e, "ms") || (!*e && bare_ms))
+		mult = 1e3;
+	else if (!strcmp(e, "s"))
+		mult = 1e6;
+	else
+		return false;
+	*us = v * mult;
+	return *us <= DBL_MAX;
+}
+
+/* Bytes: plain, or with K, M, G (powers of 1024). */
+static bool parse_size(const char *s, double *bytes)
+{
+	const char *e;
+	double v, mult;
+
+	if (!parse_num(s, &v, &e))
+		return false;
+	if (!*e)
+		mult = 1;
+	else if (!strcmp(e, "K") || !strcmp(e, "k"))
+		mult = 1024.0;
+	else if (!strcmp(e, "M") || !strcmp(e, "m"))
+		mult = 1024.0 * 1024;
+	else if (!strcmp(e, "G") || !strcmp(e, "g"))
+		mult = 1024.0 * 1024 * 1024;
+	else
+		return false;
+	*bytes = v * mult;
+	return *bytes <= DBL_MAX;
+}
+
+static int parse_interval(struct hci_tconf *c, const char *v, char *err, size_t errlen)
+{
+	double us, ms;
+	unsigned int whole;
+
+	if (!parse_duration_us(v, true, &us))
+		FAIL("invalid interval '%s': want a duration like 200ms or 1s", v);
+	ms = us / 1e3;
+	if (ms < 10 || ms > 10000)
+		FAIL("interval '%s' out of range 10ms..10s", v);
+	whole = (unsigned int)(ms + 0.5);
+	if (ms - whole > 1e-6 || whole - ms > 1e-6)
+		FAIL("interval '%s' is not a whole number of milliseconds", v);
+	c->interval_ms = whole;
+	return 0;
+}
+
+static int parse_device(struct hci_tconf *c, const char *v, char *err, size_t errlen)
+{
+	const char *name = v;
+
+	if (has_space(v))
+		FAIL("device '%s': one disk name per device line, no spaces", v);
+	if (v[0] == '/') {
+		if (strncmp(v, "/dev/", 5))
+			FAIL("device '%s': want a disk name (loop0) or a /dev path", v);
+		name = v + 5;
+	}
+	if (!name[0] || (v[0] != '/' && strchr(v, '/')))
+		FAIL("device '%s': want a disk name (loop0) or a /dev path", v);
+	for (int i = 0; i < c->ndevices; i++)
+		if (!strcmp(c->devices[i], v))
+			FAIL("device '%s' given twice", v);
+	if (c->ndevices == HCI_TCONF_MAX)
+		FAIL("too many device lines (at most %d)", HCI_TCONF_MAX);
+	if (copy_field(c->devices[c->ndevices], sizeof(c->devices[0]), v, "device",
+		       err, errlen))
+		return -EINVAL;
+	c->ndevices++;
+	return 0;
+}
+
+/* "CLASS:GLOB" with a non-empty glob, class as the key says. */
+static int check_pattern(const char *key, const char *pat, char *err, size_t errlen)
+{
+	size_t n = strlen(key);
+
+	if (strncmp(pat, key, n) || pat[n] != ':' || !pat[n + 1])
+		FAIL("%s pattern '%s' must be %s:GLOB (e.g. %s:*)", key, pat, key, key);
+	if (n + 1 + strlen(pat + n + 1) >= HCI_ORIGIN_MAX)
+		FAIL("%s pattern longer than %d bytes", key, HCI_ORIGIN_MAX - 1);
+	return 0;
+}
+
+/* Split "NAME=VALUE" in place; false when it is not of that form. */
+static bool split_attr(char *tok, char **val)
+{
+	char *eq = strchr(tok, '=');
+
+	if (!eq || eq == tok || !eq[1])
+		return false;
+	*eq = '\0';
+	*val = eq + 1;
+	return true;
+}
+
+static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errlen)
+{
+	struct hci_ttarget t = {0};
+	bool have_p99 = false, have_min = false;
+	char *save, *tok, *pat, *val;
+	int ret;
+
+	pat = strtok_r(v, " \t", &save);
+	ret = check_pattern("container", pat, err, errlen);
+	if (ret)
+		return ret;
+	strcpy(t.pattern, pat);
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		if (!split_attr(tok, &val))
+			FAIL("container %s: '%s' is not NAME=VALUE", pat, tok);
+		if (!strcmp(tok, "p99")) {
+			size_t n = strlen(val);
+
+			if (have_p99)
+				FAIL("container %s: p99 given twice", pat);
+			have_p99 = true;
+			if (val[n - 1] == 'x') {
+				const char *e;
+
+				if (!parse_num(val, &t.p99_rel, &e) || e != val + n - 1)
+					FAIL("container %s: invalid p99 '%s'", pat, val);
+				if (t.p99_rel < 1.0)
+					FAIL("container %s: p99 '%s' below 1x the solo baseline",
+					     pat, val);
+			} else {
+				if (!parse_duration_us(val, false, &t.p99_us))
+					FAIL("container %s: invalid p99 '%s': want 2ms, 1500us, 0.002s or 1.5x",
+					     pat, val);
+				if (t.p99_us <= 0)
+					FAIL("container %s: p99 '%s' must be above 0", pat, val);
+			}
+		} else if (!strcmp(tok, "min_iops")) {
+			if (have_min)
+				FAIL("container %s: min_iops given twice", pat);
+			have_min = true;
+			if (!parse_plain(val, &t.min_iops))
+				FAIL("container %s: invalid min_iops '%s': want a number >= 0",
+				     pat, val);
+		} else {
+			FAIL("container %s: unknown attribute '%s' (p99, min_iops)", pat, tok);
+		}
+	}
+	if (!have_p99 && !have_min)
+		FAIL("container %s: needs p99= and/or min_iops=", pat);
+	if (c->ntargets == HCI_TCONF_MAX)
+		FAIL("too many container lines (at most %d)", HCI_TCONF_MAX);
+	c->targets[c->ntargets++] = t;
+	return 0;
+}
+
+static int parse_vm(struct hci_tconf *c, char *v, char *err, size_t errlen)
+{
+	struct hci_tfloor f = {0};
+	bool have_iops = false, have_bps = false;
+	char *save, *tok, *pat, *val;
+	int ret;
+
+	pat = strtok_r(v, " \t", &save);
+	ret = check_pattern("vm", pat, err, errlen);
+	if (ret)
+		return ret;
+	strcpy(f.pattern, pat);
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		if (!split_attr(tok, &val))
+			FAIL("vm %s: '%s' is not NAME=VALUE", pat, tok);
+		if (!strcmp(tok, "floor_iops")) {
+			if (have_iops)
+				FAIL("vm %s: floor_iops given twice", pat);
+			have_iops = true;
+			if (!parse_plain(val, &f.iops))
+				FAIL("vm %s: invalid floor_iops '%s': want a number >= 0", pat, val);
+		} else if (!strcmp(tok, "floor_bps")) {
+			if (have_bps)
+				FAIL("vm %s: floor_bps given twice", pat);
+			have_bps = true;
+			if (!parse_size(val, &f.bps))
+				FAIL("vm %s: invalid floor_bps '%s': want bytes/s, or with K, M, G",
+				     pat, val);
+		} else {
+			FAIL("vm %s: unknown attribute '%s' (floor_iops, floor_bps)", pat, tok);
+		}
+	}
+	if (c->nfloors == HCI_TCONF_MAX)
+		FAIL("too many vm lines (at most %d)", HCI_TCONF_MAX);
+	c->floors[c->nfloors++] = f;
+	return 0;
+}
+
+static int parse_qmp(struct hci_tconf *c, char *v, char *err, size_t errlen)
+{
+	struct hci_tqmp q = {0};
+	char *save, *f[4];
+	int n = 0;
+
+	for (char *tok = strtok_r(v, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (n == 3)
+			FAIL("qmp wants exactly vm:NAME SOCKET DRIVE");
+		f[n++] = tok;
+	}
+	if (n != 3)
+		FAIL("qmp wants exactly vm:NAME SOCKET DRIVE");
+	if (strncmp(f[0], "vm:", 3) || !f[0][3])
+		FAIL("qmp origin '%s' must be vm:NAME", f[0]);
+	if (strpbrk(f[0], "*?["))
+		FAIL("qmp origin '%s' must name one VM, not a pattern", f[0]);
+	if (f[1][0] != '/')
+		FAIL("qmp socket '%s' is not an absolute path", f[1]);
+	if (copy_field(q.origin, sizeof(q.origin), f[0], "qmp origin", err, errlen) ||
+	    copy_field(q.socket, sizeof(q.socket), f[1], "qmp socket", err, errlen) ||
+	    copy_field(q.drive, sizeof(q.drive), f[2], "qmp drive", err, errlen))
+		return -EINVAL;
+	for (int i = 0; i < c->nqmp; i++)
+		if (!strcmp(c->qmp[i].origin, q.origin))
+			FAIL("qmp for %s given twice", q.origin);
+	if (c->nqmp == HCI_TCONF_MAX)
+		FAIL("too many qmp lines (at most %d)", HCI_TCONF_MAX);
+	c->qmp[c->nqmp++] = q;
+	return 0;
+}
+
+static int parse_path(char *dst, size_t len, const char *key, const char *v,
+		      char *err, size_t errlen)
+{
+	if (v[0] != '/')
+		FAIL("%s '%s' is not an absolute path", key, v);
+	return copy_field(dst, len, v, key, err, errlen);
+}
+
+static int parse_value(struct hci_tconf *c, enum tkey k, char *v, char *err, size_t errlen)
+{
+	struct hci_rule r;
+	unsigned long u;
+	double d;
+	int ret;
+
+	switch (k) {
+	case K_VERSION:
+		if (!parse_uint(v, &u) || u != 1)
+			FAIL("unsupported version '%s' (this hcithrottle reads version 1)", v);
+		return 0;
+	case K_INTERVAL:
+		return parse_interval(c, v, err, errlen);
+	case K_BACKEND:
+		if (!strcmp(v, "cgroup"))
+			c->backend = HCI_BACKEND_CGROUP;
+		else if (!strcmp(v, "qmp"))
+			c->backend = HCI_BACKEND_QMP;
+		else if (!strcmp(v, "none"))
+			c->backend = HCI_BACKEND_NONE;
+		else
+			FAIL("unknown backend '%s' (cgroup, qmp or none)", v);
+		return 0;
+	case K_DECREASE:
+		if (!parse_plain(v, &d) || d <= 0 || d >= 1)
+			FAIL("invalid decrease '%s': want a factor in (0, 1)", v);
+		c->decrease = d;
+		return 0;
+	case K_INCREASE:
+		if (!parse_plain(v, &d) || d <= 0 || d > 1)
+			FAIL("invalid increase '%s': want a fraction in (0, 1]", v);
+		c->increase = d;
+		return 0;
+	case K_HEALTHY:
+		if (!parse_uint(v, &u) || u < 1 || u > 1000)
+			FAIL("invalid healthy_intervals '%s': want 1..1000", v);
+		c->healthy_intervals = (unsigned int)u;
+		return 0;
+	case K_STATE:
+		return parse_path(c->state_path, sizeof(c->state_path), "state", v, err, errlen);
+	case K_LOG:
+		return parse_path(c->log_path, sizeof(c->log_path), "log", v, err, errlen);
+	case K_DEVICE:
+		return parse_device(c, v, err, errlen);
+	case K_RULE:
+		ret = hci_rule_parse(v, &r, err, errlen);
+		if (ret)
+			return ret;
+		if (hci_rules_add(&c->rules, &r))
+			FAIL("out of memory");
+		return 0;
+	case K_CONTAINER:
+		return parse_container(c, v, err, errlen);
+	case K_VM:
+		return parse_vm(c, v, err, errlen);
+	case K_QMP:
+		return parse_qmp(c, v, err, errlen);
+	case K_NKEYS:
+		break;
+	}
+	FAIL("internal error: key %d", (int)k);
+}
+
+/* One line; *seen (may be NULL) collects the single-valued keys given. */
+static int tconf_line(struct hci_tconf *c, const char *line, unsigned int *seen,
+		      char *err, size_t errlen)
+{
+	char *buf = strdup(line), *s, *eq, *key, *val, *hash;
+	int k, ret;
+
+	if (!buf)
+		FAIL("out of memory");
+	hash = strchr(buf, '#');
+	if (hash)
+		*hash = '\0';
+	s = trim(buf);
+	ret = 0;
+	if (!*s)
+		goto out;
+	ret = -EINVAL;
+	eq = strchr(s, '=');
+	if (!eq || eq == s) {
+		snprintf(err, errlen, "'%s' is not KEY = VALUE", s);
+		goto out;
+	}
+	*eq = '\0';
+	key = trim(s);
+	val = trim(eq + 1);
+	for (k = 0; k < K_NKEYS; k++)
+		if (!strcmp(key, key_names[k]))
+			break;
+	if (k == K_NKEYS) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		goto out;
+	}
+	if (!*val) {
+		snprintf(err, errlen, "%s: empty value", key);
+		goto out;
+	}
+	if (seen && k < K_NSINGLE) {
+		if (*seen & (1u << k)) {
+			snprintf(err, errlen, "duplicate key '%s' (it may appear once)", key);
+			goto out;
+		}
+		*seen |= 1u << k;
+	}
+	ret = parse_value(c, (enum tkey)k, val, err, errlen);
+out:
+	free(buf);
+	return ret;
+}
+
+int hci_tconf_line(struct hci_tconf *c, const char *line, char *err, size_t errlen)
+{
+	return tconf_line(c, line, NULL, err, errlen);
+}
+
+int hci_tconf_load(const char *path, struct hci_tconf *c, char *err, size_t errlen)
+{
+	char line[1024], msg[512];
+	unsigned int seen = 0;
+	int lineno = 0, ret = 0;
+	FILE *f;
+
+	hci_tconf_defaults(c);
+	f = fopen(path, "r");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open config file '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n');
+
+		lineno++;
+		if (!nl && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line longer than %zu bytes",
+				 path, lineno, sizeof(line) - 2);
+			ret = -EINVAL;
+			break;
+		}
+		if (nl)
+			*nl = '\0';
+		ret = tconf_line(c, line, &seen, msg, sizeof(msg));
+		if (ret) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			break;
+		}
+	}
+	if (!ret && ferror(f)) {
+		ret = errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(-ret));
+	}
+	fclose(f);
+	if (!ret && !c->ndevices) {
+		snprintf(err, errlen, "%s: no device = line", path);
+		ret = -EINVAL;
+	}
+	if (!ret && c->backend == HCI_BACKEND_QMP && !c->nqmp) {
+		snprintf(err, errlen, "%s: backend = qmp needs at least one qmp = line", path);
+		ret = -EINVAL;
+	}
+	if (ret)
+		hci_tconf_free(c);
+	return ret;
+}
+
+bool hci_tconf_match(const char *pattern, const char *origin)
+{
+	const char *pc = strchr(pattern, ':'), *oc = strchr(origin, ':');
+	size_t plen = pc ? (size_t)(pc - pattern) : strlen(pattern);
+
+	if (!oc || (size_t)(oc - origin) != plen || strncmp(pattern, origin, plen))
+		return false;
+	return fnmatch(pc ? pc + 1 : "*", oc + 1, 0) == 0;
+}
+
+const struct hci_ttarget *hci_tconf_target(const struct hci_tconf *c, const char *origin)
+{
+	for (int i = 0; i < c->ntargets; i++)
+		if (hci_tconf_match(c->targets[i].pattern, origin))
+			return &c->targets[i];
+	return NULL;
+}
+
+const struct hci_tfloor *hci_tconf_floor(const struct hci_tconf *c, const char *origin)
+{
+	for (int i = 0; i < c->nfloors; i++)
+		if (hci_tconf_match(c->floors[i].pattern, origin))
+			return &c->floors[i];
+	return NULL;
+}

@@ -1,0 +1,196 @@
+#!/bin/bash
+# hcithrottle with real enforcement (cgroup v1 blkio on this host): a "vm"
+# cgroup and a "container" cgroup run fio on the same loop test SSD. With
+# hcithrottle running, the vm cgroup gets a limit in blkio.throttle.*, its
+# measured IOPS obey it, and the container's IOPS rise over the contended
+# run without hcithrottle. SIGTERM, SIGKILL + reset and SIGKILL + restart all
+# leave no limit behind; --dry-run writes none; bad config is file:line.
+. "$(dirname "$0")/../lib.sh"
+need_root
+[ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
+HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
+[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
+
+setup_loop 512
+make_cgroup hcitest-vm
+VMCG=$CG
+make_cgroup hcitest-ct
+CTCG=$CG
+mm=$(cat "/sys/block/$disk/dev")
+
+# iops CG SECONDS QD: fio random reads in a cgroup; prints its read IOPS
+iops() {
+	local engine=psync
+	[ "$3" -gt 1 ] && engine=libaio
+	in_cgroup "$1" fio --name=t --filename="$dev" --direct=1 --rw=randread --bs=4k \
+		--runtime="$2" --time_based --ioengine=$engine --iodepth="$3" \
+		--output-format=terse --terse-version=3 2>/dev/null | cut -d';' -f8
+}
+limits() { cat "$VMCG"/blkio.throttle.{read,write}_{iops,bps}_device 2>/dev/null | grep -c "^$mm " ; }
+
+# the contender: the "VM" at QD16 for S seconds, in the background
+vm_load() {
+	in_cgroup "$VMCG" fio --name=vm --filename="$dev" --direct=1 --rw=randread --bs=4k \
+		--runtime="$1" --time_based --ioengine=libaio --iodepth=16 \
+		--output-format=terse --terse-version=3 > "$TMP/vm.out" 2>/dev/null &
+	VMPID=$!
+	on_exit "kill $VMPID 2>/dev/null"
+}
+
+solo=$(iops "$CTCG" 3 1)
+diag "container solo: $solo IOPS"
+vm_load 5
+sleep 1
+cont=$(iops "$CTCG" 3 1)
+wait $VMPID
+diag "container contended, no hcithrottle: $cont IOPS (vm $(cut -d';' -f8 "$TMP/vm.out") IOPS)"
+
+conf=$TMP/t.conf
+cat > "$conf" <<EOF
+# test configuration
+version = 1
+interval = 100ms
+backend = cgroup
+device = $disk
+rule = /hcitest-vm=vm:testvm
+rule = /hcitest-ct=container:db
+container = container:db min_iops=$(( solo * 9 / 10 ))
+vm = vm:* floor_iops=200
+healthy_intervals = 5
+state = $TMP/run/state
+log = $TMP/decisions.csv
+EOF
+
+# run_daemon ARGS...: hcithrottle run in the background, once it says so
+run_daemon() {
+	: > "$TMP/d.err"
+	"$HCITHROTTLE" run -c "$conf" "$@" > "$TMP/d.out" 2> "$TMP/d.err" &
+	DAEMON=$!
+	on_exit "kill -9 $DAEMON 2>/dev/null; $HCITHROTTLE reset -c $conf >/dev/null 2>&1"
+	for _ in $(seq 600); do
+		grep -q 'hcithrottle: running' "$TMP/d.err" && return 0
+		kill -0 $DAEMON 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+# contend S: the vm and the container at once, both in the background
+contend() {
+	vm_load "$1"
+	iops "$CTCG" "$1" 1 > "$TMP/ct.out" &
+	CTPID=$!
+	on_exit "kill $CTPID 2>/dev/null"
+}
+wait_limit() {
+	for _ in $(seq 100); do [ "$(limits)" -gt 0 ] && return 0; sleep 0.05; done
+	return 1
+}
+
+run_daemon || { not_ok "hcithrottle run started"; diag "$(cat "$TMP/d.err")"; }
+t0=$(date +%s%N)
+contend 4
+check "a limit appears in the vm cgroup's blkio.throttle files" wait_limit
+diag "first limit written $(( ($(date +%s%N) - t0) / 1000000 )) ms after contention started"
+sleep 2
+"$HCITHROTTLE" status -c "$conf" > "$TMP/status" 2>&1
+wait $CTPID
+thr=$(cat "$TMP/ct.out")
+wait $VMPID
+vm_thr=$(cut -d';' -f8 "$TMP/vm.out")
+diag "container contended, with hcithrottle: $thr IOPS (vm $vm_thr IOPS)"
+diag "$(grep -c ',cap,' "$TMP/decisions.csv") caps, $(grep -c ',lift,' "$TMP/decisions.csv") lifts logged"
+check "the container's IOPS rise over the contended run ($cont -> $thr)" \
+	test "${thr:-0}" -gt $(( cont * 11 / 10 ))
+cap=$(awk -v m="$mm" '$1 == m { print $2 }' "$VMCG/blkio.throttle.read_iops_device" 2>/dev/null)
+check "status shows both origins and the vm's cap" grep -q 'vm:testvm.*vm' "$TMP/status"
+check "status shows the container" grep -q 'container:db' "$TMP/status"
+# the VM's measured rate obeys the cap in force at the end (status: IOPS vs CAP)
+check "the vm's measured IOPS obey its cap (status)" awk \
+	'$2 == "vm:testvm" && $9 > 0 { if ($4 <= $9 * 1.2 + 20) ok = 1 } END { exit !ok }' "$TMP/status"
+grep -E 'ORIGIN|testvm|container:db' "$TMP/status" | sed 's/^/# /'
+check "decisions are logged with a reason (CSV)" awk -F, \
+	'NR > 1 && $3 == "cap" && $4 == "vm:testvm" && $10 ~ /container/ { ok = 1 } END { exit !ok }' \
+	"$TMP/decisions.csv"
+check "the cap never went below the vm floor (200)" awk -F, \
+	'NR > 1 && $8 > 0 && $8 < 200 { bad = 1 } END { exit bad }' "$TMP/decisions.csv"
+kill -TERM $DAEMON
+wait $DAEMON
+is "SIGTERM: exit status 0" "$?" 0
+is "SIGTERM: no limit left" "$(limits)" 0
+check "SIGTERM: state file removed" test ! -e "$TMP/run/state"
+check "SIGTERM: says it restored" grep -q 'original limits restored' "$TMP/d.err"
+
+# SIGKILL: the limits stay, and the state file says what to restore
+run_daemon
+contend 3
+wait_limit
+kill -9 $DAEMON
+wait $DAEMON 2>/dev/null
+wait $VMPID $CTPID
+check "SIGKILL: the limit is still there (nothing could restore it)" test "$(limits)" -gt 0
+check "SIGKILL: the state file remains" test -s "$TMP/run/state"
+"$HCITHROTTLE" reset -c "$conf" > "$TMP/reset.out" 2>&1
+is "reset: exit 0" "$?" 0
+is "reset: no limit left" "$(limits)" 0
+check "reset: says what it restored" grep -qE '[1-9][0-9]* limits? restored' "$TMP/reset.out"
+
+# SIGKILL, then a new start restores first
+run_daemon
+contend 3
+wait_limit
+kill -9 $DAEMON
+wait $DAEMON 2>/dev/null
+wait $VMPID $CTPID
+run_daemon
+check "restart after SIGKILL restores the old limits first" grep -q 'restored [1-9][0-9]* limits' "$TMP/d.err"
+is "restart: no limit while nothing contends" "$(limits)" 0
+kill -INT $DAEMON
+wait $DAEMON
+is "SIGINT: exit 0" "$?" 0
+
+# --dry-run: decides and logs, writes nothing
+rm -f "$TMP/decisions.csv"
+run_daemon --dry-run
+contend 3
+wait $VMPID $CTPID
+is "dry run: no limit written" "$(limits)" 0
+check "dry run: decisions still logged" grep -q ',cap,vm:testvm' "$TMP/decisions.csv"
+kill -TERM $DAEMON
+wait $DAEMON
+
+# a vanished cgroup is handled without exiting
+make_cgroup hcitest-vm2
+VM2=$CG
+sed -i 's|^rule = /hcitest-vm=vm:testvm|rule = /hcitest-vm*=vm|' "$conf"
+run_daemon
+in_cgroup "$VM2" fio --name=v2 --filename="$dev" --direct=1 --rw=randread --bs=4k \
+	--runtime=2 --time_based --ioengine=libaio --iodepth=16 --output=/dev/null &
+v2=$!
+iops "$CTCG" 2 1 > /dev/null
+wait $v2
+rmdir "$VM2"
+vm_load 2
+iops "$CTCG" 2 1 > /dev/null
+wait $VMPID
+check "a removed cgroup does not stop the service" kill -0 $DAEMON
+kill -HUP $DAEMON
+sleep 0.3
+check "SIGHUP reloads the configuration" grep -q 'configuration reloaded' "$TMP/d.err"
+kill -TERM $DAEMON
+wait $DAEMON
+is "after all that: exit 0" "$?" 0
+is "after all that: no limit left" "$(limits)" 0
+
+# bad input
+printf 'device = %s\ninterval = 3 fortnights\n' "$disk" > "$TMP/bad.conf"
+"$HCITHROTTLE" run -c "$TMP/bad.conf" > /dev/null 2> "$TMP/bad.err"
+is "bad config: exit 2" "$?" 2
+check "bad config: FILE:LINE in the error" grep -q "$TMP/bad.conf:2:" "$TMP/bad.err"
+"$HCITHROTTLE" run -c "$TMP/nope.conf" > /dev/null 2> "$TMP/bad.err"
+is "missing config: exit 2" "$?" 2
+"$HCITHROTTLE" bogus > /dev/null 2> "$TMP/bad.err"
+is "unknown command: exit 2" "$?" 2
+"$HCITHROTTLE" --help > "$TMP/help" 2>&1
+check "--help has examples" grep -q EXAMPLES "$TMP/help"
+
+done_testing
