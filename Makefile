@@ -6,6 +6,7 @@
 # make demo-guest a QEMU guest's I/O joined from guest to device (docs/guest.md)
 # make test       build (with ASan/UBSan) and run the whole suite
 # make bench      overhead vs. no tracer and vs. biolatency (docs/bench.md)
+# make eval-throttle  container vs. VM contention, with and without hcithrottle
 # V=1 for verbose output, O=DIR for out-of-tree output.
 
 OUT := $(if $(O),$(O),build)
@@ -33,7 +34,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps demo demo-guest test unit bench clean vmlinux
+.PHONY: all deps demo demo-guest eval-throttle test unit bench clean vmlinux
 
 BPF_APPS := hcitrace
 HCITRACE_OBJS := hcitrace tracer guest chan join jout env origin hist output devs probe cgroups vmm wire
@@ -130,6 +131,10 @@ demo-guest: deps $(OUT)/hcitrace $(OUT)/hcitrace-static
 
 bench: deps $(OUT)/hcitrace
 	$(Q)OUT=$(abspath $(OUT)) tools/bench.sh
+
+# the contention experiment, with and without hcithrottle (docs/bench.md)
+eval-throttle: deps $(OUT)/hcithrottle
+	$(Q)OUT=$(abspath $(OUT)) tools/eval-throttle.sh
 
 vmlinux:
 	$(Q)tools/gen-vmlinux-h

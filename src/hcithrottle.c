@@ -38,6 +38,12 @@
 
 #define DEFAULT_CONFIG "/etc/hcikit/hcithrottle.conf"
 #define MAX_ORIGINS 256
+/*
+ * A cap at the floor is written with headroom: blk-throttle delivers 75-85%
+ * of a low IOPS limit to a deep queue (measured on loop devices, v1), and
+ * the floor is what the VM must get, not what the file says.
+ */
+#define FLOOR_HEADROOM 1.3
 
 static volatile sig_atomic_t exiting, reload;
 
@@ -60,6 +66,7 @@ struct opts {
 	bool dry_run;
 	int verbose;
 	double duration;
+	const char *measure_log;	/* every interval, every origin (CSV) */
 };
 
 /* An origin on a device, with the controller's state for it. */
@@ -91,6 +98,7 @@ struct svc {
 	int ndevs;
 	struct hci_snap prev;
 	FILE *log;
+	FILE *mlog;
 	char dir[256];		/* state directory: pid and status files */
 	__u64 t0;
 	unsigned long decisions, intervals;
@@ -298,9 +306,14 @@ static void decide(struct svc *s, struct tdev *d)
 			continue;
 		{
 			/* per direction: the cap is each direction's ceiling */
+			double wi = o->v.cap_iops, wb = o->v.cap_bps;
+
+			if (o->v.floor_iops > 0 && wi > 0 && wi <= o->v.floor_iops * 1.001)
+				wi = o->v.floor_iops * FLOOR_HEADROOM;
+			if (o->v.floor_bps > 0 && wb > 0 && wb <= o->v.floor_bps * 1.001)
+				wb = o->v.floor_bps * FLOOR_HEADROOM;
 			struct hci_limit l = {
-				.riops = o->v.cap_iops, .wiops = o->v.cap_iops,
-				.rbps = o->v.cap_bps, .wbps = o->v.cap_bps,
+				.riops = wi, .wiops = wi, .rbps = wb, .wbps = wb,
 			};
 			int rc = hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
 
@@ -319,6 +332,24 @@ static void decide(struct svc *s, struct tdev *d)
 			o->v.cap_iops, o->v.cap_bps, s->o.dry_run ? " [dry run]" : "", dec.reason);
 		log_row(s, d, o, dec.action == HCI_POL_CAP ? "cap" : "lift", dec.reason);
 	}
+}
+
+static void log_measures(struct svc *s)
+{
+	double t = (double)(hci_now_ns() - s->t0) / 1e9;
+
+	if (!s->mlog)
+		return;
+	for (int k = 0; k < s->ndevs; k++)
+		for (int i = 0; i < s->devs[k].n; i++) {
+			const struct ostate *o = &s->devs[k].o[i];
+
+			fprintf(s->mlog, "%.3f,%s,%s,%s,%.0f,%.0f,%.1f,%.2f,%.0f,%.0f\n", t,
+				s->devs[k].name, o->origin,
+				o->gone ? "gone" : o->vm ? "vm" : o->container ? "container" : "other",
+				o->iops, o->bps, o->p99_us, o->inflight, o->v.cap_iops, o->v.cap_bps);
+		}
+	fflush(s->mlog);
 }
 
 /* ---- status ---- */
@@ -454,6 +485,15 @@ static int cmd_run(struct svc *s)
 			fputs("time_s,device,action,origin,iops,bps,p99_us,cap_iops,cap_bps,reason\n",
 			      s->log);
 	}
+	if (s->o.measure_log) {
+		s->mlog = fopen(s->o.measure_log, "w");
+		if (!s->mlog) {
+			hci_errorf("cannot write %s: %s", s->o.measure_log, strerror(errno));
+			goto out;
+		}
+		fputs("time_s,device,origin,role,iops,bps,p99_us,inflight,cap_iops,cap_bps\n",
+		      s->mlog);
+	}
 	{
 		struct hci_tracer_opts to = {
 			.slots = 16384, .max_keys = 4096, .rb_kib = 256, .verbose = s->o.verbose,
@@ -499,9 +539,11 @@ static int cmd_run(struct svc *s)
 				fprintf(stderr, "hcithrottle: configuration reloaded\n");
 			}
 		}
-		if (measure(s, (double)s->conf.interval_ms / 1000.0) == 0)
+		if (measure(s, (double)s->conf.interval_ms / 1000.0) == 0) {
 			for (int k = 0; k < s->ndevs; k++)
 				decide(s, &s->devs[k]);
+			log_measures(s);
+		}
 		s->intervals++;
 		if (!s->o.dry_run)
 			write_status(s);
@@ -527,6 +569,8 @@ out:
 	}
 	if (s->log)
 		fclose(s->log);
+	if (s->mlog)
+		fclose(s->mlog);
 	hci_tracer_stop(&s->t);
 	hci_snap_free(&s->prev);
 	hci_enf_free(&s->enf);
@@ -623,12 +667,14 @@ static const char doc[] =
 "docs/hcithrottle.md. Exit status: 0 on success, 1 on errors, 2 on bad\n"
 "arguments or configuration.";
 
-enum { OPT_DRY = 0x100, OPT_DURATION };
+enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
 
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 },
 	{ "dry-run", OPT_DRY, NULL, 0, "run: compute and log decisions, write no limit", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "run: stop after this many seconds", 0 },
+	{ "measure-log", OPT_MLOG, "FILE", 0,
+	  "run: write every interval's measurements, per origin, as CSV", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },
 	{ 0 },
 };
@@ -641,6 +687,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'c': o->config = arg; break;
 	case OPT_DRY: o->dry_run = true; break;
+	case OPT_MLOG: o->measure_log = arg; break;
 	case 'v': o->verbose++; break;
 	case OPT_DURATION:
 		errno = 0;
