@@ -652,6 +652,13 @@ static int final_report(struct app *a)
 	size_t nkvm = 0;
 	int err;
 
+	/*
+	 * Tracing ends here: with the programs detached, the histograms and
+	 * the in-flight aio table are read in one frozen state. Otherwise a
+	 * request reaped (moved from one to the other) between the two reads
+	 * would be in neither.
+	 */
+	hci_tracer_detach(&a->t);
 	err = build_report(a, cur, NULL, &r);
 	if (!err && a->env.vmm)
 		err = add_unreaped(a, &r);

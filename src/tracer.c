@@ -224,15 +224,20 @@ void hci_report_lost(const __u64 *c, const char *who)
 		fprintf(stderr, "%s: no events lost\n", who);
 }
 
-void hci_tracer_stop(struct hci_tracer *t)
+void hci_tracer_detach(struct hci_tracer *t)
 {
-	ring_buffer__free(t->rb);
-	t->rb = NULL;
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	free(t->links);
 	t->links = NULL;
 	t->nlinks = 0;
+}
+
+void hci_tracer_stop(struct hci_tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	hci_tracer_detach(t);
 	hcitrace__destroy(t->skel);
 	t->skel = NULL;
 }

@@ -43,6 +43,8 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		     ring_buffer_sample_fn cb, void *ctx);
 void hci_tracer_counters(struct hci_tracer *t, __u64 *out);
 void hci_report_lost(const __u64 *c, const char *who);
+/* Stop tracing; the maps stay readable until hci_tracer_stop(). */
+void hci_tracer_detach(struct hci_tracer *t);
 void hci_tracer_stop(struct hci_tracer *t);
 
 /* A per-CPU map read whole and summed over CPUs. */
