@@ -76,6 +76,7 @@ struct ostate {
 	char cgpath[512];
 	bool vm, container, gone;
 	double iops, bps, p99_us, inflight, riops_share;
+	double implied_bps;	/* floor_iops x the mean request size seen */
 	struct hci_pol_vm v;
 	struct hci_pol_container c;
 };
@@ -287,6 +288,19 @@ static void decide(struct svc *s, struct tdev *d)
 		} else if (o->vm && o->cgpath[0] && strcmp(o->cgpath, "/")) {
 			o->v.iops = o->iops;
 			o->v.bps = o->bps;
+			/*
+			 * An IOPS floor implies a bandwidth floor at the VM's mean
+			 * request size: otherwise the bandwidth cap, which has no
+			 * floor of its own, keeps halving and starves the VM.
+			 */
+			if (o->v.floor_iops > 0 && o->iops > 0) {
+				double implied = o->v.floor_iops * (o->bps / o->iops);
+
+				if (implied > o->implied_bps)
+					o->implied_bps = implied;
+			}
+			if (o->implied_bps > o->v.floor_bps)
+				o->v.floor_bps = o->implied_bps;
 			vi[nv] = i;
 			v[nv++] = o->v;
 		}

@@ -12,7 +12,7 @@
 # reaction time (contention onset -> first limit written -> container p99
 # back under its target), the VM's lowest measured rate against its floor,
 # and the agent's CPU use. Prints a markdown table.
-#   RUNTIME=10 ROUNDS=3 tools/eval-throttle.sh
+#   RUNTIME=10 ROUNDS=3 tools/eval-throttle.sh   (KEEP=DIR keeps each round's logs)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export OUT=${OUT:-$here/../build}
@@ -113,6 +113,10 @@ EOF
 	R[t_rec]+=" $(awk -v a="$onset" -v b="$rec" 'BEGIN { printf "%.0f", b == "-" ? -1 : (b - a) * 1000 }')"
 	R[minvm]+=" $([ "$minvm" = - ] && echo 0 || echo "$minvm")"
 	R[caps]+=" $(grep -c ',cap,' "$TMP/decisions.csv")"
+	if [ -n "${KEEP:-}" ]; then
+		cp "$TMP/measure.csv" "$KEEP/measure-$r.csv"
+		cp "$TMP/decisions.csv" "$KEEP/decisions-$r.csv"
+	fi
 	echo "  round $r done" >&2
 done
 
@@ -139,4 +143,3 @@ for k in solo_ct solo_ct_p99 cont_ct cont_ct_p99 thr_ct thr_ct_p99 solo_vm cont_
 	 t_limit t_rec minvm cpu caps; do
 	echo "- $k:${R[$k]}"
 done
-if [ -n "${KEEP:-}" ]; then cp "$TMP/measure.csv" "$TMP/decisions.csv" "$KEEP"/; fi

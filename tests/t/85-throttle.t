@@ -111,6 +111,9 @@ check "the vm's measured IOPS obey its cap (>= 90% of capped intervals)" awk -F,
 	 END { printf "# %d of %d capped intervals within the cap\n", ok, n; exit !(n > 0 && ok >= 0.9 * n) }' \
 	"$TMP/measure.csv"
 grep -E 'ORIGIN|testvm|container:db' "$TMP/status" | sed 's/^/# /'
+check "the vm's rate over each 1 s while capped stays at or above its floor (200)" awk -F, \
+	'$3 == "vm:testvm" && $9 > 0 && $5 > 0 { w += $5; k++ }
+	 k == 10 { if (w / 10 < 200) bad = 1; w = k = 0 } END { exit bad }' "$TMP/measure.csv"
 check "decisions are logged with a reason (CSV)" awk -F, \
 	'NR > 1 && $3 == "cap" && $4 == "vm:testvm" && $10 ~ /container/ { ok = 1 } END { exit !ok }' \
 	"$TMP/decisions.csv"
