@@ -41,7 +41,7 @@ HCITRACE_OBJS := hcitrace tracer guest chan join jout env origin hist output dev
 HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce cgroups devs origin hist probe
 UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy
 
-all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle
+all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static
 
 deps:
 	$(Q)tools/deps.sh
@@ -75,6 +75,11 @@ $(OUT)/hcitrace: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
 $(OUT)/hcithrottle: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -lm -o $@
+
+# for the test guest's cgroup v2 scenario (tests/t/86-throttle-v2.t)
+$(OUT)/hcithrottle-static: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -lm -o $@
 
 $(OUT)/asan/hcithrottle: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
 	$(call msg,LINK-SAN,$@)
@@ -118,7 +123,8 @@ $(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c src/wire.c include/hci_wire.h | $(OUT)
 
 unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire
 
-test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/asan/hcitrace \
+test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static \
+	$(OUT)/asan/hcitrace \
 	$(OUT)/asan/hcithrottle unit
 	$(Q)OUT=$(abspath $(OUT)) tests/run
 

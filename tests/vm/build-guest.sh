@@ -5,9 +5,10 @@
 # unpacked, never installed on the host) and an initramfs holding busybox,
 # fio with its libraries, the virtio modules and tests/vm/guest-init.
 # Output: $VMDIR/vmlinuz and $VMDIR/initramfs.cpio. Reuses the slow part
-# (kernel, busybox, fio) when present; the static hcitrace ($HCITRACE_STATIC,
-# default $OUT/hcitrace-static) is appended as a second cpio archive on every
-# run, which the kernel unpacks over the first.
+# (kernel, busybox, fio) when present; the static hcitrace and hcithrottle
+# ($HCITRACE_STATIC, $HCITHROTTLE_STATIC, default $OUT/*-static) are appended
+# as a second cpio archive on every run, which the kernel unpacks over the
+# first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 VMDIR=${VMDIR:-$here/../../build/vm}
@@ -15,15 +16,15 @@ mkdir -p "$VMDIR"
 VMDIR=$(cd "$VMDIR" && pwd)
 stamp=$VMDIR/.stamp-$(sha1sum "$here/guest-init" "$0" | sha1sum | cut -c1-12)
 hcitrace=${HCITRACE_STATIC:-${OUT:-$here/../../build}/hcitrace-static}
+hcithrottle=${HCITHROTTLE_STATIC:-${OUT:-$here/../../build}/hcithrottle-static}
 
 # base + overlay: the overlay holds the static hcitrace when it was built
 overlay() {
 	local o
 	o=$(mktemp -d)
-	if [ -x "$hcitrace" ]; then
-		mkdir -p "$o/bin"
-		cp "$hcitrace" "$o/bin/hcitrace"
-	fi
+	mkdir -p "$o/bin"
+	[ -x "$hcitrace" ] && cp "$hcitrace" "$o/bin/hcitrace"
+	[ -x "$hcithrottle" ] && cp "$hcithrottle" "$o/bin/hcithrottle"
 	(cd "$o" && find . | cpio -o -H newc --quiet) > "$VMDIR/overlay.cpio"
 	rm -rf "$o"
 	cat "$VMDIR/initramfs-base.cpio" "$VMDIR/overlay.cpio" > "$VMDIR/initramfs.cpio.tmp"

@@ -1,0 +1,28 @@
+#!/bin/bash
+# hcithrottle on cgroup v2 (io.max), inside the Debian test guest: a "vm"
+# and a "ct" cgroup with the io controller contend on the guest's virtio
+# disk; hcithrottle caps the vm cgroup in io.max while they run, and after
+# SIGTERM no limit and no state file remain. (The host here mounts blkio
+# v1: 85-throttle.t covers that path.)
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../vm/lib-vm.sh"
+need_root
+need_vm
+vm_image 80
+hook() { :; }
+vm_run hcitest-throttle q35 threads hook hci.job=throttle
+c=$TMP/hcitest-throttle.console
+grep 'HCI-THROTTLE' "$c" | sed 's/^/# /'
+line=$(grep -m1 'HCI-THROTTLE solo=' "$c")
+is "the guest ran the scenario" "$VM_RC" 0
+is "hcithrottle exited 0 on SIGTERM" "$(sed -n 's/.*rc=\([0-9]*\).*/\1/p' <<<"$line")" 0
+check "caps were decided" grep -qE 'HCI-THROTTLE solo=.* caps=[1-9]' "$c"
+check "io.max of the vm cgroup held a limit while they contended" \
+	grep -qE 'HCI-THROTTLE during=\[[0-9]+:[0-9]+ .*(riops=[0-9]+|rbps=[0-9]+)' "$c"
+check "after SIGTERM: no limit in io.max" \
+	grep -qE 'HCI-THROTTLE after=\[([0-9]+:[0-9]+ rbps=max wbps=max riops=max wiops=max)?\]' "$c"
+check "after SIGTERM: no state file" grep -q 'HCI-THROTTLE state=gone' "$c"
+check "it said it restored the limits" grep -q 'original limits restored' "$c"
+diag "$line"
+[ -n "$line" ] || diag "$(tail -20 "$c")"
+done_testing
