@@ -1769,3 +1769,42 @@ APP_RW(pread64, ctx->args[3], true, HCI_OP_READ)
 APP_RW(pwrite64, ctx->args[3], true, HCI_OP_WRITE)
 APP_RW(preadv, ctx->args[3], true, HCI_OP_READ)
 APP_RW(pwritev, ctx->args[3], true, HCI_OP_WRITE)
+
+/*
+ * ---- cgroup changes (hcithrottle) ----
+ * mkdir, rmdir and task attach keep the daemon's origin map current without
+ * rescanning cgroupfs: a removed cgroup is forgotten at once, a new one is
+ * named before its first I/O. All three pass the cgroup first.
+ */
+static __always_inline int cg_event(struct cgroup *cgrp, __u32 kind)
+{
+	struct hci_cgevent *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(HCI_CNT_RB_LOST);
+		return 0;
+	}
+	e->type = HCI_EV_CGROUP;
+	e->kind = kind;
+	e->cgid = BPF_CORE_READ(cgrp, kn, id);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int cg_mkdir(__u64 *ctx)
+{
+	return cg_event((struct cgroup *)ctx[0], HCI_CG_MKDIR);
+}
+
+SEC("raw_tp/cgroup_rmdir")
+int cg_rmdir(__u64 *ctx)
+{
+	return cg_event((struct cgroup *)ctx[0], HCI_CG_RMDIR);
+}
+
+SEC("raw_tp/cgroup_attach_task")
+int cg_attach_task(__u64 *ctx)
+{
+	return cg_event((struct cgroup *)ctx[0], HCI_CG_ATTACH);
+}

@@ -86,7 +86,17 @@ enum hci_event_type {
 	HCI_EV_VMM = 2,		/* first I/O seen from a VMM process */
 	HCI_EV_VREQ = 3,	/* one completed VMM request (--vmm --per-request) */
 	HCI_EV_APP = 4,		/* one application read/write (guest --app) */
+	HCI_EV_CGROUP = 5,	/* a cgroup was made, removed or joined (hcithrottle) */
 };
+
+enum hci_cg_kind { HCI_CG_MKDIR, HCI_CG_RMDIR, HCI_CG_ATTACH };
+
+struct hci_cgevent {
+	__u32 type;		/* HCI_EV_CGROUP */
+	__u32 kind;		/* enum hci_cg_kind */
+	__u64 cgid;		/* the cgroup's kernfs id (its directory's inode) */
+};
+_Static_assert(sizeof(struct hci_cgevent) == 16, "cgroup event layout");
 
 /* An application read or write on a regular file or block device. */
 struct hci_aevent {

@@ -102,7 +102,7 @@ struct svc {
 	FILE *mlog;
 	char dir[256];		/* state directory: pid and status files */
 	__u64 t0;
-	unsigned long decisions, intervals;
+	unsigned long decisions, intervals, cg_events;
 };
 
 /* ---- measurement ---- */
@@ -232,12 +232,38 @@ static int measure(struct svc *s, double secs)
 	return 0;
 }
 
-/* Only "first I/O of a VMM" events come without -p: nothing to do with them. */
+/*
+ * cgroup mkdir/rmdir/attach from the tracepoints: a removed cgroup's origins
+ * are forgotten at once (nothing is written to them again), a new one is
+ * named now. Other events (a VMM's first I/O) need nothing here.
+ */
 static int on_event(void *ctx, void *data, size_t size)
 {
-	(void)ctx;
-	(void)data;
-	(void)size;
+	struct svc *s = ctx;
+	struct hci_cgevent e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	if (e.type != HCI_EV_CGROUP)
+		return 0;
+	s->cg_events++;
+	if (e.kind == HCI_CG_MKDIR) {
+		hci_cgroup_path(&s->cg, e.cgid);
+		return 0;
+	}
+	if (e.kind != HCI_CG_RMDIR)
+		return 0;
+	for (int k = 0; k < s->ndevs; k++)
+		for (int i = 0; i < s->devs[k].n; i++) {
+			struct ostate *o = &s->devs[k].o[i];
+
+			if (o->cgid != e.cgid || o->gone)
+				continue;
+			o->gone = true;
+			fprintf(stderr, "hcithrottle: cgroup %s of %s was removed; forgetting it\n",
+				o->cgpath, o->origin);
+		}
 	return 0;
 }
 
@@ -511,9 +537,10 @@ static int cmd_run(struct svc *s)
 	{
 		struct hci_tracer_opts to = {
 			.slots = 16384, .max_keys = 4096, .rb_kib = 256, .verbose = s->o.verbose,
+			.cgroups = true,
 		};
 
-		if (hci_tracer_start(&s->t, &to, on_event, NULL))
+		if (hci_tracer_start(&s->t, &to, on_event, s))
 			goto out;
 	}
 	s->t0 = hci_now_ns();
@@ -553,6 +580,7 @@ static int cmd_run(struct svc *s)
 				fprintf(stderr, "hcithrottle: configuration reloaded\n");
 			}
 		}
+		ring_buffer__consume(s->t.rb);	/* cgroup changes first */
 		if (measure(s, (double)s->conf.interval_ms / 1000.0) == 0) {
 			for (int k = 0; k < s->ndevs; k++)
 				decide(s, &s->devs[k]);

@@ -125,6 +125,8 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 			bpf_program__set_autoload(prog, o->vmm);
 		else if (has_prefix(name, "app_"))
 			bpf_program__set_autoload(prog, o->app);
+		else if (has_prefix(name, "cg_"))
+			bpf_program__set_autoload(prog, o->cgroups);
 		else if (has_prefix(name, "kvm_"))
 			bpf_program__set_autoload(prog, o->vmm && feat->kvm);
 		else if (has_prefix(name, "io_uring_"))

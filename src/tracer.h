@@ -19,6 +19,7 @@ struct hci_tracer_opts {
 	bool per_request;	/* events for each request into the ring buffer */
 	bool vmm;		/* VMM layer (syscalls, io_uring, KVM) */
 	bool app;		/* application reads/writes (guest mode --app) */
+	bool cgroups;		/* cgroup mkdir/rmdir/attach events (hcithrottle) */
 	bool raw_tp;
 	int verbose;
 	long slots, max_keys, rb_kib;

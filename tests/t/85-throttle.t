@@ -179,6 +179,8 @@ vm_load 2
 iops "$CTCG" 2 1 > /dev/null
 wait $VMPID
 check "a removed cgroup does not stop the service" kill -0 $DAEMON
+check "the cgroup_rmdir tracepoint made it forget the removed cgroup at once" \
+	grep -q 'cgroup /hcitest-vm2 of vm:hcitest-vm2 was removed' "$TMP/d.err"
 kill -HUP $DAEMON
 sleep 0.3
 check "SIGHUP reloads the configuration" grep -q 'configuration reloaded' "$TMP/d.err"
