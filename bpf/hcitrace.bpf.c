@@ -1232,6 +1232,21 @@ int sys_enter_io_submit(struct trace_event_raw_sys_enter *ctx)
 		r.len = len;
 		r.tgid = tgid;
 		r.io.tid = tid;
+		{
+			/*
+			 * QEMU reaps completions from the aio ring in user space and
+			 * may reuse an iocb before it reads the eventfd again: the
+			 * reuse proves it saw the old request complete, so finish
+			 * that one now instead of overwriting it.
+			 */
+			struct aio_req *old = bpf_map_lookup_elem(&aio_reqs, &k);
+
+			if (old && (old->io.ncompl & HCI_AIO_SUBMITTED) && old->io.nbios &&
+			    (old->io.ncompl & ~HCI_AIO_SUBMITTED) >= old->io.nbios) {
+				old->io.ncompl &= ~HCI_AIO_SUBMITTED;
+				vio_finish(&old->io, tgid, 0, (long)old->len, now);
+			}
+		}
 		if (bpf_map_update_elem(&aio_reqs, &k, &r, BPF_ANY))
 			count(HCI_CNT_VIO_FULL);
 		if (cb.aio_flags & 1 /* IOCB_FLAG_RESFD */) {
