@@ -37,7 +37,7 @@ endif
 .PHONY: all deps demo demo-guest eval-throttle test unit bench clean vmlinux
 
 BPF_APPS := hcitrace
-HCITRACE_OBJS := hcitrace tracer guest chan join jout env origin hist output devs probe cgroups vmm wire
+HCITRACE_OBJS := hcitrace tracer child guest chan join jout env origin hist output devs probe cgroups vmm wire
 HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce cgroups devs origin hist probe
 UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include "hci_wire.h"
 #include "hcitrace.h"
+#include "child.h"
 #include "devs.h"
 #include "env.h"
 #include "guest.h"
@@ -58,9 +59,7 @@ struct guest {
 	struct hci_w_disk disks[MAX_DISKS];
 	int ndisks;
 	bool dead;		/* the channel failed: everything from now on is dropped */
-	pid_t child;
-	int child_status;
-	bool child_done;
+	struct hci_child child;
 };
 
 static volatile sig_atomic_t exiting;
@@ -385,19 +384,6 @@ static int open_channel(struct guest *g)
 	return 0;
 }
 
-static void reap(struct guest *g, int flags)
-{
-	int st;
-
-	if (g->child <= 0 || g->child_done)
-		return;
-	if (waitpid(g->child, &st, flags) == g->child) {
-		g->child_done = true;
-		g->child_status = WIFEXITED(st) ? WEXITSTATUS(st) :
-				  WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
-	}
-}
-
 int hci_guest_main(int argc, char **argv)
 {
 	struct guest g = { .fd = -1 };
@@ -449,21 +435,8 @@ int hci_guest_main(int argc, char **argv)
 		deadline = start + (__u64)(g.env.duration * 1e9);
 	fprintf(stderr, "hcitrace guest: tracing block I/O%s to %s. Hit Ctrl-C to end.\n",
 		g.env.app ? " and application I/O" : "", g.path);
-	if (g.env.cmd) {
-		g.child = fork();
-		if (g.child < 0) {
-			hci_errorf("fork: %s", strerror(errno));
-			goto cleanup;
-		}
-		if (!g.child) {
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			execvp(g.env.cmd[0], g.env.cmd);
-			fprintf(stderr, "Error: cannot run '%s': %s\n", g.env.cmd[0],
-				strerror(errno));
-			_exit(127);
-		}
-	}
+	if (g.env.cmd && hci_child_spawn(&g.child, g.env.cmd))
+		goto cleanup;
 	while (!exiting) {
 		/* a wake-up per request would cost the guest more than the tracing */
 		struct timespec nap = { 0, 10000000 };
@@ -488,14 +461,11 @@ int hci_guest_main(int argc, char **argv)
 			next_sync = t + SYNC_NS;
 		}
 		drain(&g);
-		reap(&g, WNOHANG);
-		if (g.child_done || (deadline && t >= deadline))
+		hci_child_reap(&g.child, WNOHANG);
+		if (g.child.done || (deadline && t >= deadline))
 			break;
 	}
-	if (g.child > 0 && !g.child_done) {
-		kill(g.child, exiting ? exiting : SIGTERM);
-		reap(&g, 0);
-	}
+	hci_child_stop(&g.child, exiting ? exiting : SIGTERM);
 	ring_buffer__consume(g.t.rb);
 	flush_batches(&g);
 	put_sync(&g);
@@ -516,12 +486,9 @@ int hci_guest_main(int argc, char **argv)
 		hci_tracer_counters(&g.t, c);
 		hci_report_lost(c, "hcitrace guest");
 	}
-	ret = g.env.cmd ? g.child_status : 0;
+	ret = g.env.cmd ? g.child.status : 0;
 cleanup:
-	if (g.child > 0 && !g.child_done) {
-		kill(g.child, SIGTERM);
-		reap(&g, 0);
-	}
+	hci_child_stop(&g.child, SIGTERM);
 	hci_tracer_stop(&g.t);
 	if (g.fd >= 0)
 		close(g.fd);

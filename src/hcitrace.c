@@ -29,6 +29,7 @@
 #include "guest.h"
 #include "hist.h"
 #include "chan.h"
+#include "child.h"
 #include "jout.h"
 #include "origin.h"
 #include "output.h"
@@ -91,9 +92,7 @@ struct app {
 	FILE *json;
 	bool json_first;
 	__u64 t0_ns;
-	pid_t child;
-	int child_status;
-	bool child_done;
+	struct hci_child child;
 };
 
 /* The VM behind a VMM tgid, inspected while the process is alive, then kept. */
@@ -821,36 +820,6 @@ static int resolve_vm(const char *spec, __u32 *tgid, char *err, size_t errlen)
 	return found ? -EEXIST : -ESRCH;
 }
 
-static int spawn(struct app *a)
-{
-	a->child = fork();
-	if (a->child < 0) {
-		hci_errorf("fork: %s", strerror(errno));
-		return -errno;
-	}
-	if (a->child == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(a->env.cmd[0], a->env.cmd);
-		fprintf(stderr, "Error: cannot run '%s': %s\n", a->env.cmd[0], strerror(errno));
-		_exit(127);
-	}
-	return 0;
-}
-
-static void reap(struct app *a, int flags)
-{
-	int st;
-
-	if (a->child <= 0 || a->child_done)
-		return;
-	if (waitpid(a->child, &st, flags) == a->child) {
-		a->child_done = true;
-		a->child_status = WIFEXITED(st) ? WEXITSTATUS(st) :
-				  WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
-	}
-}
-
 static int run(struct app *a)
 {
 	__u64 start = hci_now_ns(), next = 0, deadline = 0;
@@ -917,8 +886,8 @@ static int run(struct app *a)
 			break;
 		}
 		service_channels(a, false);
-		reap(a, WNOHANG);
-		if (a->child_done)
+		hci_child_reap(&a->child, WNOHANG);
+		if (a->child.done)
 			break;
 		t = hci_now_ns();
 		if (next && t >= next) {
@@ -931,11 +900,8 @@ static int run(struct app *a)
 			break;
 	}
 	close(ep);
-	if (a->child > 0 && !a->child_done) {
-		/* we were told to stop: pass it on, then wait for the command */
-		kill(a->child, exiting ? exiting : SIGTERM);
-		reap(a, 0);
-	}
+	/* we were told to stop: pass it on, then wait for the command */
+	hci_child_stop(&a->child, exiting ? exiting : SIGTERM);
 	ring_buffer__consume(a->t.rb);
 	/* what the guest already sent is still joined */
 	service_channels(a, true);
@@ -1089,19 +1055,16 @@ int main(int argc, char **argv)
 		snprintf(a.chans[i].origin, sizeof(a.chans[i].origin), "%s",
 			 vm_origin(&a, a.chans[i].c.vm_tgid));
 	a.t0_ns = hci_now_ns();
-	if (a.env.cmd && spawn(&a))
+	if (a.env.cmd && hci_child_spawn(&a.child, a.env.cmd))
 		goto cleanup;
 	if (run(&a))
 		goto cleanup;
 	if (final_report(&a))
 		goto cleanup;
-	ret = a.env.cmd ? a.child_status : 0;
+	ret = a.env.cmd ? a.child.status : 0;
 
 cleanup:
-	if (a.child > 0 && !a.child_done) {
-		kill(a.child, SIGTERM);
-		reap(&a, 0);
-	}
+	hci_child_stop(&a.child, SIGTERM);
 	hci_tracer_stop(&a.t);
 	if (a.req_csv && fclose(a.req_csv) && !ret)
 		ret = 1;
