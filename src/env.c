@@ -114,12 +114,88 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/*
+ * Options both hcitrace and hcitrace guest take. Returns 1 when key was one
+ * of them (and valid), 0 when it is not, -EINVAL with a message in err.
+ */
+static int parse_shared(int key, const char *arg, double *duration, long *slots, long *rb_kib,
+			char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	switch (key) {
+	case OPT_DURATION:
+		errno = 0;
+		*duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(*duration) || *duration <= 0 ||
+		    *duration > 1e7)
+			break;
+		return 1;
+	case OPT_SLOTS:
+		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1))) {
+			snprintf(err, errlen,
+				 "invalid --slots '%s': want a power of two in [64, 16M]", arg);
+			return -EINVAL;
+		}
+		*slots = v;
+		return 1;
+	case OPT_RB:
+		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1))) {
+			snprintf(err, errlen,
+				 "invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
+			return -EINVAL;
+		}
+		*rb_kib = v;
+		return 1;
+	default:
+		return 0;
+	}
+	snprintf(err, errlen, "invalid --duration '%s': want seconds > 0", arg);
+	return -EINVAL;
+}
+
+/*
+ * Everything after "--" is the command; argp parses what comes before. A
+ * shared tail for both parsers: returns 0, 1 (help printed) or -errno.
+ */
+static int parse_args(const struct argp *argp, int argc, char **argv, void *input,
+		      const int *status, char ***cmd, const char *hint, char *err,
+		      size_t errlen)
+{
+	int nopt = argc;
+	error_t e;
+
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "'--' must be followed by a command");
+				return -EINVAL;
+			}
+			*cmd = &argv[i + 1];
+			break;
+		}
+	}
+	/* argp itself reports unknown options on stderr and returns EINVAL */
+	e = argp_parse(argp, nopt, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, input);
+	if (*status)
+		return *status;
+	if (e) {
+		if (!err[0])
+			snprintf(err, errlen, "%s (try %s)",
+				 e == EINVAL ? "invalid arguments" : strerror(e), hint);
+		return -e;
+	}
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pstate *ps = state->input;
 	struct hci_env *env = ps->env;
 	struct hci_rule rule;
-	char *end;
 	long v;
 
 #define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
@@ -153,13 +229,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL("invalid --origin '%s': use CLASS[:NAME], CLASS one of vm, container, host", arg);
 		env->origin = arg;
 		break;
-	case OPT_DURATION:
-		errno = 0;
-		env->duration = strtod(arg, &end);
-		if (errno || end == arg || *end || !isfinite(env->duration) ||
-		    env->duration <= 0 || env->duration > 1e7)
-			FAIL("invalid --duration '%s': want seconds > 0", arg);
-		break;
 	case OPT_RULE:
 		if (hci_rule_parse(arg, &rule, ps->err, ps->errlen)) {
 			ps->status = -EINVAL;
@@ -174,20 +243,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
-	case OPT_SLOTS:
-		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1)))
-			FAIL("invalid --slots '%s': want a power of two in [64, 16M]", arg);
-		env->slots = v;
-		break;
 	case OPT_MAX_KEYS:
 		if (parse_long(arg, 1, 1L << 20, &v))
 			FAIL("invalid --max-keys '%s': want 1..1048576", arg);
 		env->max_keys = v;
-		break;
-	case OPT_RB:
-		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1)))
-			FAIL("invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
-		env->rb_kib = v;
 		break;
 	case OPT_CHANNEL:
 		if (!*arg)
@@ -216,7 +275,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ps->npos++;
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		switch (parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
+				     ps->err, ps->errlen)) {
+		case 0:
+			return ARGP_ERR_UNKNOWN;
+		case 1:
+			break;
+		default:
+			ps->status = -EINVAL;
+			return EINVAL;
+		}
 	}
 	return 0;
 #undef FAIL
@@ -226,36 +294,16 @@ int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t 
 {
 	const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
 	struct pstate ps = { .env = env, .err = err, .errlen = errlen };
-	int nopt = argc;
-	error_t e;
+	int rc;
 
 	memset(env, 0, sizeof(*env));
 	env->slots = 16384;
 	env->max_keys = 4096;
 	env->rb_kib = 4096;
 	env->max_pending = 65536;
-	err[0] = '\0';
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			nopt = i;
-			if (i + 1 >= argc) {
-				snprintf(err, errlen, "'--' must be followed by a command");
-				return -EINVAL;
-			}
-			env->cmd = &argv[i + 1];
-			break;
-		}
-	}
-	/* argp itself reports unknown options on stderr and returns EINVAL */
-	e = argp_parse(&argp, nopt, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
-	if (ps.status)
-		return ps.status;
-	if (e) {
-		if (!err[0])
-			snprintf(err, errlen, "%s (try --help)",
-				 e == EINVAL ? "invalid arguments" : strerror(e));
-		return -e;
-	}
+	rc = parse_args(&argp, argc, argv, &ps, &ps.status, &env->cmd, "--help", err, errlen);
+	if (rc)
+		return rc;
 	if (env->count && !env->interval) {
 		snprintf(err, errlen, "COUNT needs an INTERVAL");
 		return -EINVAL;
@@ -324,7 +372,6 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 {
 	struct gstate *ps = state->input;
 	struct hci_guest_env *env = ps->env;
-	char *end;
 	long v;
 
 #define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
@@ -348,23 +395,6 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 	case OPT_APP: env->app = true; break;
 	case 'v': env->verbose++; break;
 	case OPT_RAW_TP: env->raw_tp = true; break;
-	case OPT_DURATION:
-		errno = 0;
-		env->duration = strtod(arg, &end);
-		if (errno || end == arg || *end || !isfinite(env->duration) ||
-		    env->duration <= 0 || env->duration > 1e7)
-			FAIL("invalid --duration '%s': want seconds > 0", arg);
-		break;
-	case OPT_SLOTS:
-		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1)))
-			FAIL("invalid --slots '%s': want a power of two in [64, 16M]", arg);
-		env->slots = v;
-		break;
-	case OPT_RB:
-		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1)))
-			FAIL("invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
-		env->rb_kib = v;
-		break;
 	case OPT_BUF:
 		if (parse_long(arg, 8, 1L << 20, &v))
 			FAIL("invalid --buffer-kib '%s': want 8..1048576", arg);
@@ -373,7 +403,16 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		FAIL("unexpected argument '%s' (a command goes after --)", arg);
 	default:
-		return ARGP_ERR_UNKNOWN;
+		switch (parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
+				     ps->err, ps->errlen)) {
+		case 0:
+			return ARGP_ERR_UNKNOWN;
+		case 1:
+			break;
+		default:
+			ps->status = -EINVAL;
+			return EINVAL;
+		}
 	}
 	return 0;
 #undef FAIL
@@ -385,34 +424,12 @@ int hci_guest_env_parse(struct hci_guest_env *env, int argc, char **argv, char *
 	const struct argp argp = { .options = guest_opts, .parser = parse_guest_opt,
 				   .doc = guest_doc };
 	struct gstate ps = { .env = env, .err = err, .errlen = errlen };
-	int nopt = argc;
-	error_t e;
 
 	memset(env, 0, sizeof(*env));
 	env->port = HCI_GUEST_PORT;
 	env->slots = 16384;
 	env->rb_kib = 4096;
 	env->buf_kib = 1024;
-	err[0] = '\0';
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			nopt = i;
-			if (i + 1 >= argc) {
-				snprintf(err, errlen, "'--' must be followed by a command");
-				return -EINVAL;
-			}
-			env->cmd = &argv[i + 1];
-			break;
-		}
-	}
-	e = argp_parse(&argp, nopt, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
-	if (ps.status)
-		return ps.status;
-	if (e) {
-		if (!err[0])
-			snprintf(err, errlen, "%s (try hcitrace guest --help)",
-				 e == EINVAL ? "invalid arguments" : strerror(e));
-		return -e;
-	}
-	return 0;
+	return parse_args(&argp, argc, argv, &ps, &ps.status, &env->cmd,
+			  "hcitrace guest --help", err, errlen);
 }
