@@ -429,15 +429,8 @@ void hci_csv_join_hist(FILE *f, const char *origin, const struct hci_join *j)
 			for (int b = 0; b < HCI_NBUCKETS; b++) {
 				if (!s->slots[k][b])
 					continue;
-				hci_csv_field(f, origin);
-				fprintf(f, ",guest,%s,guest.%s,%llu,", hci_op_names[op],
-					hci_jstage_names[k],
-					(unsigned long long)hci_bucket_lo_us(b));
-				if (b == HCI_NBUCKETS - 1)
-					fputs("inf", f);
-				else
-					fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(b));
-				fprintf(f, ",%llu\n", (unsigned long long)s->slots[k][b]);
+				hci_csv_hist_row(f, origin, "guest", op, "guest.",
+						 hci_jstage_names[k], b, s->slots[k][b]);
 			}
 		}
 	}

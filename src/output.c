@@ -214,6 +214,21 @@ void hci_csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void hci_csv_hist_row(FILE *f, const char *origin, const char *dev, __u32 op,
+		      const char *stage_prefix, const char *stage, int bucket, __u64 count)
+{
+	hci_csv_field(f, origin);
+	fputc(',', f);
+	hci_csv_field(f, dev);
+	fprintf(f, ",%s,%s%s,%llu,", hci_op_names[op], stage_prefix, stage,
+		(unsigned long long)hci_bucket_lo_us(bucket));
+	if (bucket == HCI_NBUCKETS - 1)
+		fputs("inf", f);
+	else
+		fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(bucket));
+	fprintf(f, ",%llu\n", (unsigned long long)count);
+}
+
 void hci_csv_write_hist(FILE *f, const struct hci_report *r)
 {
 	fputs("origin,device,op,stage,bucket_lo_us,bucket_hi_us,count\n", f);
@@ -225,16 +240,8 @@ void hci_csv_write_hist(FILE *f, const struct hci_report *r)
 			for (int b = 0; b < HCI_NBUCKETS; b++) {
 				if (!sv.slots[s][b])
 					continue;
-				hci_csv_field(f, row->origin);
-				fputc(',', f);
-				hci_csv_field(f, row->dev);
-				fprintf(f, ",%s,%s,%llu,", hci_op_names[row->op], sv.names[s],
-					(unsigned long long)hci_bucket_lo_us(b));
-				if (b == HCI_NBUCKETS - 1)
-					fputs("inf", f);
-				else
-					fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(b));
-				fprintf(f, ",%llu\n", (unsigned long long)sv.slots[s][b]);
+				hci_csv_hist_row(f, row->origin, row->dev, row->op, "",
+						 sv.names[s], b, sv.slots[s][b]);
 			}
 		}
 	}

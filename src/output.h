@@ -82,6 +82,9 @@ void hci_req_print(FILE *f, const struct hci_req *q);
 
 void hci_csv_field(FILE *f, const char *s);
 void hci_csv_write_hist(FILE *f, const struct hci_report *r);
+/* One row of the histogram CSV (v1): bucket b of stage prefix+stage. */
+void hci_csv_hist_row(FILE *f, const char *origin, const char *dev, __u32 op,
+		      const char *stage_prefix, const char *stage, int bucket, __u64 count);
 void hci_csv_req_header(FILE *f);
 void hci_csv_req_row(FILE *f, const struct hci_req *q);
 
