@@ -35,7 +35,7 @@
 #define NOBOUND_WINDOW 1000000000LL	/* before any pair: this far below the SYNC bound */
 #define MAX_PIECES 64		/* VMM requests one guest request may split into */
 #define MAX_DISKS 32
-#define MIB_SHIFT 16	/* hash buckets of 64 KiB: short chains at high IOPS */
+#define BLOCK_SHIFT 16	/* hash buckets of 64 KiB: short chains at high IOPS */
 
 const char *const hci_jstage_names[HCI_NJSTAGES] = {
 	[HCI_J_GUEST] = "guest",
@@ -57,7 +57,7 @@ struct gent {
 
 struct ventry {
 	struct hci_jvmm_in v;
-	uint64_t mib;
+	uint64_t blk;
 	uint32_t nguest;
 	int32_t hnext, hprev;
 };
@@ -74,7 +74,7 @@ struct hci_join {
 	size_t vhead, vn;
 	int32_t *heads;
 	uint64_t hmask;
-	uint64_t max_mib_span;	/* longest VMM request seen, in hash blocks */
+	uint64_t max_span;	/* longest VMM request seen, in hash blocks */
 	struct hci_jclock c;
 	struct hci_jcounters cnt;
 	struct hci_jstats st[HCI_NOPS];
@@ -92,9 +92,9 @@ struct hci_join {
 	void *ctx;
 };
 
-static uint64_t hkey(uint32_t op, uint64_t mib)
+static uint64_t hkey(uint32_t op, uint64_t blk)
 {
-	return ((mib * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)op << 59)) >> 7;
+	return ((blk * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)op << 59)) >> 7;
 }
 
 struct hci_join *hci_join_new(size_t max_pending, hci_join_out out, void *ctx)
@@ -117,7 +117,7 @@ struct hci_join *hci_join_new(size_t max_pending, hci_join_out out, void *ctx)
 	}
 	memset(j->heads, 0xff, hn * sizeof(*j->heads));
 	j->hmask = hn - 1;
-	j->max_mib_span = 1;
+	j->max_span = 1;
 	j->out = out;
 	j->ctx = ctx;
 	return j;
@@ -143,7 +143,7 @@ static void vunlink(struct hci_join *j, int32_t i)
 	if (e->hprev >= 0)
 		j->v[e->hprev].hnext = e->hnext;
 	else
-		j->heads[hkey(e->v.op, e->mib) & j->hmask] = e->hnext;
+		j->heads[hkey(e->v.op, e->blk) & j->hmask] = e->hnext;
 	if (e->hnext >= 0)
 		j->v[e->hnext].hprev = e->hprev;
 }
@@ -180,11 +180,11 @@ void hci_join_vmm(struct hci_join *j, const struct hci_jvmm_in *in)
 	e = &j->v[i];
 	memset(e, 0, sizeof(*e));
 	e->v = *in;
-	e->mib = in->off >> MIB_SHIFT;
-	span = in->len ? ((in->off + in->len - 1) >> MIB_SHIFT) - e->mib + 1 : 1;
-	if (span > j->max_mib_span)
-		j->max_mib_span = span > 65536 ? 65536 : span;
-	b = hkey(in->op, e->mib) & j->hmask;
+	e->blk = in->off >> BLOCK_SHIFT;
+	span = in->len ? ((in->off + in->len - 1) >> BLOCK_SHIFT) - e->blk + 1 : 1;
+	if (span > j->max_span)
+		j->max_span = span > 65536 ? 65536 : span;
+	b = hkey(in->op, e->blk) & j->hmask;
 	e->hprev = -1;
 	e->hnext = j->heads[b];
 	if (e->hnext >= 0)
@@ -393,16 +393,16 @@ static size_t candidates(struct hci_join *j, const struct gent *g, int32_t *out,
 	struct bounds base = cur_bounds(j);
 	size_t n = 0;
 
-	first = o >> MIB_SHIFT;
-	last = l ? (o + l - 1) >> MIB_SHIFT : first;
-	first = first >= j->max_mib_span ? first - j->max_mib_span + 1 : 0;
+	first = o >> BLOCK_SHIFT;
+	last = l ? (o + l - 1) >> BLOCK_SHIFT : first;
+	first = first >= j->max_span ? first - j->max_span + 1 : 0;
 	for (m = first; m <= last && n < max; m++) {
 		for (int32_t i = j->heads[hkey(g->r.op, m) & j->hmask]; i >= 0 && n < max;
 		     i = j->v[i].hnext) {
 			const struct ventry *e = &j->v[i];
 			struct bounds b = base;
 
-			if (e->mib != m || e->v.op != g->r.op)
+			if (e->blk != m || e->v.op != g->r.op)
 				continue;
 			if (l && (e->v.off >= o + l || e->v.off + e->v.len <= o))
 				continue;
