@@ -89,8 +89,15 @@ struct tdev {
 	struct hci_pol_state ps;
 };
 
+struct vmm_name {
+	__u32 tgid;
+	char name[128];
+};
+
 struct svc {
 	struct opts o;
+	struct vmm_name vmms[MAX_ORIGINS];
+	size_t nvmms;
 	struct hci_tconf conf;
 	struct hci_cgroups cg;
 	struct hci_tracer t;
@@ -107,14 +114,24 @@ struct svc {
 
 /* ---- measurement ---- */
 
-static const char *vmm_name_of(__u32 tgid, char *buf, size_t len)
+/*
+ * A VMM's VM name, from its command line: read once per process, not every
+ * interval (a kept name outlives its process; a reused pid keeps it).
+ */
+static const char *vmm_name_of(struct svc *s, __u32 tgid, char *buf, size_t len)
 {
 	char path[64], cmd[4096];
+	struct vmm_name *e;
 	FILE *f;
 	size_t n;
 
 	if (!tgid)
 		return NULL;
+	for (size_t i = 0; i < s->nvmms; i++)
+		if (s->vmms[i].tgid == tgid) {
+			snprintf(buf, len, "%s", s->vmms[i].name);
+			return buf;
+		}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
 	f = fopen(path, "r");
 	if (!f)
@@ -123,6 +140,11 @@ static const char *vmm_name_of(__u32 tgid, char *buf, size_t len)
 	fclose(f);
 	if (!n || hci_vmm_name_from_cmdline(cmd, n, buf, len))
 		snprintf(buf, len, "%u", tgid);
+	if (s->nvmms < MAX_ORIGINS) {
+		e = &s->vmms[s->nvmms++];
+		e->tgid = tgid;
+		snprintf(e->name, sizeof(e->name), "%s", buf);
+	}
 	return buf;
 }
 
@@ -204,10 +226,12 @@ static int measure(struct svc *s, double secs)
 			hci_u64s_sub((__u64 *)&d, (const __u64 *)v, (const __u64 *)old, words);
 		else
 			memcpy(&d, v, sizeof(d));
+		if (!d.ios)
+			continue;	/* idle this interval: its origin's zeros stand */
 		path = key->cgid ? hci_cgroup_path(&s->cg, key->cgid) : NULL;
 		if (!path)
 			continue;	/* unknown or removed cgroup: nothing to act on */
-		hci_classify(&s->conf.rules, path, vmm_name_of(key->vmm_tgid, vname, sizeof(vname)),
+		hci_classify(&s->conf.rules, path, vmm_name_of(s, key->vmm_tgid, vname, sizeof(vname)),
 			     origin, sizeof(origin));
 		o = ostate_get(s, td, origin, key->cgid);
 		if (!o)
