@@ -126,13 +126,18 @@ is "SIGTERM: no limit left" "$(limits)" 0
 check "SIGTERM: state file removed" test ! -e "$TMP/run/state"
 check "SIGTERM: says it restored" grep -q 'original limits restored' "$TMP/d.err"
 
+# crash_with_limit: hcithrottle caps the vm, then dies by SIGKILL
+crash_with_limit() {
+	run_daemon
+	contend 3
+	wait_limit
+	kill -9 $DAEMON
+	wait $DAEMON 2>/dev/null
+	wait $VMPID $CTPID
+}
+
 # SIGKILL: the limits stay, and the state file says what to restore
-run_daemon
-contend 3
-wait_limit
-kill -9 $DAEMON
-wait $DAEMON 2>/dev/null
-wait $VMPID $CTPID
+crash_with_limit
 check "SIGKILL: the limit is still there (nothing could restore it)" test "$(limits)" -gt 0
 check "SIGKILL: the state file remains" test -s "$TMP/run/state"
 "$HCITHROTTLE" reset -c "$conf" > "$TMP/reset.out" 2>&1
@@ -141,12 +146,7 @@ is "reset: no limit left" "$(limits)" 0
 check "reset: says what it restored" grep -qE '[1-9][0-9]* limits? restored' "$TMP/reset.out"
 
 # SIGKILL, then a new start restores first
-run_daemon
-contend 3
-wait_limit
-kill -9 $DAEMON
-wait $DAEMON 2>/dev/null
-wait $VMPID $CTPID
+crash_with_limit
 run_daemon
 check "restart after SIGKILL restores the old limits first" grep -q 'restored [1-9][0-9]* limits' "$TMP/d.err"
 is "restart: no limit while nothing contends" "$(limits)" 0
