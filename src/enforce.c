@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "hcitrace.h"
 #include "enforce.h"
+#include "qmp.h"
 
 static const char *const v1_files[4] = {
 	"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
@@ -79,8 +80,11 @@ static int save_state(struct hci_enforcer *e, char *err, size_t errlen)
 	for (size_t i = 0; i < e->nsaved; i++) {
 		const struct hci_saved *s = &e->saved[i];
 
-		fprintf(f, "%s\t%s\t%u:%u\t%s\t%s\n", e->v1 ? "v1" : "v2", s->cgdir,
-			HCI_DEV_MAJOR(s->dev), HCI_DEV_MINOR(s->dev), s->file, s->orig);
+		if (!strcmp(s->kind, "qmp"))
+			fprintf(f, "qmp\t%s\t-\t%s\t%s\n", s->cgdir, s->file, s->orig);
+		else
+			fprintf(f, "%s\t%s\t%u:%u\t%s\t%s\n", s->kind, s->cgdir,
+				HCI_DEV_MAJOR(s->dev), HCI_DEV_MINOR(s->dev), s->file, s->orig);
 	}
 	fflush(f);
 	fd = fileno(f);
@@ -146,6 +150,20 @@ static struct hci_saved *find_saved(struct hci_enforcer *e, const char *cgdir, _
 	return NULL;
 }
 
+static struct hci_saved *new_saved(struct hci_enforcer *e)
+{
+	if (e->nsaved == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 16;
+		struct hci_saved *s = realloc(e->saved, cap * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		e->saved = s;
+		e->cap = cap;
+	}
+	return &e->saved[e->nsaved++];
+}
+
 /* Remember what (cgdir, dev, file) holds now, once, before changing it. */
 static int remember(struct hci_enforcer *e, const char *cgdir, __u32 dev, const char *file,
 		    char *err, size_t errlen)
@@ -160,17 +178,11 @@ static int remember(struct hci_enforcer *e, const char *cgdir, __u32 dev, const 
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	if (e->nsaved == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-
-		s = realloc(e->saved, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		e->saved = s;
-		e->cap = cap;
-	}
-	s = &e->saved[e->nsaved++];
+	s = new_saved(e);
+	if (!s)
+		return -ENOMEM;
 	memset(s, 0, sizeof(*s));
+	snprintf(s->kind, sizeof(s->kind), "%s", e->v1 ? "v1" : "v2");
 	snprintf(s->cgdir, sizeof(s->cgdir), "%s", cgdir);
 	s->dev = dev;
 	snprintf(s->file, sizeof(s->file), "%s", file);
@@ -248,11 +260,28 @@ int hci_enf_set(struct hci_enforcer *e, const char *cgpath, __u32 dev,
 	return rc;
 }
 
+/* The VM (its QMP socket) or its drive is gone: its limits went with it. */
+static bool qmp_gone(int rc)
+{
+	return rc == -ENOENT || rc == -ECONNREFUSED || rc == -ECONNRESET;
+}
+
 static int put_back(const struct hci_saved *s)
 {
-	char path[700], buf[256];
+	char path[800], buf[700];
 	int rc;
 
+	if (!strcmp(s->kind, "qmp")) {
+		struct hci_qmp_throttle t;
+		char err[512];
+
+		if (hci_qmp_parse(s->orig, &t))
+			return -EINVAL;
+		rc = hci_qmp_set(s->cgdir, s->file, &t, err, sizeof(err));
+		if (rc && !qmp_gone(rc))
+			fprintf(stderr, "hcithrottle: %s\n", err);
+		return qmp_gone(rc) ? 0 : rc;
+	}
 	snprintf(path, sizeof(path), "%s/%s", s->cgdir, s->file);
 	snprintf(buf, sizeof(buf), "%u:%u %s", HCI_DEV_MAJOR(s->dev), HCI_DEV_MINOR(s->dev),
 		 !strcmp(s->orig, "max") ? "rbps=max wbps=max riops=max wiops=max" : s->orig);
@@ -273,7 +302,7 @@ int hci_enf_restore(struct hci_enforcer *e)
 	}
 	for (size_t i = 0; i < e->nsaved; i++)
 		if (put_back(&e->saved[i])) {
-			fprintf(stderr, "hcithrottle: could not restore %s/%s for %u:%u\n",
+			fprintf(stderr, "hcithrottle: could not restore %s %s for %u:%u\n",
 				e->saved[i].cgdir, e->saved[i].file, HCI_DEV_MAJOR(e->saved[i].dev),
 				HCI_DEV_MINOR(e->saved[i].dev));
 			failed++;
@@ -307,15 +336,25 @@ int hci_enf_recover(struct hci_enforcer *e, char *err, size_t errlen)
 		dev = strtok_r(NULL, "\t", &save);
 		file = strtok_r(NULL, "\t", &save);
 		orig = strtok_r(NULL, "\t", &save);
-		if (!ver || !dir || !dev || !file || !orig || sscanf(dev, "%u:%u", &ma, &mi) != 2 ||
-		    (strcmp(ver, "v1") && strcmp(ver, "v2")) || strchr(file, '/') ||
-		    (strncmp(file, "blkio.throttle.", 15) && strcmp(file, "io.max"))) {
+		if (ver && !strcmp(ver, "qmp")) {
+			struct hci_qmp_throttle t;
+
+			if (!dir || dir[0] != '/' || !dev || strcmp(dev, "-") || !file || !orig ||
+			    hci_qmp_parse(orig, &t))
+				goto bad;
+			ma = mi = 0;
+		} else if (!ver || !dir || !dev || !file || !orig ||
+			   sscanf(dev, "%u:%u", &ma, &mi) != 2 ||
+			   (strcmp(ver, "v1") && strcmp(ver, "v2")) || strchr(file, '/') ||
+			   (strncmp(file, "blkio.throttle.", 15) && strcmp(file, "io.max"))) {
+bad:
 			snprintf(err, errlen, "%s:%d: not a state line; fix or remove the file",
 				 e->state_path, lineno);
 			fclose(f);
 			return -EINVAL;
 		}
 		memset(&s, 0, sizeof(s));
+		snprintf(s.kind, sizeof(s.kind), "%s", ver);
 		snprintf(s.cgdir, sizeof(s.cgdir), "%s", dir);
 		s.dev = HCI_DEV_MKDEV(ma, mi);
 		snprintf(s.file, sizeof(s.file), "%s", file);
@@ -364,6 +403,75 @@ int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
 		}
 	}
 	return 0;
+}
+
+/* A direction's ceiling from a drive's own limits: its own, else the total. */
+static double own_ceiling(const struct hci_qmp_throttle *o, int dir, int total)
+{
+	return o->v[dir] > 0 ? o->v[dir] : o->v[total];
+}
+
+static double capped(double ours, double own)
+{
+	if (!(ours > 0))
+		return own;
+	if (ours < 1)
+		ours = 1;
+	return own > 0 && own < ours ? own : ours;
+}
+
+int hci_enf_set_qmp(struct hci_enforcer *e, const char *sock, const char *drive,
+		    const struct hci_limit *l, char *err, size_t errlen)
+{
+	struct hci_saved *s = find_saved(e, sock, 0, drive);
+	struct hci_qmp_throttle own, t;
+	int rc;
+
+	if (strchr(sock, '\t') || strchr(sock, '\n') || strchr(drive, '\t') ||
+	    strchr(drive, '\n')) {
+		snprintf(err, errlen, "refusing QMP socket '%s' drive '%s'", sock, drive);
+		return -EPERM;
+	}
+	e->writes++;
+	if (e->dry_run)
+		return 0;
+	if (!s) {
+		/* the drive's own throttling, saved before the first change */
+		rc = hci_qmp_get(sock, drive, &own, err, errlen);
+		if (rc)
+			return rc;
+		if (strchr(own.group, '\t') || strchr(own.group, '\n')) {
+			snprintf(err, errlen, "QMP %s: refusing drive '%s' in throttle group '%s'",
+				 sock, drive, own.group);
+			return -EPERM;
+		}
+		s = new_saved(e);
+		if (!s)
+			return -ENOMEM;
+		memset(s, 0, sizeof(*s));
+		snprintf(s->kind, sizeof(s->kind), "qmp");
+		snprintf(s->cgdir, sizeof(s->cgdir), "%s", sock);
+		snprintf(s->file, sizeof(s->file), "%s", drive);
+		hci_qmp_format(&own, s->orig, sizeof(s->orig));
+		rc = save_state(e, err, errlen);
+		if (rc)
+			return rc;
+	} else if (hci_qmp_parse(s->orig, &own)) {
+		snprintf(err, errlen, "bad saved limits for %s", drive);
+		return -EINVAL;
+	}
+	if (!(l->riops > 0) && !(l->wiops > 0) && !(l->rbps > 0) && !(l->wbps > 0)) {
+		t = own;	/* no cap: the drive's own limits, exactly */
+	} else {
+		memset(&t, 0, sizeof(t));
+		snprintf(t.group, sizeof(t.group), "%s", own.group);
+		t.v[HCI_QMP_IOPS_RD] = capped(l->riops, own_ceiling(&own, HCI_QMP_IOPS_RD, HCI_QMP_IOPS));
+		t.v[HCI_QMP_IOPS_WR] = capped(l->wiops, own_ceiling(&own, HCI_QMP_IOPS_WR, HCI_QMP_IOPS));
+		t.v[HCI_QMP_BPS_RD] = capped(l->rbps, own_ceiling(&own, HCI_QMP_BPS_RD, HCI_QMP_BPS));
+		t.v[HCI_QMP_BPS_WR] = capped(l->wbps, own_ceiling(&own, HCI_QMP_BPS_WR, HCI_QMP_BPS));
+		t.v[HCI_QMP_IOPS_SIZE] = own.v[HCI_QMP_IOPS_SIZE];
+	}
+	return hci_qmp_set(sock, drive, &t, err, errlen);
 }
 
 void hci_enf_free(struct hci_enforcer *e)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * hcithrottle's cgroup backend: io limits written into the io controller
- * (v1 blkio.throttle.*, or v2 io.max), with the originals saved first in a
+ * hcithrottle's backends: io limits written into the io controller (v1
+ * blkio.throttle.*, or v2 io.max), or into QEMU's own throttling of a drive
+ * over QMP (block_set_io_throttle), with the originals saved first in a
  * state file so that any exit, and the next start after a crash, puts them
  * back. docs/hcithrottle.md describes the state file.
  */
@@ -16,10 +17,12 @@ struct hci_limit {
 };
 
 struct hci_saved {
-	char cgdir[512];	/* absolute directory of the cgroup */
-	__u32 dev;		/* HCI_DEV_MKDEV */
-	char file[40];		/* blkio.throttle.read_iops_device, io.max, ... */
-	char orig[160];		/* what was there: "0" / "max" forms = none */
+	char kind[4];		/* "v1", "v2" or "qmp" */
+	char cgdir[512];	/* absolute directory of the cgroup; qmp: the socket */
+	__u32 dev;		/* HCI_DEV_MKDEV; qmp: 0 */
+	char file[256];		/* blkio.throttle.read_iops_device, io.max; qmp: the drive */
+	char orig[640];		/* what was there: "0" / "max" forms = none;
+				 * qmp: hci_qmp_format() text */
 };
 
 struct hci_enforcer {
@@ -44,6 +47,12 @@ int hci_enf_set(struct hci_enforcer *e, const char *cgpath, __u32 dev,
 /* Put every original back and remove the state file. Returns how many could
  * not be restored (a vanished cgroup counts as restored). */
 int hci_enf_restore(struct hci_enforcer *e);
+/* Cap a QEMU drive over QMP (all zero: back to the drive's own limits).
+ * The drive's own rate limits stay in force as ceilings; bursts are
+ * suspended while capped. -ENOENT / -ECONNREFUSED: the VM or drive is not
+ * there. */
+int hci_enf_set_qmp(struct hci_enforcer *e, const char *sock, const char *drive,
+		    const struct hci_limit *l, char *err, size_t errlen);
 void hci_enf_free(struct hci_enforcer *e);
 
 /* The limit in force for (cgpath, dev), read back from the cgroup files. */

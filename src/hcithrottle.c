@@ -5,8 +5,9 @@
  * Every interval it reads hcitrace's in-kernel histograms (per origin
  * cgroup, disk and op), turns the deltas into IOPS, bytes, in-flight depth
  * and p99 per origin and device, asks the AIMD controller (policy.c) what
- * the VMs' caps should be, and writes them into the cgroup io controller
- * (enforce.c), having saved the originals first. Every decision is logged
+ * the VMs' caps should be, and writes them into the cgroup io controller,
+ * or into QEMU's own throttling over QMP (enforce.c, qmp.c), having saved
+ * the originals first. Every decision is logged
  * with its reason. Any exit puts the original limits back.
  *
  *   hcithrottle run [-c FILE] [--dry-run]     the service (foreground)
@@ -75,6 +76,7 @@ struct ostate {
 	__u64 cgid;
 	char cgpath[512];
 	bool vm, container, gone;
+	bool unsynced;		/* the last write failed: write again */
 	double iops, bps, p99_us, inflight, riops_share;
 	double implied_bps;	/* floor_iops x the mean request size seen */
 	struct hci_pol_vm v;
@@ -313,6 +315,28 @@ static void log_row(struct svc *s, const struct tdev *d, const struct ostate *o,
 	fflush(s->log);
 }
 
+static const char *const backend_names[] = {
+	[HCI_BACKEND_CGROUP] = "cgroup", [HCI_BACKEND_QMP] = "qmp", [HCI_BACKEND_NONE] = "none",
+};
+
+/* The QMP socket and drive that cap this VM, if the backend is qmp. */
+static const struct hci_tqmp *qmp_for(const struct svc *s, const char *origin)
+{
+	if (s->conf.backend != HCI_BACKEND_QMP)
+		return NULL;
+	for (int i = 0; i < s->conf.nqmp; i++)
+		if (!strcmp(s->conf.qmp[i].origin, origin))
+			return &s->conf.qmp[i];
+	return NULL;
+}
+
+/* Can this VM be capped? Over QMP always; in the io controller only in a
+ * cgroup of its own (never the root). */
+static bool cappable(const struct svc *s, const struct ostate *o)
+{
+	return qmp_for(s, o->origin) || (o->cgpath[0] && strcmp(o->cgpath, "/"));
+}
+
 static void decide(struct svc *s, struct tdev *d)
 {
 	struct hci_pol_params pp = {
@@ -335,7 +359,7 @@ static void decide(struct svc *s, struct tdev *d)
 			o->c.iops = o->iops;
 			ci[nc] = i;
 			c[nc++] = o->c;
-		} else if (o->vm && o->cgpath[0] && strcmp(o->cgpath, "/")) {
+		} else if (o->vm && cappable(s, o)) {
 			o->v.iops = o->iops;
 			o->v.bps = o->bps;
 			/*
@@ -366,9 +390,10 @@ static void decide(struct svc *s, struct tdev *d)
 		char err[512];
 
 		o->v = v[k];
-		if (!changed)
+		if (!changed && !o->unsynced)
 			continue;
 		{
+			const struct hci_tqmp *q = qmp_for(s, o->origin);
 			/* per direction: the cap is each direction's ceiling */
 			double wi = o->v.cap_iops, wb = o->v.cap_bps;
 
@@ -379,8 +404,16 @@ static void decide(struct svc *s, struct tdev *d)
 			struct hci_limit l = {
 				.riops = wi, .wiops = wi, .rbps = wb, .wbps = wb,
 			};
-			int rc = hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
+			int rc = q ? hci_enf_set_qmp(&s->enf, q->socket, q->drive, &l, err, sizeof(err)) :
+				     hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
 
+			o->unsynced = rc != 0;
+			if (rc && q) {
+				/* the VM may be starting or restarting: try again */
+				fprintf(stderr, "hcithrottle: %s on %s: %s; will retry\n", o->origin,
+					d->name, err);
+				continue;
+			}
 			if (rc == -ENOENT) {
 				fprintf(stderr, "hcithrottle: %s on %s: %s; forgetting it\n",
 					o->origin, d->name, err);
@@ -391,9 +424,10 @@ static void decide(struct svc *s, struct tdev *d)
 				fprintf(stderr, "hcithrottle: %s on %s: %s\n", o->origin, d->name, err);
 		}
 		s->decisions++;
-		fprintf(stderr, "hcithrottle: %s %s %s: iops cap %.0f, bps cap %.0f%s (%s)\n",
+		fprintf(stderr, "hcithrottle: %s %s %s: iops cap %.0f, bps cap %.0f%s%s (%s)\n",
 			d->name, dec.action == HCI_POL_CAP ? "cap" : "lift", o->origin,
-			o->v.cap_iops, o->v.cap_bps, s->o.dry_run ? " [dry run]" : "", dec.reason);
+			o->v.cap_iops, o->v.cap_bps, qmp_for(s, o->origin) ? " [qmp]" : "",
+			s->enf.dry_run ? " [not written]" : "", dec.reason);
 		log_row(s, d, o, dec.action == HCI_POL_CAP ? "cap" : "lift", dec.reason);
 	}
 }
@@ -428,9 +462,9 @@ static void write_status(struct svc *s)
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	fprintf(f, "hcithrottle pid %d, interval %u ms, backend cgroup%s, %lu intervals, "
-		"%lu decisions\n", getpid(), s->conf.interval_ms, s->o.dry_run ? " (dry run)" : "",
-		s->intervals, s->decisions);
+	fprintf(f, "hcithrottle pid %d, interval %u ms, backend %s%s, %lu intervals, "
+		"%lu decisions\n", getpid(), s->conf.interval_ms, backend_names[s->conf.backend],
+		s->o.dry_run ? " (dry run)" : "", s->intervals, s->decisions);
 	fprintf(f, "%-8s %-28s %-9s %10s %12s %10s %8s %10s %12s\n", "DEVICE", "ORIGIN", "ROLE",
 		"IOPS", "BYTES/S", "P99(us)", "INFLIGHT", "CAP_IOPS", "CAP_BPS");
 	for (int k = 0; k < s->ndevs; k++)
@@ -474,9 +508,21 @@ static pid_t running_pid(const char *dir)
 	if (fscanf(f, "%d", &pid) != 1)
 		pid = 0;
 	fclose(f);
-	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
-		return pid;
-	return 0;
+	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
+		return 0;
+	/* a dead daemon not yet reaped, or its pid now used by another program,
+	 * is not running */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f) {
+		char comm[64] = "", state = 0;
+
+		if (fscanf(f, "%*d (%63[^)]) %c", comm, &state) != 2 || state == 'Z' ||
+		    strncmp(comm, "hcithrottle", 11))
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
 }
 
 static int cmd_run(struct svc *s)
@@ -488,11 +534,6 @@ static int cmd_run(struct svc *s)
 
 	if (load_conf(s))
 		return 2;
-	if (s->conf.backend == HCI_BACKEND_QMP) {
-		hci_errorf("%s: backend = qmp is not supported by this version; use cgroup",
-			   s->o.config);
-		return 2;
-	}
 	other = running_pid(s->dir);
 	if (other) {
 		hci_errorf("hcithrottle is already running (pid %d)", other);
@@ -512,8 +553,9 @@ static int cmd_run(struct svc *s)
 		hci_dev_name(d->dev, d->name, sizeof(d->name));
 		s->ndevs++;
 	}
-	if (hci_enf_init(&s->enf, s->cg.root, s->cg.v1, s->conf.state_path, s->o.dry_run, err,
-			 sizeof(err))) {
+	/* backend = none: measure and decide, write nothing */
+	if (hci_enf_init(&s->enf, s->cg.root, s->cg.v1, s->conf.state_path,
+			 s->o.dry_run || s->conf.backend == HCI_BACKEND_NONE, err, sizeof(err))) {
 		hci_errorf("%s", err);
 		goto out;
 	}
@@ -571,8 +613,11 @@ static int cmd_run(struct svc *s)
 	next = s->t0 + (__u64)s->conf.interval_ms * 1000000ULL;
 	if (s->o.duration > 0)
 		deadline = s->t0 + (__u64)(s->o.duration * 1e9);
-	fprintf(stderr, "hcithrottle: running: %d device(s), interval %u ms, %s%s\n", s->ndevs,
-		s->conf.interval_ms, s->cg.v1 ? "cgroup v1 blkio.throttle" : "cgroup v2 io.max",
+	fprintf(stderr, "hcithrottle: running: %d device(s), interval %u ms, %s%s%s\n", s->ndevs,
+		s->conf.interval_ms,
+		s->conf.backend == HCI_BACKEND_NONE ? "backend none (measure and decide only)" :
+		s->cg.v1 ? "cgroup v1 blkio.throttle" : "cgroup v2 io.max",
+		s->conf.backend == HCI_BACKEND_QMP ? ", QMP for the VMs it names" : "",
 		s->o.dry_run ? " (dry run: nothing is written)" : "");
 	measure(s, 1);		/* the baseline snapshot */
 	while (!exiting) {

@@ -83,6 +83,8 @@ vm_kill() {
 # VM_ERR (a fatal QEMU/KVM message). VM_ACCEL picks the accelerator (tcg),
 # VM_CACHE QEMU's cache mode (none). VM_CHAN=PATH gives the guest the
 # virtio-serial port org.hcikit.trace.0 on a chardev socket at PATH.
+# VM_QMP=PATH gives QEMU a QMP socket at PATH. HCI-IOPS lines (hci.iolog=1)
+# go to $TMP/NAME.iops as "MS IOPS".
 vm_run() {
 	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append chan_args=()
 	shift 4
@@ -98,6 +100,10 @@ vm_run() {
 		[ -n "${VM_CHAN:-}" ] && chan_args=(-device virtio-serial-device)
 		append="$append tsc=reliable tsc_early_khz=$TSC_KHZ" ;;
 	esac
+	if [ -n "${VM_QMP:-}" ]; then
+		rm -f "$VM_QMP"
+		chan_args+=(-qmp "unix:$VM_QMP,server=on,wait=off")
+	fi
 	if [ -n "${VM_CHAN:-}" ]; then
 		rm -f "$VM_CHAN"
 		chan_args+=(-chardev "socket,id=hci,path=$VM_CHAN,server=on,wait=off"
@@ -130,6 +136,7 @@ vm_run() {
 			VM_IOS=$(sed -n 's/.*ios=\([0-9]*\).*/\1/p' <<<"$line")
 			"$hook" result ;;
 		*HCI-ERROR*) diag "guest: $line" ;;
+		*HCI-IOPS*) echo "${line#*HCI-IOPS }" >> "$TMP/$name.iops" ;;
 		*HCI-GUEST*) diag "guest: ${line#HCI-GUEST }" ;;
 		# QEMU pauses on this instead of exiting: stop waiting at once
 		*"KVM internal error"* | *"failed to initialize kvm"* | *"Could not access KVM"*)

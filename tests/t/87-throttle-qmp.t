@@ -1,0 +1,157 @@
+#!/bin/bash
+# hcithrottle's QMP backend, with a real QEMU guest (TCG) as the VM origin.
+# The guest runs fio on its virtio disk, whose raw image sits on ext4 on the
+# loop test SSD; a host "container" cgroup runs fio on a file of the same
+# file system. QEMU runs in the root cgroup, where the io controller cannot
+# cap it: only QEMU's own throttling (block_set_io_throttle over QMP) can.
+# The container's target is out of reach, so the VM is capped to its floor
+# for as long as the container runs: this test is about the QMP backend
+# (85-throttle.t tests the policy). Checked with the test's own QMP client
+# (tests/vm/qmp-throttle) and the guest's own per-second IOPS (fio's log):
+# the cap is set on the drive and the guest's IOPS obey it; after SIGKILL
+# the cap stays until 'reset'; a restart caps again; after SIGTERM the
+# drive's original (no) limits are back and the guest speeds up again.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../vm/lib-vm.sh"
+need_root
+[ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here for the container cgroup"
+need_vm
+HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
+[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
+QT=$VM_LIB_DIR/qmp-throttle
+FLOOR=300
+NAME=hcitest-qmp
+
+vm_image 160
+make_cgroup hcitest-qct
+CTCG=$CG
+CTFILE=$TMP/mnt/ct.dat
+dd if=/dev/urandom of="$CTFILE" bs=1M count=32 status=none
+sync
+export VM_QMP=$TMP/qmp.sock
+conf=$TMP/t.conf
+cat > "$conf" <<EOF
+version = 1
+interval = 100ms
+backend = qmp
+device = $disk
+rule = /hcitest-qct=container:db
+# out of reach: the VM stays capped while the container runs
+container = container:db min_iops=100000000
+vm = vm:* floor_iops=$FLOOR
+qmp = vm:$NAME $VM_QMP d0
+state = $TMP/run/state
+log = $TMP/decisions.csv
+EOF
+
+: > "$TMP/pids"
+on_exit "kill -9 \$(cat $TMP/pids) 2>/dev/null; $HCITHROTTLE reset -c $conf >/dev/null 2>&1"
+# start_daemon: hcithrottle run in the background (its pid in $TMP/pids)
+start_daemon() {
+	"$HCITHROTTLE" run -c "$conf" --measure-log "$TMP/measure.$1.csv" \
+		> /dev/null 2> "$TMP/d.$1.err" &
+	echo $! > "$TMP/daemon.pid"
+	echo $! >> "$TMP/pids"
+	for _ in $(seq 600); do
+		grep -q 'hcithrottle: running' "$TMP/d.$1.err" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+q() { "$QT" "$VM_QMP" d0 2>&1; }
+iops_rd() { q | sed -n 's/.*iops_rd=\([0-9]*\).*/\1/p'; }
+ms() { echo $(( ($(date +%s%N) - T0) / 1000000 )); }
+# gone PID: wait until a process that is not our child has exited
+gone() { while [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; do sleep 0.02; done; }
+
+# the timeline, from the guest's "ready" (its fio starts right after):
+#   0 s    the container starts 8 s of fio; the daemon caps the VM
+#   4.5 s  the cap, seen over QMP; SIGKILL; reset; a new daemon caps again
+#   8 s    the container is done; SIGTERM; the guest runs uncapped to 14 s
+timeline() {
+	in_cgroup "$CTCG" fio --name=ct --filename="$CTFILE" --direct=1 --rw=randread \
+		--bs=4k --size=32M --runtime=8 --time_based --ioengine=psync \
+		--output-format=terse --terse-version=3 > "$TMP/ct.out" 2>/dev/null &
+	local ct=$! d
+	echo $ct >> "$TMP/pids"
+	sleep 4.5
+	q > "$TMP/q.during"
+	cp "$TMP/run/state" "$TMP/state.during" 2>/dev/null
+	d=$(cat "$TMP/daemon.pid")
+	kill -9 "$d"
+	gone "$d"
+	q > "$TMP/q.killed"
+	"$HCITHROTTLE" reset -c "$conf" > "$TMP/reset.out" 2>&1
+	echo $? > "$TMP/reset.rc"
+	q > "$TMP/q.reset"
+	start_daemon 2 || echo "no second daemon" > "$TMP/timeline.err"
+	for _ in $(seq 60); do
+		[ "$(iops_rd)" -gt 0 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	q > "$TMP/q.recap"
+	wait $ct
+	d=$(cat "$TMP/daemon.pid")
+	ms > "$TMP/term.ms"
+	kill -TERM "$d"
+	wait "$d"
+	echo $? > "$TMP/term.rc"
+	q > "$TMP/q.term"
+}
+hook() {
+	case $1 in
+	ready) T0=$(date +%s%N); timeline & TL=$! ;;
+	result) wait $TL ;;
+	esac
+}
+
+start_daemon 1 || { not_ok "hcithrottle run started"; diag "$(cat "$TMP/d.1.err")"; }
+vm_run "$NAME" q35 threads hook hci.rw=randread hci.qd=8 hci.engine=libaio \
+	hci.runtime=14 hci.iolog=1
+is "the guest's fio ran" "$VM_RC" 0
+[ -s "$TMP/timeline.err" ] && diag "$(cat "$TMP/timeline.err")"
+diag "QMP during: $(cat "$TMP/q.during")"
+cap=$(sed -n 's/.*iops_rd=\([0-9]*\).*/\1/p' "$TMP/q.during")
+check "QMP: the guest disk is capped while the container runs (iops_rd=$cap)" \
+	test "${cap:-0}" -gt 0
+check "the cap is at or above the VM floor ($FLOOR)" test "${cap:-0}" -ge $FLOOR
+check "the state file saved the drive's originals (a qmp line)" \
+	grep -qP "^qmp\t$VM_QMP\t-\td0\tbps=0 bps_rd=0 bps_wr=0 iops=0 iops_rd=0 iops_wr=0" \
+	"$TMP/state.during"
+check "decisions name the QMP VM" grep -q ",cap,vm:$NAME," "$TMP/decisions.csv"
+check "no cgroup limit was written (QEMU is in the root cgroup)" \
+	test -z "$(grep -v '^#' "$TMP/state.during" | grep -v '^qmp')"
+
+# the guest's own per-second IOPS (fio's log: MS IOPS), against the cap
+diag "guest IOPS per second: $(awk '{ printf "%s ", $2 }' "$TMP/$NAME.iops")"
+check "the guest's IOPS obey the cap in seconds 2-4 (<= 1.25 x $cap)" awk -v c="${cap:-0}" \
+	'$1 > 1500 && $1 <= 4500 { n++; if ($2 <= c * 1.25) ok++ }
+	 END { exit !(n >= 2 && ok == n) }' "$TMP/$NAME.iops"
+check "and stay at or above 80% of the floor" awk -v f=$FLOOR \
+	'$1 > 1500 && $1 <= 4500 && $2 < f * 0.8 { bad = 1 } END { exit bad }' "$TMP/$NAME.iops"
+
+# SIGKILL: the cap stays; reset restores over QMP; a restart caps again
+check "SIGKILL: the cap stays on the drive ($(cat "$TMP/q.killed"))" \
+	grep -qE 'iops_rd=[1-9]' "$TMP/q.killed"
+is "reset: exit 0" "$(cat "$TMP/reset.rc")" 0
+check "reset: says it restored" grep -qE '[1-9][0-9]* limits? restored' "$TMP/reset.out"
+is "reset: the drive's limits are back to none" "$(cat "$TMP/q.reset")" \
+	"bps=0 bps_rd=0 bps_wr=0 iops=0 iops_rd=0 iops_wr=0"
+check "a new daemon caps the drive again ($(cat "$TMP/q.recap"))" \
+	grep -qE 'iops_rd=[1-9]' "$TMP/q.recap"
+
+# SIGTERM: the originals are back, and the guest speeds up
+is "SIGTERM: exit 0" "$(cat "$TMP/term.rc")" 0
+is "SIGTERM: the drive's limits are back to none" "$(cat "$TMP/q.term")" \
+	"bps=0 bps_rd=0 bps_wr=0 iops=0 iops_rd=0 iops_wr=0"
+check "SIGTERM: says it restored" grep -q 'original limits restored' "$TMP/d.2.err"
+check "SIGTERM: no state file" test ! -e "$TMP/run/state"
+t=$(cat "$TMP/term.ms")
+check "uncapped again: the guest's IOPS after SIGTERM exceed 3 x the cap" awk -v t="${t:-99999}" \
+	-v c="${cap:-0}" '$1 > t + 1500 { n++; if ($2 > 3 * c) ok++ } END { exit !(n >= 2 && ok == n) }' \
+	"$TMP/$NAME.iops"
+diag "container: $(cut -d';' -f8 "$TMP/ct.out") IOPS; SIGTERM at ${t} ms"
+if [ "$_failed" != 0 ] 2>/dev/null; then
+	diag "$(cat "$TMP"/d.*.err)"
+fi
+done_testing
