@@ -551,6 +551,17 @@ static int cmd_run(struct svc *s)
 			goto out;
 		}
 		hci_dev_name(d->dev, d->name, sizeof(d->name));
+		/*
+		 * A dm or md device is limited as itself: blk-throttle acts where a
+		 * bio is submitted, bio-based devices included, so a cap on it
+		 * covers everything above it and its member disks keep no rule.
+		 */
+		snprintf(path, sizeof(path), "/sys/block/%s/dm", d->name);
+		if (!access(path, F_OK) || (snprintf(path, sizeof(path), "/sys/block/%s/md",
+						     d->name), !access(path, F_OK)))
+			fprintf(stderr, "hcithrottle: %s is a %s device: it is limited itself, "
+				"not its member disks\n", d->name,
+				strstr(path, "/dm") ? "device-mapper" : "md");
 		s->ndevs++;
 	}
 	/* backend = none: measure and decide, write nothing */

@@ -13,6 +13,11 @@
 # back under its target), the VM's lowest measured rate against its floor,
 # and the agent's CPU use. Prints a markdown table.
 #   RUNTIME=10 ROUNDS=3 tools/eval-throttle.sh   (KEEP=DIR keeps each round's logs)
+# VM=qemu: the VM is a real QEMU guest (TCG, the test harness's) whose fio
+# (QD16) reads its virtio disk, a raw image on ext4 on the test SSD; the
+# container reads a file on the same ext4. QEMU stays in the root cgroup and
+# hcithrottle caps it with the QMP backend (block_set_io_throttle); the VM's
+# IOPS and p99 are the guest fio's own.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export OUT=${OUT:-$here/../build}
@@ -20,23 +25,64 @@ export OUT=${OUT:-$here/../build}
 need_root
 RUNTIME=${RUNTIME:-10}
 ROUNDS=${ROUNDS:-3}
-FLOOR=${FLOOR:-2000}
+VM=${VM:-cgroup}
 HCITHROTTLE=${HCITHROTTLE:-$OUT/hcithrottle}
 [ -d "$BLKIO" ] || { echo "Error: needs cgroup v1 blkio (this host's io controller)" >&2; exit 1; }
 
-setup_loop 1024 >/dev/null
-make_cgroup hcieval-vm
-VMCG=$CG
+if [ "$VM" = qemu ]; then
+	. "$here/../tests/vm/lib-vm.sh"
+	FLOOR=${FLOOR:-1000}
+	VM_TIMEOUT=$(( RUNTIME + 120 ))
+	VMDIR=$VMDIR "$here/../tests/vm/build-guest.sh" >&2 || exit 1
+	vm_image 160 >/dev/null
+	CTFILE=$TMP/mnt/ct.dat
+	dd if=/dev/urandom of="$CTFILE" bs=1M count=32 status=none
+	sync
+	export VM_QMP=$TMP/qmp.sock
+elif [ "$VM" = cgroup ]; then
+	FLOOR=${FLOOR:-2000}
+	setup_loop 1024 >/dev/null
+	CTFILE=$dev
+	make_cgroup hcieval-vm
+	VMCG=$CG
+else
+	echo "Error: VM=$VM: want cgroup or qemu" >&2
+	exit 2
+fi
 make_cgroup hcieval-ct
 CTCG=$CG
 
-# fio_json CG QD SECONDS OUT: 4k random reads, JSON result in OUT
+# fio_json CG QD SECONDS OUT [FILE]: 4k random reads, JSON result in OUT
 fio_json() {
 	local engine=psync
 	[ "$2" -gt 1 ] && engine=libaio
-	in_cgroup "$1" fio --name=j --filename="$dev" --direct=1 --rw=randread --bs=4k \
+	in_cgroup "$1" fio --name=j --filename="${5:-$dev}" --direct=1 --rw=randread --bs=4k \
 		--runtime="$3" --time_based --ioengine=$engine --iodepth="$2" \
 		--output-format=json > "$4" 2>/dev/null
+}
+# vm_phase CASE CT: the VM for RUNTIME seconds, with the container at the same
+# time if CT=1; the VM's IOPS and p99 go to R[CASE_vm], R[CASE_vm_p99]
+vm_phase() {
+	if [ "$VM" = cgroup ]; then
+		fio_json "$VMCG" 16 "$RUNTIME" "$TMP/vm.json" & local v=$!
+		[ "$2" = 1 ] && fio_json "$CTCG" 1 "$RUNTIME" "$TMP/ct.json"
+		wait $v
+		R[$1_vm]+=" $(iops_of "$TMP/vm.json")"; R[$1_vm_p99]+=" $(p99_of "$TMP/vm.json")"
+		return
+	fi
+	CT=$2
+	rm -f "$TMP/hcieval.iops" "$TMP/hcieval.fio"
+	vm_run hcieval q35 threads eval_hook hci.rw=randread hci.qd=16 hci.engine=libaio \
+		hci.runtime="$RUNTIME" hci.iolog=1
+	[ "$VM_RC" = 0 ] || { echo "Error: the guest's fio failed: $(tail -5 "$TMP/hcieval.console")" >&2; exit 1; }
+	R[$1_vm]+=" $(awk '{ s += $2; n++ } END { printf "%d", n ? s / n : 0 }' "$TMP/hcieval.iops")"
+	R[$1_vm_p99]+=" $(sed -n 's/.*p99=\([0-9]*\).*/\1/p' "$TMP/hcieval.fio")"
+}
+eval_hook() {
+	case $1 in
+	ready) [ "$CT" = 1 ] && { fio_json "$CTCG" 1 "$RUNTIME" "$TMP/ct.json" "$CTFILE" & CTPID=$!; } ;;
+	result) [ "$CT" = 1 ] && wait $CTPID ;;
+	esac
 }
 get() { jq -r "$1" "$2"; }
 iops_of() { get '.jobs[0].read.iops | floor' "$1"; }
@@ -45,31 +91,31 @@ p99_of() { get '.jobs[0].read.clat_ns.percentile["99.000000"] / 1000 | floor' "$
 declare -A R
 for ((r = 1; r <= ROUNDS; r++)); do
 	# 1. alone
-	fio_json "$CTCG" 1 "$RUNTIME" "$TMP/solo.json"
+	fio_json "$CTCG" 1 "$RUNTIME" "$TMP/solo.json" "$CTFILE"
 	solo=$(iops_of "$TMP/solo.json")
 	solo_p99=$(p99_of "$TMP/solo.json")
 	R[solo_ct]+=" $solo"; R[solo_ct_p99]+=" $solo_p99"
-	fio_json "$VMCG" 16 "$RUNTIME" "$TMP/vmsolo.json"
-	R[solo_vm]+=" $(iops_of "$TMP/vmsolo.json")"; R[solo_vm_p99]+=" $(p99_of "$TMP/vmsolo.json")"
+	vm_phase solo 0
 
 	# 2. contended
-	fio_json "$VMCG" 16 "$RUNTIME" "$TMP/vm2.json" & v=$!
-	fio_json "$CTCG" 1 "$RUNTIME" "$TMP/ct2.json"
-	wait $v
-	R[cont_ct]+=" $(iops_of "$TMP/ct2.json")"; R[cont_ct_p99]+=" $(p99_of "$TMP/ct2.json")"
-	R[cont_vm]+=" $(iops_of "$TMP/vm2.json")"; R[cont_vm_p99]+=" $(p99_of "$TMP/vm2.json")"
+	vm_phase cont 1
+	R[cont_ct]+=" $(iops_of "$TMP/ct.json")"; R[cont_ct_p99]+=" $(p99_of "$TMP/ct.json")"
 
 	# 3. contended, with hcithrottle: target 90% of this round's solo IOPS
 	cat > "$TMP/t.conf" <<EOF
 device = $disk
 interval = 100ms
-rule = /hcieval-vm=vm:evalvm
 rule = /hcieval-ct=container:db
 container = container:db min_iops=$(( solo * 95 / 100 ))
 vm = vm:* floor_iops=$FLOOR
 state = $TMP/run/state
 log = $TMP/decisions.csv
 EOF
+	if [ "$VM" = qemu ]; then
+		printf 'backend = qmp\nqmp = vm:hcieval %s d0\n' "$VM_QMP" >> "$TMP/t.conf"
+	else
+		echo "rule = /hcieval-vm=vm:evalvm" >> "$TMP/t.conf"
+	fi
 	rm -f "$TMP/decisions.csv"
 	"$HCITHROTTLE" run -c "$TMP/t.conf" --measure-log "$TMP/measure.csv" 2> "$TMP/d.err" &
 	d=$!
@@ -77,16 +123,16 @@ EOF
 	for _ in $(seq 600); do grep -q 'hcithrottle: running' "$TMP/d.err" && break; sleep 0.05; done
 	sleep 1
 	ticks0=$(awk '{ print $14 + $15 }' "/proc/$d/stat")
-	fio_json "$VMCG" 16 "$RUNTIME" "$TMP/vm3.json" & v=$!
-	fio_json "$CTCG" 1 "$RUNTIME" "$TMP/ct3.json"
-	wait $v
+	w0=$(date +%s%N)
+	vm_phase thr 1
 	ticks1=$(awk '{ print $14 + $15 }' "/proc/$d/stat")
+	w1=$(date +%s%N)
 	kill -TERM $d
 	wait $d
-	R[thr_ct]+=" $(iops_of "$TMP/ct3.json")"; R[thr_ct_p99]+=" $(p99_of "$TMP/ct3.json")"
-	R[thr_vm]+=" $(iops_of "$TMP/vm3.json")"; R[thr_vm_p99]+=" $(p99_of "$TMP/vm3.json")"
-	R[cpu]+=" $(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v s="$RUNTIME" \
-		'BEGIN { printf "%.2f", t / hz / s * 100 }')"
+	R[thr_ct]+=" $(iops_of "$TMP/ct.json")"; R[thr_ct_p99]+=" $(p99_of "$TMP/ct.json")"
+	# over the wall time of the phase (with VM=qemu it includes the boot)
+	R[cpu]+=" $(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" \
+		-v s="$(( (w1 - w0) / 1000000 ))" 'BEGIN { printf "%.2f", t / hz / (s / 1000) * 100 }')"
 	# reaction, from the agent's own per-interval log (one clock):
 	# onset = the first interval that saw both active (contention began
 	# within the interval before it); limit = the first cap row; recovered =
@@ -124,8 +170,13 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print (NR 
 m() { echo "${R[$1]}" | median; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", b ? a / b * 100 : 0 }'; }
 
-echo "Contention on $disk (loop test SSD, 1 GiB, direct I/O), $ROUNDS rounds x ${RUNTIME}s, medians."
-echo "Container: 4 KiB random reads, QD1. VM: the same at QD16, in its own cgroup."
+echo "Contention on $disk (loop test SSD, direct I/O), $ROUNDS rounds x ${RUNTIME}s, medians."
+if [ "$VM" = qemu ]; then
+	echo "Container: 4 KiB random reads, QD1, on a file. VM: a QEMU guest (TCG) doing the same"
+	echo "at QD16 on its virtio disk (a raw image on the same ext4); capped over QMP."
+else
+	echo "Container: 4 KiB random reads, QD1. VM: the same at QD16, in its own cgroup."
+fi
 echo
 echo "| case | container IOPS | of solo | container p99 (us) | VM IOPS | VM p99 (us) |"
 echo "|------|---------------:|--------:|-------------------:|--------:|------------:|"

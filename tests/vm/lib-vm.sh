@@ -84,7 +84,7 @@ vm_kill() {
 # VM_CACHE QEMU's cache mode (none). VM_CHAN=PATH gives the guest the
 # virtio-serial port org.hcikit.trace.0 on a chardev socket at PATH.
 # VM_QMP=PATH gives QEMU a QMP socket at PATH. HCI-IOPS lines (hci.iolog=1)
-# go to $TMP/NAME.iops as "MS IOPS".
+# go to $TMP/NAME.iops as "MS IOPS", the HCI-FIO line to $TMP/NAME.fio.
 vm_run() {
 	local name=$1 machine=$2 aio=$3 hook=$4 line dev_args append chan_args=()
 	shift 4
@@ -137,6 +137,7 @@ vm_run() {
 			"$hook" result ;;
 		*HCI-ERROR*) diag "guest: $line" ;;
 		*HCI-IOPS*) echo "${line#*HCI-IOPS }" >> "$TMP/$name.iops" ;;
+		*HCI-FIO*) echo "${line#*HCI-FIO }" > "$TMP/$name.fio" ;;
 		*HCI-GUEST*) diag "guest: ${line#HCI-GUEST }" ;;
 		# QEMU pauses on this instead of exiting: stop waiting at once
 		*"KVM internal error"* | *"failed to initialize kvm"* | *"Could not access KVM"*)
