@@ -122,7 +122,14 @@ $(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c src/wire.c include/hci_wire.h | $(OUT)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		tests/fuzz/fuzz_wire.c src/wire.c -o $@
 
-unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire
+# libFuzzer target for the QMP JSON reader (tests/t/16-fuzz-json.t runs it)
+$(OUT)/fuzz_json: tests/fuzz/fuzz_json.c src/json.c src/json.h | $(OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Isrc \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		tests/fuzz/fuzz_json.c src/json.c -lm -o $@
+
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_json
 
 test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static \
 	$(OUT)/asan/hcitrace \

@@ -101,12 +101,14 @@ static void put_utf8(struct jp *p, unsigned int cp)
 	}
 }
 
-/* A string at p->pos (the opening quote): its bytes go to the string area. */
-static int string(struct jp *p, const char **out, size_t *outlen)
+/* A string at p->pos (the opening quote): its bytes go to the string area.
+ * *nul tells whether it holds a NUL (escaped as \u0000). */
+static int string(struct jp *p, const char **out, size_t *outlen, bool *nul)
 {
 	size_t start = p->nstrs;
 	int rc;
 
+	*nul = false;
 	p->pos++;
 	for (;;) {
 		unsigned char c;
@@ -152,6 +154,8 @@ static int string(struct jp *p, const char **out, size_t *outlen)
 					return fail(p, "bad surrogate pair");
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			}
+			if (!cp)
+				*nul = true;
 			put_utf8(p, cp);
 			break;
 		}
@@ -242,15 +246,19 @@ static int container(struct jp *p, struct hci_json *n, bool obj, int depth)
 	for (;;) {
 		const char *key = NULL;
 		struct hci_json *m;
+		bool nul;
 		int rc;
 
 		ws(p);
 		if (obj) {
 			if (p->pos >= p->len || p->s[p->pos] != '"')
 				return fail(p, "expected a member name");
-			rc = string(p, &key, NULL);
+			rc = string(p, &key, NULL, &nul);
 			if (rc)
 				return rc;
+			/* a name is compared as a C string: "a\u0000b" would pass for "a" */
+			if (nul)
+				return fail(p, "NUL in a member name");
 			ws(p);
 			if (p->pos >= p->len || p->s[p->pos] != ':')
 				return fail(p, "expected ':'");
@@ -301,11 +309,12 @@ static int value(struct jp *p, struct hci_json **out, int depth)
 	case '"': {
 		const char *s;
 		size_t l;
+		bool nul;
 		int rc;
 
 		n = new_node(p, HCI_JSON_STR);
 		*out = n;
-		rc = string(p, &s, &l);
+		rc = string(p, &s, &l, &nul);
 		if (!rc && n) {
 			n->str = s;
 			n->len = l;

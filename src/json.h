@@ -4,7 +4,7 @@
  * parsed into a tree of nodes held in one allocation, and nothing in it
  * points into the input. RFC 8259 grammar; nesting is limited to
  * HCI_JSON_MAX_DEPTH, and a string's \u escapes become UTF-8 (a lone
- * surrogate is an error). Errors say what and at which byte.
+ * surrogate is an error; a value may hold \u0000, a member name may not). Errors say what and at which byte.
  */
 #ifndef HCI_JSON_H
 #define HCI_JSON_H

@@ -117,6 +117,7 @@ static void test_errors(void)
 	rejects("{} {}", "two values");
 	rejects("[1] x", "trailing characters");
 	rejects("NaN", "NaN");
+	rejects("{\"return\\u0000x\": 1}", "a NUL in a member name");
 	memset(deep, '[', HCI_JSON_MAX_DEPTH + 1);
 	deep[HCI_JSON_MAX_DEPTH + 1] = '\0';
 	rejects(deep, "nesting deeper than the limit");
