@@ -125,6 +125,36 @@ start_tracer() {
 # jqt FILTER FILE: jq -e without printing the result
 jqt() { jq -e "$@" >/dev/null; }
 
+# fuzz_run NAME SECONDS: the libFuzzer target $OUT/fuzz_NAME for SECONDS
+# (FUZZ_SECONDS overrides), from a copy of tests/fuzz/corpus/NAME (libFuzzer
+# adds what it finds to its first corpus directory): exit 0, no crash, leak,
+# timeout or oom input written, over 1000 executions, seeds unchanged.
+fuzz_run() {
+	local fuzz=$OUT/fuzz_$1 secs=${FUZZ_SECONDS:-$2} seeds before rc arts execs rate
+	seeds=$(cd "$(dirname "${BASH_SOURCE[0]}")/fuzz/corpus/$1" && pwd)
+	if [ ! -x "$fuzz" ]; then
+		not_ok "$fuzz is built"; diag "make build/fuzz_$1"
+		return 1
+	fi
+	before=$(cd "$seeds" && cksum -- * | sort)
+	is "seed corpus present" "$([ -n "$before" ] && echo yes)" yes
+	mkdir -p "$TMP/corpus" "$TMP/art"
+	cp -- "$seeds"/* "$TMP/corpus/"
+	"$fuzz" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+		-artifact_prefix="$TMP/art/" "$TMP/corpus" >"$TMP/log" 2>&1; rc=$?
+	is "fuzz_$1 ran ${secs}s and exited 0" "$rc" 0
+	arts=$(cd "$TMP/art" && ls -d crash-* leak-* timeout-* oom-* 2>/dev/null)
+	is "no crash, leak, timeout or oom input written" "$arts" ""
+	if [ "$rc" != 0 ] || [ -n "$arts" ]; then
+		diag "$(grep -v '^#[0-9]' "$TMP/log" | tail -40)"
+	fi
+	execs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$TMP/log")
+	rate=$(awk '/^stat::average_exec_per_sec:/ { print $2 }' "$TMP/log")
+	diag "fuzz_$1: ${execs:-?} executions in ${secs}s (${rate:-?}/s), corpus $(ls "$TMP/corpus" | wc -l) inputs"
+	check "more than 1000 executions" [ "${execs:-0}" -gt 1000 ]
+	is "the checked-in seed corpus is unchanged" "$(cd "$seeds" && cksum -- * | sort)" "$before"
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" = 0 ]
