@@ -610,6 +610,18 @@ static FILE *open_out(const char *path)
 	return f;
 }
 
+/* The side file next to the --csv file: "out.csv" + ".join" -> "out.join.csv". */
+static FILE *open_side(const char *csv, const char *what)
+{
+	char path[4096];
+	size_t l = strlen(csv);
+
+	if (l > 4 && !strcmp(csv + l - 4, ".csv"))
+		l -= 4;
+	snprintf(path, sizeof(path), "%.*s.%s.csv", (int)l, csv, what);
+	return open_out(path);
+}
+
 /* "vms": the VMs seen, with their images; hci_json_end closes this array. */
 static void json_vms(struct app *a)
 {
@@ -700,14 +712,7 @@ static int final_report(struct app *a)
 				err = -EIO;
 		}
 		if (a->nchans) {
-			char path[4096];
-			size_t l = strlen(a->env.csv_path);
-
-			if (l > 4 && !strcmp(a->env.csv_path + l - 4, ".csv"))
-				l -= 4;
-			snprintf(path, sizeof(path), "%.*s.breakdown.csv", (int)l,
-				 a->env.csv_path);
-			f = open_out(path);
+			f = open_side(a->env.csv_path, "breakdown");
 			if (!f) {
 				err = -EIO;
 			} else {
@@ -990,37 +995,22 @@ int main(int argc, char **argv)
 		hci_json_begin(a.json);
 	}
 	if (a.env.csv_path && a.env.nchannels) {
-		char path[4096];
-		size_t l = strlen(a.env.csv_path);
-
-		if (l > 4 && !strcmp(a.env.csv_path + l - 4, ".csv"))
-			l -= 4;
-		snprintf(path, sizeof(path), "%.*s.join.csv", (int)l, a.env.csv_path);
-		a.join_csv = open_out(path);
+		a.join_csv = open_side(a.env.csv_path, "join");
 		if (!a.join_csv)
 			goto cleanup;
 		hci_csv_join_header(a.join_csv);
-		snprintf(path, sizeof(path), "%.*s.volumes.csv", (int)l, a.env.csv_path);
-		a.vol_csv = open_out(path);
+		a.vol_csv = open_side(a.env.csv_path, "volumes");
 		if (!a.vol_csv)
 			goto cleanup;
 		hci_csv_vol_header(a.vol_csv);
 	}
 	if (a.env.csv_path && a.env.per_request) {
-		char path[4096];
-		size_t l = strlen(a.env.csv_path);
-
-		if (l > 4 && !strcmp(a.env.csv_path + l - 4, ".csv"))
-			l -= 4;
-		snprintf(path, sizeof(path), "%.*s.requests.csv", (int)l, a.env.csv_path);
-		a.req_csv = open_out(path);
+		a.req_csv = open_side(a.env.csv_path, "requests");
 		if (!a.req_csv)
 			goto cleanup;
 		hci_csv_req_header(a.req_csv);
 		if (a.env.vmm) {
-			snprintf(path, sizeof(path), "%.*s.vmm-requests.csv", (int)l,
-				 a.env.csv_path);
-			a.vreq_csv = open_out(path);
+			a.vreq_csv = open_side(a.env.csv_path, "vmm-requests");
 			if (!a.vreq_csv)
 				goto cleanup;
 			hci_csv_vreq_header(a.vreq_csv);
