@@ -115,11 +115,12 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 }
 
 /*
- * Options both hcitrace and hcitrace guest take. Returns 1 when key was one
- * of them (and valid), 0 when it is not, -EINVAL with a message in err.
+ * Options both hcitrace and hcitrace guest take, as an argp parser's
+ * answer: 0 when key was one of them (and valid), ARGP_ERR_UNKNOWN when it
+ * is not, EINVAL with a message in err and *status set to -EINVAL.
  */
-static int parse_shared(int key, const char *arg, double *duration, long *slots, long *rb_kib,
-			char *err, size_t errlen)
+static error_t parse_shared(int key, const char *arg, double *duration, long *slots,
+			    long *rb_kib, char *err, size_t errlen, int *status)
 {
 	char *end;
 	long v;
@@ -131,28 +132,31 @@ static int parse_shared(int key, const char *arg, double *duration, long *slots,
 		if (errno || end == arg || *end || !isfinite(*duration) || *duration <= 0 ||
 		    *duration > 1e7)
 			break;
-		return 1;
+		return 0;
 	case OPT_SLOTS:
 		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1))) {
 			snprintf(err, errlen,
 				 "invalid --slots '%s': want a power of two in [64, 16M]", arg);
-			return -EINVAL;
+			*status = -EINVAL;
+			return EINVAL;
 		}
 		*slots = v;
-		return 1;
+		return 0;
 	case OPT_RB:
 		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1))) {
 			snprintf(err, errlen,
 				 "invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
-			return -EINVAL;
+			*status = -EINVAL;
+			return EINVAL;
 		}
 		*rb_kib = v;
-		return 1;
-	default:
 		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
 	}
 	snprintf(err, errlen, "invalid --duration '%s': want seconds > 0", arg);
-	return -EINVAL;
+	*status = -EINVAL;
+	return EINVAL;
 }
 
 /*
@@ -275,16 +279,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ps->npos++;
 		break;
 	default:
-		switch (parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
-				     ps->err, ps->errlen)) {
-		case 0:
-			return ARGP_ERR_UNKNOWN;
-		case 1:
-			break;
-		default:
-			ps->status = -EINVAL;
-			return EINVAL;
-		}
+		return parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
+				    ps->err, ps->errlen, &ps->status);
 	}
 	return 0;
 #undef FAIL
@@ -403,16 +399,8 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		FAIL("unexpected argument '%s' (a command goes after --)", arg);
 	default:
-		switch (parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
-				     ps->err, ps->errlen)) {
-		case 0:
-			return ARGP_ERR_UNKNOWN;
-		case 1:
-			break;
-		default:
-			ps->status = -EINVAL;
-			return EINVAL;
-		}
+		return parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
+				    ps->err, ps->errlen, &ps->status);
 	}
 	return 0;
 #undef FAIL
