@@ -12,25 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "chan.h"
+#include "tracer.h"
 
 #define RETRY_NS 500000000ULL
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rdtsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;
-#endif
-}
 
 static bool read_s64(const char *path, int64_t *v)
 {
@@ -59,7 +43,7 @@ static void kvm_tsc_probe(struct hci_chan *c)
 	struct dirent *de;
 	DIR *d;
 
-	if (!c->vm_tgid || !rdtsc())
+	if (!c->vm_tgid || !hci_rdtsc())
 		return;
 	d = opendir("/sys/kernel/debug/kvm");
 	if (!d)
@@ -90,12 +74,12 @@ static void kvm_tsc_probe(struct hci_chan *c)
 	}
 	closedir(d);
 	if (c->kvm_tsc) {
-		uint64_t t0 = rdtsc(), m0 = mono_ns(), t1, m1;
+		uint64_t t0 = hci_rdtsc(), m0 = hci_now_ns(), t1, m1;
 		struct timespec ts = { 0, 20000000 };
 
 		nanosleep(&ts, NULL);
-		t1 = rdtsc();
-		m1 = mono_ns();
+		t1 = hci_rdtsc();
+		m1 = hci_now_ns();
 		if (t1 > t0) {
 			c->ns_per_tick = (double)(m1 - m0) / (double)(t1 - t0);
 			c->tsc_h0 = t1;
@@ -217,7 +201,7 @@ void hci_chan_service(struct hci_chan *c, uint64_t now, size_t budget)
 
 		if (n > 0) {
 			/* receipt time: as late as possible before the bytes are parsed */
-			c->last_now = mono_ns();
+			c->last_now = hci_now_ns();
 			hci_wire_feed(c->p, buf, (size_t)n, on_record, c);
 			budget -= (size_t)n;
 			continue;

@@ -81,15 +81,6 @@ static uint64_t now_real(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t read_tsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;
-#endif
-}
-
 /* Append one frame, or drop its records (counted) when the buffer is full. */
 static void put(struct guest *g, unsigned int type, const void *recs, size_t n)
 {
@@ -235,7 +226,7 @@ static void put_hello(struct guest *g)
 	h.mono_ns = hci_now_ns();
 	h.real_ns = now_real();
 	h.ncpus = (uint32_t)g->t.ncpus;
-	h.flags = (g->env.app ? HCI_WF_APP : 0) | (read_tsc() ? HCI_WF_TSC : 0);
+	h.flags = (g->env.app ? HCI_WF_APP : 0) | (hci_rdtsc() ? HCI_WF_TSC : 0);
 	if (!uname(&u)) {
 		snprintf(h.release, sizeof(h.release), "%.63s", u.release);
 		snprintf(h.host, sizeof(h.host), "%.63s", u.nodename);
@@ -261,7 +252,7 @@ static void put_sync(struct guest *g)
 	s.dropped = g->dropped;
 	s.bpf_lost = g->bpf_lost;
 	/* the clock is read last, right before the write */
-	s.tsc = read_tsc();
+	s.tsc = hci_rdtsc();
 	s.mono_ns = hci_now_ns();
 	put(g, HCI_WT_SYNC, &s, 1);
 }

@@ -39,7 +39,17 @@ extern const char *const hci_counter_names[HCI_NCOUNTERS + 1];
 
 void hci_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hci_set_verbosity(int v);
-__u64 hci_now_ns(void);
+__u64 hci_now_ns(void);		/* CLOCK_MONOTONIC */
+
+/* The CPU's time stamp counter, or 0 where there is none (not x86). */
+static inline __u64 hci_rdtsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
 int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		     ring_buffer_sample_fn cb, void *ctx);
 void hci_tracer_counters(struct hci_tracer *t, __u64 *out);
