@@ -62,17 +62,6 @@ struct guest {
 	struct hci_child child;
 };
 
-static volatile sig_atomic_t exiting;
-
-static void on_signal(int sig)
-{
-	if (exiting) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-	exiting = sig;
-}
-
 static uint64_t now_real(void)
 {
 	struct timespec ts;
@@ -403,8 +392,7 @@ int hci_guest_main(int argc, char **argv)
 	}
 	if (open_channel(&g))
 		goto cleanup;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hci_stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (g.env.app && access("/sys/kernel/tracing/events/syscalls", F_OK))
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
@@ -428,7 +416,7 @@ int hci_guest_main(int argc, char **argv)
 		g.env.app ? " and application I/O" : "", g.path);
 	if (g.env.cmd && hci_child_spawn(&g.child, g.env.cmd))
 		goto cleanup;
-	while (!exiting) {
+	while (!hci_exiting) {
 		/* a wake-up per request would cost the guest more than the tracing */
 		struct timespec nap = { 0, 10000000 };
 		int e;
@@ -456,7 +444,7 @@ int hci_guest_main(int argc, char **argv)
 		if (g.child.done || (deadline && t >= deadline))
 			break;
 	}
-	hci_child_stop(&g.child, exiting ? exiting : SIGTERM);
+	hci_child_stop(&g.child, hci_exiting ? hci_exiting : SIGTERM);
 	ring_buffer__consume(g.t.rb);
 	flush_batches(&g);
 	put_sync(&g);

@@ -46,19 +46,12 @@
  */
 #define FLOOR_HEADROOM 1.3
 
-static volatile sig_atomic_t exiting, reload;
+static volatile sig_atomic_t reload;
 
-static void on_signal(int sig)
+static void on_hup(int sig)
 {
-	if (sig == SIGHUP) {
-		reload = 1;
-		return;
-	}
-	if (exiting) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-	exiting = sig;
+	(void)sig;
+	reload = 1;
 }
 
 struct opts {
@@ -631,7 +624,7 @@ static int cmd_run(struct svc *s)
 		s->conf.backend == HCI_BACKEND_QMP ? ", QMP for the VMs it names" : "",
 		s->o.dry_run ? " (dry run: nothing is written)" : "");
 	measure(s, 1);		/* the baseline snapshot */
-	while (!exiting) {
+	while (!hci_exiting) {
 		__u64 now = hci_now_ns();
 		struct timespec nap;
 
@@ -843,9 +836,8 @@ int main(int argc, char **argv)
 	argp_err_exit_status = 2;
 	argp_parse(&argp, argc, argv, 0, NULL, &s.o);	/* exits 2 on bad arguments */
 	hci_set_verbosity(s.o.verbose);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	hci_stop_on_signals();
+	signal(SIGHUP, on_hup);
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(s.o.cmd, "run"))
 		return cmd_run(&s);

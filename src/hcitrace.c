@@ -37,18 +37,6 @@
 #include "tracer.h"
 #include "vmm.h"
 
-static volatile sig_atomic_t exiting;
-
-static void on_signal(int sig)
-{
-	if (exiting) {
-		/* a second Ctrl-C means "now" */
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-	exiting = sig;
-}
-
 struct origin_ent {
 	__u64 cgid;
 	__u32 tgid;
@@ -856,7 +844,7 @@ static int run(struct app *a)
 	if (a->env.per_request)
 		hci_req_print_header(stdout);
 
-	while (!exiting) {
+	while (!hci_exiting) {
 		struct epoll_event evs[8];
 		__u64 t;
 		int err;
@@ -906,7 +894,7 @@ static int run(struct app *a)
 	}
 	close(ep);
 	/* we were told to stop: pass it on, then wait for the command */
-	hci_child_stop(&a->child, exiting ? exiting : SIGTERM);
+	hci_child_stop(&a->child, hci_exiting ? hci_exiting : SIGTERM);
 	ring_buffer__consume(a->t.rb);
 	/* what the guest already sent is still joined */
 	service_channels(a, true);
@@ -1017,8 +1005,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hci_stop_on_signals();
 	{
 		struct hci_tracer_opts o = {
 			.dev = dev, .cgid = cgid, .vm_tgid = vm_tgid,

@@ -48,6 +48,24 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+volatile sig_atomic_t hci_exiting;
+
+void hci_on_stop_signal(int sig)
+{
+	if (hci_exiting) {
+		/* a second Ctrl-C means "now" */
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	hci_exiting = sig;
+}
+
+void hci_stop_on_signals(void)
+{
+	signal(SIGINT, hci_on_stop_signal);
+	signal(SIGTERM, hci_on_stop_signal);
+}
+
 __u64 hci_now_ns(void)
 {
 	struct timespec ts;

@@ -6,6 +6,7 @@
  */
 #ifndef HCI_TRACER_H
 #define HCI_TRACER_H
+#include <signal.h>
 #include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "hcitrace.h"
@@ -40,6 +41,14 @@ extern const char *const hci_counter_names[HCI_NCOUNTERS + 1];
 void hci_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hci_set_verbosity(int v);
 __u64 hci_now_ns(void);		/* CLOCK_MONOTONIC */
+
+/*
+ * SIGINT/SIGTERM: the first asks to stop (hci_exiting = the signal), a
+ * second one means now (the default action). hci_stop_on_signals installs it.
+ */
+extern volatile sig_atomic_t hci_exiting;
+void hci_on_stop_signal(int sig);
+void hci_stop_on_signals(void);
 
 /* The CPU's time stamp counter, or 0 where there is none (not x86). */
 static inline __u64 hci_rdtsc(void)
