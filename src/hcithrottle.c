@@ -380,46 +380,44 @@ static void decide(struct svc *s, struct tdev *d)
 	for (size_t k = 0; k < nv; k++) {
 		struct ostate *o = &d->o[vi[k]];
 		bool changed = v[k].cap_iops != o->v.cap_iops || v[k].cap_bps != o->v.cap_bps;
+		const struct hci_tqmp *q = qmp_for(s, o->origin);
+		struct hci_limit l;
 		char err[512];
+		double wi, wb;
+		int rc;
 
 		o->v = v[k];
 		if (!changed && !o->unsynced)
 			continue;
-		{
-			const struct hci_tqmp *q = qmp_for(s, o->origin);
-			/* per direction: the cap is each direction's ceiling */
-			double wi = o->v.cap_iops, wb = o->v.cap_bps;
-
-			if (o->v.floor_iops > 0 && wi > 0 && wi <= o->v.floor_iops * 1.001)
-				wi = o->v.floor_iops * FLOOR_HEADROOM;
-			if (o->v.floor_bps > 0 && wb > 0 && wb <= o->v.floor_bps * 1.001)
-				wb = o->v.floor_bps * FLOOR_HEADROOM;
-			struct hci_limit l = {
-				.riops = wi, .wiops = wi, .rbps = wb, .wbps = wb,
-			};
-			int rc = q ? hci_enf_set_qmp(&s->enf, q->socket, q->drive, &l, err, sizeof(err)) :
-				     hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
-
-			o->unsynced = rc != 0;
-			if (rc && q) {
-				/* the VM may be starting or restarting: try again */
-				fprintf(stderr, "hcithrottle: %s on %s: %s; will retry\n", o->origin,
-					d->name, err);
-				continue;
-			}
-			if (rc == -ENOENT) {
-				fprintf(stderr, "hcithrottle: %s on %s: %s; forgetting it\n",
-					o->origin, d->name, err);
-				o->gone = true;
-				continue;
-			}
-			if (rc)
-				fprintf(stderr, "hcithrottle: %s on %s: %s\n", o->origin, d->name, err);
+		/* per direction: the cap is each direction's ceiling */
+		wi = o->v.cap_iops;
+		wb = o->v.cap_bps;
+		if (o->v.floor_iops > 0 && wi > 0 && wi <= o->v.floor_iops * 1.001)
+			wi = o->v.floor_iops * FLOOR_HEADROOM;
+		if (o->v.floor_bps > 0 && wb > 0 && wb <= o->v.floor_bps * 1.001)
+			wb = o->v.floor_bps * FLOOR_HEADROOM;
+		l = (struct hci_limit){ .riops = wi, .wiops = wi, .rbps = wb, .wbps = wb };
+		rc = q ? hci_enf_set_qmp(&s->enf, q->socket, q->drive, &l, err, sizeof(err)) :
+			 hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
+		o->unsynced = rc != 0;
+		if (rc && q) {
+			/* the VM may be starting or restarting: try again */
+			fprintf(stderr, "hcithrottle: %s on %s: %s; will retry\n", o->origin,
+				d->name, err);
+			continue;
 		}
+		if (rc == -ENOENT) {
+			fprintf(stderr, "hcithrottle: %s on %s: %s; forgetting it\n",
+				o->origin, d->name, err);
+			o->gone = true;
+			continue;
+		}
+		if (rc)
+			fprintf(stderr, "hcithrottle: %s on %s: %s\n", o->origin, d->name, err);
 		s->decisions++;
 		fprintf(stderr, "hcithrottle: %s %s %s: iops cap %.0f, bps cap %.0f%s%s (%s)\n",
 			d->name, dec.action == HCI_POL_CAP ? "cap" : "lift", o->origin,
-			o->v.cap_iops, o->v.cap_bps, qmp_for(s, o->origin) ? " [qmp]" : "",
+			o->v.cap_iops, o->v.cap_bps, q ? " [qmp]" : "",
 			s->enf.dry_run ? " [not written]" : "", dec.reason);
 		log_row(s, d, o, dec.action == HCI_POL_CAP ? "cap" : "lift", dec.reason);
 	}
