@@ -122,6 +122,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 static error_t parse_shared(int key, const char *arg, double *duration, long *slots,
 			    long *rb_kib, char *err, size_t errlen, int *status)
 {
+	const char *want;
 	char *end;
 	long v;
 
@@ -129,32 +130,29 @@ static error_t parse_shared(int key, const char *arg, double *duration, long *sl
 	case OPT_DURATION:
 		errno = 0;
 		*duration = strtod(arg, &end);
-		if (errno || end == arg || *end || !isfinite(*duration) || *duration <= 0 ||
-		    *duration > 1e7)
-			break;
-		return 0;
+		if (!errno && end != arg && !*end && isfinite(*duration) && *duration > 0 &&
+		    *duration <= 1e7)
+			return 0;
+		want = "invalid --duration '%s': want seconds > 0";
+		break;
 	case OPT_SLOTS:
-		if (parse_long(arg, 64, 1L << 24, &v) || (v & (v - 1))) {
-			snprintf(err, errlen,
-				 "invalid --slots '%s': want a power of two in [64, 16M]", arg);
-			*status = -EINVAL;
-			return EINVAL;
+		if (!parse_long(arg, 64, 1L << 24, &v) && !(v & (v - 1))) {
+			*slots = v;
+			return 0;
 		}
-		*slots = v;
-		return 0;
+		want = "invalid --slots '%s': want a power of two in [64, 16M]";
+		break;
 	case OPT_RB:
-		if (parse_long(arg, 4, 1L << 20, &v) || (v & (v - 1))) {
-			snprintf(err, errlen,
-				 "invalid --ringbuf-kib '%s': want a power of two >= 4", arg);
-			*status = -EINVAL;
-			return EINVAL;
+		if (!parse_long(arg, 4, 1L << 20, &v) && !(v & (v - 1))) {
+			*rb_kib = v;
+			return 0;
 		}
-		*rb_kib = v;
-		return 0;
+		want = "invalid --ringbuf-kib '%s': want a power of two >= 4";
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
-	snprintf(err, errlen, "invalid --duration '%s': want seconds > 0", arg);
+	snprintf(err, errlen, want, arg);
 	*status = -EINVAL;
 	return EINVAL;
 }
