@@ -29,43 +29,60 @@ static void trim(char *s)
 	memmove(s, p, strlen(p) + 1);
 }
 
+/* Copy [s, s+n) into out without the spaces and tabs around it. */
+static int copy_trimmed(const char *s, size_t n, char *out, size_t outlen)
+{
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= outlen)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * Spaces and tabs around '=' and ':' are layout, as in the aligned rules
+ * files docs/hcitrace.md shows ("PATTERN    = CLASS"): a pattern that kept
+ * its trailing space would never match a cgroup path, and a class that kept
+ * its leading one would be refused.
+ */
 int hci_rule_parse(const char *spec, struct hci_rule *r, char *err, size_t errlen)
 {
 	const char *eq = strrchr(spec, '=');
 	const char *colon;
-	size_t plen, clen;
+	size_t clen;
 
 	memset(r, 0, sizeof(*r));
-	if (!eq || eq == spec) {
-		snprintf(err, errlen, "rule '%s' is not PATTERN=CLASS[:NAME]", spec);
-		return -EINVAL;
-	}
-	plen = (size_t)(eq - spec);
-	if (plen >= sizeof(r->pattern)) {
+	if (eq && copy_trimmed(spec, (size_t)(eq - spec), r->pattern, sizeof(r->pattern))) {
 		snprintf(err, errlen, "rule pattern longer than %zu bytes",
 			 sizeof(r->pattern) - 1);
 		return -EINVAL;
 	}
-	memcpy(r->pattern, spec, plen);
+	if (!eq || !r->pattern[0]) {
+		snprintf(err, errlen, "rule '%s' is not PATTERN=CLASS[:NAME]", spec);
+		return -EINVAL;
+	}
 	eq++;
 	colon = strchr(eq, ':');
 	clen = colon ? (size_t)(colon - eq) : strlen(eq);
-	if (clen == 0 || clen >= sizeof(r->cls)) {
+	if (copy_trimmed(eq, clen, r->cls, sizeof(r->cls)) || !r->cls[0]) {
 		snprintf(err, errlen, "rule '%s': class must be vm, container or host", spec);
 		return -EINVAL;
 	}
-	memcpy(r->cls, eq, clen);
 	if (!valid_class(r->cls)) {
 		snprintf(err, errlen, "rule '%s': unknown class '%s' (use vm, container or host)",
 			 spec, r->cls);
 		return -EINVAL;
 	}
-	if (colon) {
-		if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(r->name)) {
-			snprintf(err, errlen, "rule '%s': empty or too long name", spec);
-			return -EINVAL;
-		}
-		strcpy(r->name, colon + 1);
+	if (colon && (copy_trimmed(colon + 1, strlen(colon + 1), r->name, sizeof(r->name)) ||
+		      !r->name[0])) {
+		snprintf(err, errlen, "rule '%s': empty or too long name", spec);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -69,15 +69,54 @@ int main(void)
 	ok(hci_rule_parse("=vm", &r, err, sizeof(err)) != 0, "empty pattern is refused");
 	hci_rules_free(&rules);
 
+	/* issue 11: spaces and tabs on either side of '=' (and ':') are layout */
+	{
+		static const char *const spaced[] = {
+			"/tenants/*           = container", "/tenants/* =container",
+			"/tenants/*= container", "/tenants/*\t=\tcontainer",
+			" \t/tenants/* \t = \t container \t",
+		};
+
+		for (size_t i = 0; i < sizeof(spaced) / sizeof(spaced[0]); i++) {
+			err[0] = '\0';
+			ok(hci_rule_parse(spaced[i], &r, err, sizeof(err)) == 0 &&
+			   !strcmp(r.pattern, "/tenants/*") && !strcmp(r.cls, "container") &&
+			   !r.name[0], "rule '%s' is /tenants/* = container (%s)", spaced[i],
+			   err);
+			hci_rules_add(&rules, &r);
+			is_str(cls(&rules, "/tenants/acme", NULL), "container:acme",
+			       "and it matches /tenants/acme");
+			hci_rules_free(&rules);
+		}
+	}
+	ok(hci_rule_parse("/hcit-ct =container:db", &r, err, sizeof(err)) == 0 &&
+	   !strcmp(r.pattern, "/hcit-ct"), "a space before '=' is not part of the pattern");
+	hci_rules_add(&rules, &r);
+	is_str(cls(&rules, "/hcit-ct", NULL), "container:db", "so /hcit-ct matches");
+	hci_rules_free(&rules);
+	ok(hci_rule_parse("/x\t= \tvm \t: \tfleet one\t", &r, err, sizeof(err)) == 0 &&
+	   !strcmp(r.cls, "vm") && !strcmp(r.name, "fleet one"),
+	   "spaces around ':' are trimmed, spaces inside a name kept ('%s')", r.name);
+	ok(hci_rule_parse("  \t= vm", &r, err, sizeof(err)) != 0, "a blank pattern is refused");
+	ok(hci_rule_parse("/x =  ", &r, err, sizeof(err)) != 0 && strstr(err, "class must be"),
+	   "a blank class is refused: %s", err);
+	ok(hci_rule_parse("/x = vm :  ", &r, err, sizeof(err)) != 0, "a blank name is refused");
+	ok(hci_rule_parse("/x = v m", &r, err, sizeof(err)) != 0 && strstr(err, "'v m'"),
+	   "spaces inside a class are not trimmed away: %s", err);
+
 	fd = mkstemp(tmpl);
 	f = fdopen(fd, "w");
-	fputs("# comment\n\n/a/*=vm  # trailing comment\n  /b=host:bee  \n/c=oops\n", f);
+	fputs("# comment\n\n/a/*=vm  # trailing comment\n  /b=host:bee  \n"
+	      "/tenants/*           = container\n/d\t=\thost : dee # aligned\n/c=oops\n", f);
 	fclose(f);
 	ok(hci_rules_load(tmpl, &rules, err, sizeof(err)) != 0, "bad rules file fails");
-	snprintf(path, sizeof(path), "%s:5:", tmpl);
+	snprintf(path, sizeof(path), "%s:7:", tmpl);
 	ok(strstr(err, path) != NULL, "error names file:line (%s)", err);
-	is_int(rules.n, 2, "rules before the bad line were read");
+	is_int(rules.n, 4, "rules before the bad line were read, the spaced ones too");
 	is_str(rules.v[1].name, "bee", "whitespace around a rule is trimmed");
+	is_str(cls(&rules, "/tenants/t1", NULL), "container:t1",
+	       "the documented '/tenants/*           = container' line matches");
+	is_str(cls(&rules, "/d", NULL), "host:dee", "a tab-aligned line matches");
 	hci_rules_free(&rules);
 	unlink(tmpl);
 
