@@ -39,7 +39,7 @@ endif
 BPF_APPS := hcitrace
 HCITRACE_OBJS := hcitrace tracer child guest chan join jout env origin hist output devs probe cgroups vmm wire
 HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce qmp json cgroups devs origin hist probe
-UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy test_json
+UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy test_json test_devs
 
 all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static
 
@@ -105,6 +105,7 @@ UNIT_DEPS_test_join := join wire
 UNIT_DEPS_test_tconf := tconf origin
 UNIT_DEPS_test_policy := policy
 UNIT_DEPS_test_json := json qmp
+UNIT_DEPS_test_devs := devs
 $(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT)/asan
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
