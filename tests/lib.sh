@@ -66,6 +66,27 @@ setup_loop() {
 	disk=$(basename "$LOOP")
 }
 
+MODEL_SSD=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/model-ssd
+_mssd=0
+# setup_model_ssd LATENCY_US IOPS [SIZE_MB]: a model SSD (tools/model-ssd)
+# with a fixed latency per request and a fixed capacity, for every test
+# whose verdict depends on contention or on a rate: the loop SSD above is
+# as fast as the CPU, so two tenants on it compete for CPU, not a device.
+# Sets dev and disk, or ends the test. Its FUSE mount is under $TMP, where
+# 99-leftovers.t looks for mounts left behind.
+setup_model_ssd() {
+	local d dir=$TMP/mssd-$_mssd
+	_mssd=$((_mssd + 1))
+	if ! d=$("$MODEL_SSD" up -l "$1" -i "$2" -s "${3:-1024}" -d "$dir"); then
+		not_ok "model SSD (${1} us, ${2} IOPS)"
+		done_testing
+		exit 1
+	fi
+	on_exit "$MODEL_SSD down $d"
+	dev=$d
+	disk=$(basename "$d")
+}
+
 BLKIO=/sys/fs/cgroup/blkio
 # make_cgroup NAME: a throwaway blkio (v1) cgroup; sets CG to its directory.
 # Nested groups are removed before their parents.

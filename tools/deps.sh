@@ -12,6 +12,7 @@ pkgs=(
 	fio util-linux jq perl kmod	# tests: I/O, losetup, JSON, prove, modprobe
 	libbpf-tools procps		# bench: biolatency baseline, sysctl
 	qemu-system-x86 busybox-static cpio e2fsprogs	# the test guest (tests/vm)
+	qemu-system-common		# qemu-storage-daemon: tools/model-ssd
 	libclang-rt-19-dev gnuplot-nox	# libFuzzer (wire parser), tools/hci-plot
 )
 missing=()

@@ -3,6 +3,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 is "no test loop device attached" "$(losetup -a | grep -c '/dev/shm/hcitest-')" 0
+is "no model SSD's loop device attached" "$(losetup -a | grep -c '/mssd-[0-9]*/export')" 0
+is "no model SSD daemon (qemu-storage-daemon) left" "$(pgrep -c '^qemu-storage-d' || true)" 0
+is "no model SSD FUSE mount left" "$(grep -c ' /tmp/hcitest\.[^ ]*/mssd-[0-9]*/export fuse' /proc/mounts || true)" 0
 is "no test image left in /dev/shm" "$(find /dev/shm -maxdepth 1 -name 'hcitest-*' | wc -l)" 0
 is "no test cgroup left" "$(find "$BLKIO" -mindepth 1 -type d -name 'hcitest-*' | wc -l)" 0
 is "no hcitrace BPF program left" "$(wait_progs 0)" 0

@@ -35,6 +35,17 @@ vm_image() {
 	sync
 }
 
+# vm_model_ssd LATENCY_US IOPS [SIZE_MB]: the guest's raw disk is a model SSD
+# (tests/lib.sh setup_model_ssd), for tests whose verdict depends on
+# contention: it has a capacity of its own, which a loop SSD over /dev/shm
+# does not. Reads return zeros and writes are discarded, so no file system
+# on it: host tenants read other ranges of the same device. Sets IMG, dev
+# and disk.
+vm_model_ssd() {
+	setup_model_ssd "$@"
+	IMG=$dev
+}
+
 # vm_image_stacked SIZE_MB: the same, one layer deeper: the image's ext4 is
 # on a second loop device (direct I/O) whose backing file is on ext4 on the
 # loop test SSD. Sets IMG, dev/disk (the lower SSD) and UPPER (the upper
