@@ -1,29 +1,40 @@
 #!/bin/bash
 # hcithrottle with real enforcement (cgroup v1 blkio on this host): a "vm"
-# cgroup and a "container" cgroup run fio on the same loop test SSD. With
-# hcithrottle running, the vm cgroup gets a limit in blkio.throttle.*, its
-# measured IOPS obey it, and the container's IOPS rise over the contended
-# run without hcithrottle. SIGTERM, SIGKILL + reset and SIGKILL + restart all
-# leave no limit behind; --dry-run writes none; bad config is file:line.
+# cgroup (fio QD16) and a "container" cgroup (QD1) contend on one model SSD
+# (tools/model-ssd: 500 us per request, 4000 IOPS in all), where contention
+# is for the device, as on a real SSD, not for the CPU. With hcithrottle
+# running, the vm cgroup gets a limit in blkio.throttle.*, its rate obeys
+# it over whole seconds, and the container gets its solo speed back.
+# SIGTERM, SIGKILL + reset and SIGKILL + restart all leave no limit behind;
+# --dry-run writes none; bad config is file:line.
+#
+# Margins, measured on 2-core VMs (docs/testing.md): the container alone
+# does 1450-1510 IOPS, 1/(500 us + the CPU's part); beside the QD16 vm
+# 250-330 (17-22% of solo), so "contended <= 50% of solo" has a margin of
+# more than 2x; with the vm capped anywhere at or below 2000 IOPS the
+# container is back at 99-107% of solo, so ">= 85%" leaves room for the
+# intervals before the first cap and for AIMD's probing lifts.
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
 HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
 [ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 
-setup_loop 512
+setup_model_ssd 500 4000 1024
 make_cgroup hcitest-vm
 VMCG=$CG
 make_cgroup hcitest-ct
 CTCG=$CG
 mm=$(cat "/sys/block/$disk/dev")
 
-# iops CG SECONDS QD: fio random reads in a cgroup; prints its read IOPS
+# iops CG SECONDS QD [OFFSET]: fio random reads in a cgroup; prints its
+# read IOPS. The vm and the container read different halves of the device.
 iops() {
 	local engine=psync
 	[ "$3" -gt 1 ] && engine=libaio
 	in_cgroup "$1" fio --name=t --filename="$dev" --direct=1 --rw=randread --bs=4k \
-		--runtime="$2" --time_based --ioengine=$engine --iodepth="$3" \
+		--offset="${4:-0}" --size=256M --runtime="$2" --time_based \
+		--ioengine=$engine --iodepth="$3" \
 		--output-format=terse --terse-version=3 2>/dev/null | cut -d';' -f8
 }
 limits() { cat "$VMCG"/blkio.throttle.{read,write}_{iops,bps}_device 2>/dev/null | grep -c "^$mm " ; }
@@ -31,19 +42,21 @@ limits() { cat "$VMCG"/blkio.throttle.{read,write}_{iops,bps}_device 2>/dev/null
 # the contender: the "VM" at QD16 for S seconds, in the background
 vm_load() {
 	in_cgroup "$VMCG" fio --name=vm --filename="$dev" --direct=1 --rw=randread --bs=4k \
-		--runtime="$1" --time_based --ioengine=libaio --iodepth=16 \
-		--output-format=terse --terse-version=3 > "$TMP/vm.out" 2>/dev/null &
+		--offset=512M --size=256M --runtime="$1" --time_based --ioengine=libaio \
+		--iodepth=16 --output-format=terse --terse-version=3 > "$TMP/vm.out" 2>/dev/null &
 	VMPID=$!
 	on_exit "kill $VMPID 2>/dev/null"
 }
 
 solo=$(iops "$CTCG" 3 1)
 diag "container solo: $solo IOPS"
-vm_load 5
-sleep 1
+vm_load 4
+sleep 0.5
 cont=$(iops "$CTCG" 3 1)
 wait $VMPID
 diag "container contended, no hcithrottle: $cont IOPS (vm $(cut -d';' -f8 "$TMP/vm.out") IOPS)"
+check "contention is real: the container contended is at most 50% of solo ($cont of $solo)" \
+	test $(( ${cont:-0} * 2 )) -le "${solo:-0}"
 
 conf=$TMP/t.conf
 cat > "$conf" <<EOF
@@ -99,17 +112,29 @@ thr=$(cat "$TMP/ct.out")
 wait $VMPID
 vm_thr=$(cut -d';' -f8 "$TMP/vm.out")
 diag "container contended, with hcithrottle: $thr IOPS (vm $vm_thr IOPS)"
+[ -n "${HCI_KEEP:-}" ] && cp "$TMP/measure.csv" "$TMP/decisions.csv" "$HCI_KEEP/"
 diag "$(grep -c ',cap,' "$TMP/decisions.csv") caps, $(grep -c ',lift,' "$TMP/decisions.csv") lifts logged"
-check "the container's IOPS rise over the contended run ($cont -> $thr)" \
-	test "${thr:-0}" -gt $(( cont * 11 / 10 ))
+check "with hcithrottle the container is back at >= 85% of solo ($thr of $solo)" \
+	test $(( ${thr:-0} * 100 )) -ge $(( ${solo:-0} * 85 ))
 cap=$(awk -v m="$mm" '$1 == m { print $2 }' "$VMCG/blkio.throttle.read_iops_device" 2>/dev/null)
 check "status shows both origins and the vm's cap" grep -q 'vm:testvm.*vm' "$TMP/status"
 check "status shows the container" grep -q 'container:db' "$TMP/status"
-# the VM's measured rate obeys the cap written the interval before (measure log)
-check "the vm's measured IOPS obey its cap (>= 90% of capped intervals)" awk -F, \
-	'$3 == "vm:testvm" { if (cap > 0) { n++; if ($5 <= cap * 1.3 + 50) ok++ } cap = $9 }
-	 END { printf "# %d of %d capped intervals within the cap\n", ok, n; exit !(n > 0 && ok >= 0.9 * n) }' \
-	"$TMP/measure.csv"
+# The VM's rate over whole seconds obeys the caps in force (the measure
+# log: each row's rate is that interval's count over the 100 ms interval,
+# under the cap written the row before). Tolerance 10% + 20 IOPS: each
+# interval's rate was measured within 1% of its cap on the model SSD, and
+# the daemon's timer makes intervals 65-135 ms long, which one second of
+# ten intervals averages out to a few percent.
+check "the vm's rate over each whole second obeys the caps in force (<= 110% + 20)" awk -F, '
+	$3 != "vm:testvm" { next }
+	{ d = $1 - t; t = $1 }
+	pc > 0 && d > 0 { ios += $5 * 0.1; capios += pc * d; dur += d }
+	pc <= 0 { ios = capios = dur = 0 }
+	dur >= 1 { n++; r = ios / dur; c = capios / dur
+		printf "# a second capped at %.0f IOPS on average: %.0f IOPS\n", c, r
+		if (r <= c * 1.1 + 20) ok++; ios = capios = dur = 0 }
+	{ pc = $9 }
+	END { exit !(n >= 2 && ok == n) }' "$TMP/measure.csv"
 grep -E 'ORIGIN|testvm|container:db' "$TMP/status" | sed 's/^/# /'
 check "the vm's rate over each 1 s while capped stays at or above its floor (200)" awk -F, \
 	'$3 == "vm:testvm" && $9 > 0 && $5 > 0 { w += $5; k++ }

@@ -1,14 +1,17 @@
 #!/bin/bash
 # hcithrottle on cgroup v2 (io.max), inside the Debian test guest: a "vm"
 # and a "ct" cgroup with the io controller contend on the guest's virtio
-# disk; hcithrottle caps the vm cgroup in io.max while they run, and after
-# SIGTERM no limit and no state file remain. (The host here mounts blkio
-# v1: 85-throttle.t covers that path.)
+# disk, a model SSD on the host (500 us, 4000 IOPS: tools/model-ssd), so
+# that the vm's QD16 takes the device from the container whatever the
+# machine; hcithrottle caps the vm cgroup in io.max while they run, and
+# after SIGTERM no limit and no state file remain. (The host here mounts
+# blkio v1: 85-throttle.t covers that path and the effect on the container;
+# in a TCG guest the container also competes for the one vCPU.)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../vm/lib-vm.sh"
 need_root
 need_vm
-vm_image 80
+vm_model_ssd 500 4000 256
 hook() { :; }
 vm_run hcitest-throttle q35 threads hook hci.job=throttle
 c=$TMP/hcitest-throttle.console

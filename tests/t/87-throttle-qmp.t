@@ -1,8 +1,8 @@
 #!/bin/bash
 # hcithrottle's QMP backend, with a real QEMU guest (TCG) as the VM origin.
-# The guest runs fio on its virtio disk, whose raw image sits on ext4 on the
-# loop test SSD; a host "container" cgroup runs fio on a file of the same
-# file system. QEMU runs in the root cgroup, where the io controller cannot
+# The guest runs fio on its virtio disk, a model SSD on the host (500 us,
+# 4000 IOPS: tools/model-ssd); a host "container" cgroup runs fio on another
+# range of the same device. QEMU runs in the root cgroup, where the io controller cannot
 # cap it: only QEMU's own throttling (block_set_io_throttle over QMP) can.
 # The container's target is out of reach, so the VM is capped to its floor
 # for as long as the container runs: this test is about the QMP backend
@@ -22,12 +22,9 @@ QT=$VM_LIB_DIR/qmp-throttle
 FLOOR=300
 NAME=hcitest-qmp
 
-vm_image 160
+vm_model_ssd 500 4000 1024
 make_cgroup hcitest-qct
 CTCG=$CG
-CTFILE=$TMP/mnt/ct.dat
-dd if=/dev/urandom of="$CTFILE" bs=1M count=32 status=none
-sync
 export VM_QMP=$TMP/qmp.sock
 conf=$TMP/t.conf
 cat > "$conf" <<EOF
@@ -64,17 +61,21 @@ ms() { echo $(( ($(date +%s%N) - T0) / 1000000 )); }
 # gone PID: wait until a process that is not our child has exited
 gone() { while [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; do sleep 0.02; done; }
 
-# the timeline, from the guest's "ready" (its fio starts right after):
-#   0 s    the container starts 8 s of fio; the daemon caps the VM
-#   4.5 s  the cap, seen over QMP; SIGKILL; reset; a new daemon caps again
-#   8 s    the container is done; SIGTERM; the guest runs uncapped to 14 s
+# the timeline, from the guest's "ready" (its fio starts a moment after, so
+# the guest's clock runs behind this one by up to a second or so):
+#   0 s    the container starts 10 s of fio; the daemon caps the VM
+#          within a few intervals (seen: by 0.5 s)
+#   6.5 s  the cap, seen over QMP; SIGKILL; reset; a new daemon caps again
+#   10 s   the container is done; SIGTERM; the guest runs uncapped to 16 s
+# The guest's seconds 1-4 (its fio log's 2000..4000 ms) lie inside the first
+# daemon's capped time for any start delay of 0 to 2.5 s.
 timeline() {
-	in_cgroup "$CTCG" fio --name=ct --filename="$CTFILE" --direct=1 --rw=randread \
-		--bs=4k --size=32M --runtime=8 --time_based --ioengine=psync \
+	in_cgroup "$CTCG" fio --name=ct --filename="$dev" --direct=1 --rw=randread \
+		--bs=4k --offset=512M --size=256M --runtime=10 --time_based --ioengine=psync \
 		--output-format=terse --terse-version=3 > "$TMP/ct.out" 2>/dev/null &
 	local ct=$! d
 	echo $ct >> "$TMP/pids"
-	sleep 4.5
+	sleep 6.5
 	q > "$TMP/q.during"
 	cp "$TMP/run/state" "$TMP/state.during" 2>/dev/null
 	d=$(cat "$TMP/daemon.pid")
@@ -107,7 +108,7 @@ hook() {
 
 start_daemon 1 || { not_ok "hcithrottle run started"; diag "$(cat "$TMP/d.1.err")"; }
 vm_run "$NAME" q35 threads hook hci.rw=randread hci.qd=8 hci.engine=libaio \
-	hci.runtime=14 hci.iolog=1
+	hci.runtime=16 hci.iolog=1
 is "the guest's fio ran" "$VM_RC" 0
 [ -s "$TMP/timeline.err" ] && diag "$(cat "$TMP/timeline.err")"
 diag "QMP during: $(cat "$TMP/q.during")"
@@ -124,8 +125,12 @@ check "no cgroup limit was written (QEMU is in the root cgroup)" \
 
 # the guest's own per-second IOPS (fio's log: MS IOPS), against the cap
 diag "guest IOPS per second: $(awk '{ printf "%s ", $2 }' "$TMP/$NAME.iops")"
-check "the guest's IOPS obey the cap in seconds 2-4 (<= 1.25 x $cap)" awk -v c="${cap:-0}" \
-	'$1 > 1500 && $1 <= 4500 { n++; if ($2 <= c * 1.25) ok++ }
+# QEMU's throttle lets through at most one burst of a tenth of the rate
+# (its bucket's default size) after a change, and fio's 1 s log buckets
+# can carry a request across a boundary: 1.15 x the cap covers both; seen
+# here, exactly the cap (390 390 390).
+check "the guest's IOPS obey the cap in its seconds 1-4 (<= 1.15 x $cap)" awk -v c="${cap:-0}" \
+	'$1 > 1500 && $1 <= 4500 { n++; if ($2 <= c * 1.15) ok++ }
 	 END { exit !(n >= 2 && ok == n) }' "$TMP/$NAME.iops"
 check "and stay at or above 80% of the floor" awk -v f=$FLOOR \
 	'$1 > 1500 && $1 <= 4500 && $2 < f * 0.8 { bad = 1 } END { exit bad }' "$TMP/$NAME.iops"
