@@ -1,23 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# The built-in demo: a test SSD (loop device over /dev/shm with direct I/O),
-# two short fio jobs in two throwaway cgroups, hcitrace attached for their
-# lifetime. Prints the per-origin breakdown and writes a CSV.
-# Leaves nothing behind: the device and the cgroups go on any exit.
+# The built-in demo: a model SSD (tools/model-ssd: 500 us per request, 4000
+# IOPS in all, so the two tenants really share one device's capacity), two
+# short fio jobs in two throwaway cgroups, hcitrace attached for their
+# lifetime. Prints the per-origin breakdown: the QD1 "db" job waits behind
+# the QD16 "batch" job in the device's queue (its D2C and Q2C grow far past
+# the 500 us of one request). Writes a CSV.
+# Leaves nothing behind: the device, its daemon and the cgroups go on any exit.
 set -euo pipefail
 OUT=${OUT:-$(cd "$(dirname "$0")/.." && pwd)/build}
 HCITRACE=${HCITRACE:-$OUT/hcitrace}
 CSV=${CSV:-$OUT/demo.csv}
 [ "$(id -u)" = 0 ] || { echo "Error: the demo needs root (BPF, loop devices, cgroups)" >&2; exit 1; }
 
-img=/dev/shm/hcikit-demo-$$.img
+MODEL_SSD=$(cd "$(dirname "$0")" && pwd)/model-ssd
 dev=""
 groups=()
 cleanup() {
 	for g in "${groups[@]}"; do rmdir "$g" 2>/dev/null || true; done
-	[ -n "$dev" ] && losetup -d "$dev" 2>/dev/null
-	rm -f "$img"
+	[ -n "$dev" ] && "$MODEL_SSD" down "$dev"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -29,14 +31,12 @@ else
 fi
 [ -n "$root" ] || { echo "Error: no blkio or cgroup2 hierarchy mounted" >&2; exit 1; }
 
-truncate -s 256M "$img"
-dev=$(losetup -f --show --direct-io=on "$img")
-dd if=/dev/zero of="$dev" bs=1M count=256 oflag=direct status=none
+dev=$("$MODEL_SSD" up -l 500 -i 4000 -s 256)
 for g in hcikit-demo-db hcikit-demo-batch; do
 	mkdir "$root/$g"
 	groups+=("$root/$g")
 done
-echo "test SSD: $dev (loop over $img, direct I/O); cgroups: ${groups[*]}"
+echo "model SSD: $dev (500 us per request, 4000 IOPS; tools/model-ssd); cgroups: ${groups[*]}"
 echo "running: 4k random reads at QD1 in hcikit-demo-db, 64k writes at QD16 in hcikit-demo-batch"
 job() { # cgroup fio-args...
 	local g=$1; shift
