@@ -7,7 +7,6 @@
  * optionally start the traced command, poll, then report. Every path out goes
  * through one cleanup, which detaches everything (links are fds).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <sys/mount.h>
 #include <signal.h>
@@ -758,61 +757,6 @@ out:
 	return err;
 }
 
-/* --vm PID|NAME -> the VMM's tgid. A name must match exactly one VMM. */
-static int resolve_vm(const char *spec, __u32 *tgid, char *err, size_t errlen)
-{
-	char path[64], buf[4096], name[128];
-	struct dirent *d;
-	int found = 0;
-	DIR *proc;
-	char *end;
-	long pid;
-
-	errno = 0;
-	pid = strtol(spec, &end, 10);
-	if (!errno && end != spec && !*end) {
-		snprintf(path, sizeof(path), "/proc/%ld", pid);
-		if (pid <= 0 || pid > 0x7fffffff || access(path, F_OK)) {
-			snprintf(err, errlen, "no process with pid %s", spec);
-			return -ESRCH;
-		}
-		*tgid = (__u32)pid;
-		return 0;
-	}
-	proc = opendir("/proc");
-	if (!proc) {
-		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
-		return -errno;
-	}
-	while ((d = readdir(proc))) {
-		size_t n;
-		FILE *f;
-
-		pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		if (n && !hci_vmm_name_from_cmdline(buf, n, name, sizeof(name)) &&
-		    !strcmp(name, spec)) {
-			*tgid = (__u32)pid;
-			found++;
-		}
-	}
-	closedir(proc);
-	if (found == 1)
-		return 0;
-	if (found)
-		snprintf(err, errlen, "%d processes are named '%s'; give the pid", found, spec);
-	else
-		snprintf(err, errlen, "no VM named '%s' is running (give its -name or pid)", spec);
-	return found ? -EEXIST : -ESRCH;
-}
-
 static int run(struct app *a)
 {
 	__u64 start = hci_now_ns(), next = 0, deadline = 0;
@@ -936,7 +880,7 @@ int main(int argc, char **argv)
 		hci_errorf("%s", err);
 		goto cleanup;
 	}
-	if (a.env.vm && resolve_vm(a.env.vm, &vm_tgid, err, sizeof(err))) {
+	if (a.env.vm && hci_vmm_resolve(a.env.vm, &vm_tgid, err, sizeof(err))) {
 		hci_errorf("%s", err);
 		goto cleanup;
 	}

@@ -255,3 +255,238 @@ void hci_vmm_print(FILE *f, const struct hci_vmm_info *vi)
 	if (vi->more_images)
 		fprintf(f, "  (more open files not shown)\n");
 }
+
+/* "qemu-system-x86_64 (deleted)" is still the binary it was */
+static bool is_vmm_exe(pid_t pid)
+{
+	char path[64], exe[PATH_MAX], *del;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	del = strstr(exe, " (deleted)");
+	if (del && !del[10])
+		*del = '\0';
+	return hci_is_vmm_comm(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe);
+}
+
+/*
+ * What the process is, not what its command line says: its comm, or the
+ * binary it runs (QEMU's "-name ...,process=X" renames the comm).
+ */
+static bool is_vmm_process(pid_t pid)
+{
+	char path[64], comm[32];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(path, comm, sizeof(comm)) > 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		if (hci_is_vmm_comm(comm))
+			return true;
+	}
+	return is_vmm_exe(pid);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], stat[512], *rp;
+	int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, stat, sizeof(stat)) <= 0)
+		return 0;
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses */
+	rp = strrchr(stat, ')');
+	if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return (pid_t)ppid;
+}
+
+static bool is_ancestor(pid_t anc, pid_t pid)
+{
+	for (int depth = 0; pid > 1 && depth < 256; depth++) {
+		pid = parent_of(pid);
+		if (pid == anc)
+			return true;
+	}
+	return false;
+}
+
+#define HCI_VM_CANDIDATES 64
+
+/* what a process that names the VM on its command line is */
+enum vm_kind {
+	VM_OTHER,	/* no VMM hcikit knows: maybe one it does not */
+	VM_VMM,		/* a VMM by comm or binary */
+	VM_LAUNCHER,	/* runs a VMM's binary, e.g. "timeout 60 qemu-system-x86_64 ..." */
+};
+
+struct vm_candidates {
+	pid_t pid[HCI_VM_CANDIDATES];
+	enum vm_kind kind[HCI_VM_CANDIDATES];
+	int n;		/* all that matched; pid[] keeps the first 64 */
+};
+
+/*
+ * A known VMM's binary among the arguments before the VM's name: the
+ * process is a wrapper around a VMM (or one that has not exec'd it yet).
+ */
+static bool launches_vmm(const char *cmd, size_t len)
+{
+	size_t i = strnlen(cmd, len) + 1;
+
+	while (i < len) {
+		const char *arg = cmd + i, *base = strrchr(arg, '/');
+
+		if (!strcmp(arg, "-name") || !strcmp(arg, "--name") || !strcmp(arg, "--id"))
+			break;
+		if (hci_is_vmm_comm(base ? base + 1 : arg))
+			return true;
+		i += strnlen(arg, len - i) + 1;
+	}
+	return false;
+}
+
+/* Every process whose command line names the VM @name (-name, --id) */
+static int find_named(const char *name, struct vm_candidates *c, char *err, size_t errlen)
+{
+	char path[64], cmd[8192], vm[128];
+	struct dirent *d;
+	DIR *proc;
+
+	memset(c, 0, sizeof(*c));
+	proc = opendir("/proc");
+	if (!proc) {
+		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
+		return -errno;
+	}
+	while ((d = readdir(proc))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+		int n;
+
+		/* hcitrace itself may carry the VM's command line after "--" */
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		n = read_file(path, cmd, sizeof(cmd));
+		if (n <= 0 || hci_vmm_name_from_cmdline(cmd, (size_t)n, vm, sizeof(vm)) ||
+		    strcmp(vm, name))
+			continue;
+		if (c->n < HCI_VM_CANDIDATES) {
+			c->pid[c->n] = (pid_t)pid;
+			c->kind[c->n] = is_vmm_process((pid_t)pid) ? VM_VMM :
+					launches_vmm(cmd, (size_t)n) ? VM_LAUNCHER : VM_OTHER;
+		}
+		c->n++;
+	}
+	closedir(proc);
+	return 0;
+}
+
+static void list_pids(const struct vm_candidates *c, int kind, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < c->n && i < HCI_VM_CANDIDATES && o + 16 < len; i++)
+		if (kind < 0 || c->kind[i] == (enum vm_kind)kind)
+			o += (size_t)snprintf(out + o, len - o, "%s%d", o ? ", " : "",
+					      c->pid[i]);
+	if (c->n > HCI_VM_CANDIDATES && o + 8 < len)
+		snprintf(out + o, len - o, ", ...");
+}
+
+static int count_kind(const struct vm_candidates *c, enum vm_kind kind, int *last)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->n && i < HCI_VM_CANDIDATES; i++)
+		if (c->kind[i] == kind) {
+			n++;
+			*last = i;
+		}
+	return n;
+}
+
+/*
+ * Of the processes that carry "-name NAME", the VMM. Wrappers that fork
+ * (timeout, sudo, flock, strace, setsid -w, ...) keep the VMM's command
+ * line in their own, so the command line cannot tell them apart; what the
+ * process is can. A VMM hcikit does not know by name is taken when every
+ * other candidate is its ancestor (its wrappers).
+ */
+static int pick_vmm(const char *name, const struct vm_candidates *c, __u32 *tgid, char *err,
+		    size_t errlen)
+{
+	int n = c->n < HCI_VM_CANDIDATES ? c->n : HCI_VM_CANDIDATES, last = -1, nleaf = 0;
+	int nvmm = count_kind(c, VM_VMM, &last);
+	char pids[256];
+
+	if (nvmm == 1) {
+		*tgid = (__u32)c->pid[last];
+		return 0;
+	}
+	if (nvmm > 1) {
+		list_pids(c, VM_VMM, pids, sizeof(pids));
+		snprintf(err, errlen, "%d VMMs are named '%s' (pids %s); give the pid", nvmm,
+			 name, pids);
+		return -EEXIST;
+	}
+	for (int i = 0; i < n && c->n <= HCI_VM_CANDIDATES; i++) {
+		bool wraps = c->kind[i] != VM_OTHER;
+
+		for (int j = 0; j < n && !wraps; j++)
+			wraps = j != i && is_ancestor(c->pid[i], c->pid[j]);
+		if (!wraps) {
+			nleaf++;
+			last = i;
+		}
+	}
+	if (nleaf == 1) {
+		*tgid = (__u32)c->pid[last];
+		return 0;
+	}
+	if (!nleaf && count_kind(c, VM_LAUNCHER, &last) == c->n) {
+		list_pids(c, VM_LAUNCHER, pids, sizeof(pids));
+		snprintf(err, errlen, "no VMM named '%s' is running, only what starts one (pids "
+			 "%s); wait for the VM to start, or give its pid", name, pids);
+		return -ESRCH;
+	}
+	list_pids(c, -1, pids, sizeof(pids));
+	snprintf(err, errlen, "%d processes are named '%s' (pids %s) and none is a VMM "
+		 "hcitrace knows (qemu-system-*, firecracker, cloud-hypervisor, crosvm); "
+		 "give the VMM's pid", c->n, name, pids);
+	return -EEXIST;
+}
+
+int hci_vmm_resolve(const char *spec, __u32 *tgid, char *err, size_t errlen)
+{
+	struct vm_candidates c;
+	char path[64], *end;
+	long pid;
+	int ret;
+
+	errno = 0;
+	pid = strtol(spec, &end, 10);
+	if (!errno && end != spec && !*end) {
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		if (pid <= 0 || pid > 0x7fffffff || access(path, F_OK)) {
+			snprintf(err, errlen, "no process with pid %s", spec);
+			return -ESRCH;
+		}
+		*tgid = (__u32)pid;
+		return 0;
+	}
+	ret = find_named(spec, &c, err, errlen);
+	if (ret)
+		return ret;
+	if (!c.n) {
+		snprintf(err, errlen, "no VM named '%s' is running (give its -name or pid)", spec);
+		return -ESRCH;
+	}
+	return pick_vmm(spec, &c, tgid, err, errlen);
+}

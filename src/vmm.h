@@ -50,6 +50,13 @@ const struct hci_image *hci_vmm_image(const struct hci_vmm_info *vi, __u32 dev, 
  * A block device image maps one to one. -1 if the offset is not mapped
  * (a hole, or beyond the extents kept). */
 int hci_image_sector(const struct hci_image *im, __u64 off, __u64 *sector);
+/*
+ * --vm PID|NAME -> the VMM's tgid. A NAME picks, of the processes whose
+ * command line names that VM, the one that is a VMM (by comm or binary),
+ * not the wrappers (timeout, sudo, ...) that carry the same command line.
+ * -ESRCH when none runs, -EEXIST when it is ambiguous; err says which.
+ */
+int hci_vmm_resolve(const char *spec, __u32 *tgid, char *err, size_t errlen);
 /* The -drive/-blockdev file= values of a NUL-separated command line */
 void hci_vmm_drives(const char *cmdline, size_t len, char *out, size_t outlen);
 #endif
