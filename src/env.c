@@ -13,9 +13,7 @@ const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues"
 
 static const char doc[] =
 "Trace where each block I/O spends its time on this host, per origin.\n"
-"\n"
-"USAGE: hcitrace [OPTION...] [INTERVAL [COUNT]] [-- COMMAND [ARG...]]\n"
-"       hcitrace guest [OPTION...]   (inside a VM: see hcitrace guest --help)\n"
+"Inside a VM: hcitrace guest [OPTION...] (see hcitrace guest --help).\n"
 "\n"
 "Stages: Q2G (bio queued to request allocated), G2I (to insert), I2D (to\n"
 "dispatch), G2D (allocated to dispatch), D2C (device), Q2C (total). A stage\n"
@@ -43,52 +41,59 @@ static const char doc[] =
 enum {
 	OPT_CSV = 0x100, OPT_JSON, OPT_ORIGIN, OPT_DURATION, OPT_RULE, OPT_RULES,
 	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB, OPT_VMM, OPT_VM,
-	OPT_CHANNEL, OPT_BREAKDOWN, OPT_MAX_PENDING, OPT_APP, OPT_PORT, OPT_BUF,
+	OPT_CHANNEL, OPT_BREAKDOWN, OPT_MAX_PENDING, OPT_APP, OPT_PORT, OPT_BUF, OPT_USAGE,
 };
 
+/*
+ * Each header has a group number of its own, and its options carry it:
+ * argp sorts options by group, and within one group alphabetically, so
+ * two headers sharing a number left the first one empty.
+ */
 static const struct argp_option opts[] = {
 	{ NULL, 0, NULL, 0, "Filters:", 1 },
-	{ "disk", 'd', "DISK", 0, "Trace only this disk (e.g. loop0, /dev/vda)", 1 },
+	{ "disk", 'd', "DISK", 0,
+	  "Trace only this disk (e.g. loop0, /dev/vda, /dev/disk/by-id/...)", 1 },
 	{ "cgroup", 'c', "CGROUP", 0,
 	  "Trace only I/O owned by this cgroup (path in the blkio/io hierarchy)", 1 },
 	{ "origin", OPT_ORIGIN, "CLASS[:NAME]", 0,
 	  "Report only origins of this class (vm, container, host) or name", 1 },
-	{ NULL, 0, NULL, 0, "VMM layer:", 1 },
+	{ NULL, 0, NULL, 0, "VMM layer:", 2 },
 	{ "vmm", OPT_VMM, NULL, 0,
-	  "Also trace VMM requests (I/O syscalls on images) and link them to host bios", 1 },
+	  "Also trace VMM requests (I/O syscalls on images) and link them to host bios", 2 },
 	{ "vm", OPT_VM, "PID|NAME", 0,
-	  "Trace the VMM layer of this VM only (its pid or -name); implies --vmm", 1 },
+	  "Trace the VMM layer of this VM only (its pid or -name); implies --vmm", 2 },
 	{ "guest-channel", OPT_CHANNEL, "PATH", 0,
 	  "Read a guest's 'hcitrace guest' stream from PATH (the VMM's chardev "
 	  "socket, a FIFO or a file) and join it to that VM's requests; implies "
-	  "--vmm (repeatable, one per VM)", 1 },
-	{ NULL, 0, NULL, 0, "Output:", 2 },
+	  "--vmm (repeatable, one per VM)", 2 },
+	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "breakdown", OPT_BREAKDOWN, NULL, 0,
 	  "With --guest-channel: print the single-I/O breakdown (4 KiB reads and "
-	  "writes: guest->controller, controller->SSD)", 2 },
-	{ "per-request", 'p', NULL, 0, "Print one line per request with its stages", 2 },
-	{ "hist", 'H', NULL, 0, "Print log2 histograms for every stage", 2 },
+	  "writes: guest->controller, controller->SSD)", 3 },
+	{ "per-request", 'p', NULL, 0, "Print one line per request with its stages", 3 },
+	{ "hist", 'H', NULL, 0, "Print log2 histograms for every stage", 3 },
 	{ "csv", OPT_CSV, "FILE", 0,
-	  "Write histograms as CSV (with -p, requests to FILE's .requests.csv)", 2 },
-	{ "json", OPT_JSON, "FILE", 0, "Write histograms (and -p requests) as JSON", 2 },
-	{ NULL, 0, NULL, 0, "Run control:", 3 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 3 },
-	{ "verbose", 'v', NULL, 0, "Show features and probes chosen (-vv: libbpf debug log)", 3 },
-	{ NULL, 0, NULL, 0, "Origins:", 4 },
+	  "Write histograms as CSV (with -p, requests to FILE's .requests.csv)", 3 },
+	{ "json", OPT_JSON, "FILE", 0, "Write histograms (and -p requests) as JSON", 3 },
+	{ NULL, 0, NULL, 0, "Run control:", 4 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 4 },
+	{ "verbose", 'v', NULL, 0, "Show features and probes chosen (-vv: libbpf debug log)", 4 },
+	{ NULL, 0, NULL, 0, "Origins:", 5 },
 	{ "rule", OPT_RULE, "PATTERN=CLASS[:NAME]", 0,
-	  "Classify cgroups whose path matches the glob (repeatable)", 4 },
-	{ "rules", OPT_RULES, "FILE", 0, "Read rules from FILE, one per line", 4 },
-	{ NULL, 0, NULL, 0, "Tuning:", 5 },
+	  "Classify cgroups whose path matches the glob (repeatable)", 5 },
+	{ "rules", OPT_RULES, "FILE", 0, "Read rules from FILE, one per line", 5 },
+	{ NULL, 0, NULL, 0, "Tuning:", 6 },
 	{ "slots", OPT_SLOTS, "N", 0,
-	  "In-flight slot table size, power of two (default 16384)", 5 },
+	  "In-flight slot table size, power of two (default 16384)", 6 },
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
-	  "Histogram keys: origins x disks x ops (default 4096)", 5 },
+	  "Histogram keys: origins x disks x ops (default 4096)", 6 },
 	{ "ringbuf-kib", OPT_RB, "KIB", 0,
-	  "Ring buffer for -p events, power of two (default 4096)", 5 },
-	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 5 },
+	  "Ring buffer for -p events, power of two (default 4096)", 6 },
+	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 6 },
 	{ "max-pending", OPT_MAX_PENDING, "N", 0,
-	  "Guest and VMM requests held for joining, per VM (default 65536)", 5 },
+	  "Guest and VMM requests held for joining, per VM (default 65536)", 6 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{ "version", 'V', NULL, 0, "Show the version and format versions", -1 },
 	{ 0 },
 };
@@ -158,6 +163,30 @@ static error_t parse_shared(int key, const char *arg, double *duration, long *sl
 }
 
 /*
+ * --help, --usage and --version, for both parsers: 1 in *status (exit 0)
+ * when key was one of them. argp's own errors end in "Try `... --usage'",
+ * so --usage has to work wherever --help does.
+ */
+static bool parse_info(int key, struct argp_state *state, int *status)
+{
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE);
+		break;
+	case 'V':
+		printf("%s\n", argp_program_version);
+		break;
+	default:
+		return false;
+	}
+	*status = 1;
+	return true;
+}
+
+/*
  * Everything after "--" is the command; argp parses what comes before. A
  * shared tail for both parsers: returns 0, 1 (help printed) or -errno.
  */
@@ -202,15 +231,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 #define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
 		       ps->status = -EINVAL; return EINVAL; } while (0)
+	if (parse_info(key, state, &ps->status))
+		return 0;
 	switch (key) {
-	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
-		ps->status = 1;
-		return 0;
-	case 'V':
-		printf("%s\n", argp_program_version);
-		ps->status = 1;
-		return 0;
 	case 'd': env->disk = arg; break;
 	case 'c': env->cgroup = arg; break;
 	case 'p': env->per_request = true; break;
@@ -286,7 +309,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t errlen)
 {
-	const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
+	const struct argp argp = {
+		.options = opts, .parser = parse_opt, .doc = doc,
+		.args_doc = "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]",
+	};
 	struct pstate ps = { .env = env, .err = err, .errlen = errlen };
 	int rc;
 
@@ -319,8 +345,6 @@ static const char guest_doc[] =
 "reads and writes) and stream the records to the host, where\n"
 "'hcitrace --guest-channel' joins them to the VMM and host requests.\n"
 "\n"
-"USAGE: hcitrace guest [OPTION...] [-- COMMAND [ARG...]]\n"
-"\n"
 "By default the stream goes to the virtio-serial port named\n"
 HCI_GUEST_PORT ". Give the VM one with\n"
 "    -device virtio-serial\n"
@@ -352,6 +376,8 @@ static const struct argp_option guest_opts[] = {
 	  "Records held while the channel is busy (default 1024)", 3 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 3 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Show the version and format versions", -1 },
 	{ 0 },
 };
 
@@ -370,11 +396,9 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 
 #define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
 		       ps->status = -EINVAL; return EINVAL; } while (0)
-	switch (key) {
-	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
-		ps->status = 1;
+	if (parse_info(key, state, &ps->status))
 		return 0;
+	switch (key) {
 	case 'o':
 		if (!*arg)
 			FAIL("invalid --channel '': want a path");
@@ -408,7 +432,7 @@ int hci_guest_env_parse(struct hci_guest_env *env, int argc, char **argv, char *
 			size_t errlen)
 {
 	const struct argp argp = { .options = guest_opts, .parser = parse_guest_opt,
-				   .doc = guest_doc };
+				   .args_doc = "[-- COMMAND [ARG...]]", .doc = guest_doc };
 	struct gstate ps = { .env = env, .err = err, .errlen = errlen };
 
 	memset(env, 0, sizeof(*env));

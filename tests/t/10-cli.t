@@ -21,6 +21,39 @@ check "--help has section headers" grep -q 'Filters:' "$TMP/help"
 "$HCITRACE" --version >"$TMP/v" 2>&1
 check "--version names the format versions" grep -q 'csv v1, json v1' "$TMP/v"
 
+# issue 11: each --help section lists its own options, none is empty
+# section HEADER FILE: the long options listed under " HEADER"
+section() {
+	awk -v h=" $1" '$0 == h { on = 1; next } on && /^ [A-Z][^:]*:$/ { exit }
+		on && /^$/ { exit } on { print }' "$2" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z-]+' |
+		grep -oE -- '--[a-z-]+' | sort | tr '\n' ' '
+}
+is "--help: Filters: lists -c, -d and --origin" "$(section Filters: "$TMP/help")" \
+	"--cgroup --disk --origin "
+is "--help: VMM layer: lists the VMM options only" "$(section 'VMM layer:' "$TMP/help")" \
+	"--guest-channel --vm --vmm "
+empty=$(awk '/^ [A-Z][^:]*:$/ { if (h) print h; h = $0; next } h && /^  +-/ { h = "" }
+	END { if (h) print h }' "$TMP/help")
+is "--help: no section header without options" "$empty" ""
+# what argp's own errors tell the user to try must work, for both modes
+for mode in "" guest; do
+	"$HCITRACE" $mode --bogus >/dev/null 2>"$TMP/try"
+	tries=$(grep -o '`[^'"'"']*'"'" "$TMP/try" | tr -d '`'"'" | sed 's/^[^ ]* //')
+	check "${mode:-hcitrace}: the error suggests --help and --usage" \
+		test "$(echo "$tries" | grep -c -- '--help$\|--usage$')" = 2
+	while read -r opt; do
+		[ -n "$opt" ] || continue
+		"$HCITRACE" $opt >"$TMP/tried" 2>&1; rc=$?
+		check "suggested 'hcitrace $opt' exits 0 with text" test "$rc" = 0 -a -s "$TMP/tried"
+	done <<<"$tries"
+done
+"$HCITRACE" --usage >"$TMP/u" 2>&1; rc=$?
+is "--usage exits 0" "$rc" 0
+check "--usage lists the options" grep -q -- '--duration=SECONDS' "$TMP/u"
+"$HCITRACE" guest --version >"$TMP/gv" 2>&1; rc=$?
+is "guest --version exits 0" "$rc" 0
+check "guest --version names the format versions" grep -q 'guest wire v1' "$TMP/gv"
+
 expect_err "unknown option" 2 'unrecognized option' --bogus
 expect_err "interval must be a number" 2 "invalid interval 'abc'" abc
 expect_err "interval must be > 0" 2 "invalid interval '0'" 0
@@ -38,6 +71,21 @@ expect_err "rules file error names file:line" 2 "$TMP/rules:2: .*unknown class" 
 expect_err "missing rules file" 2 "cannot open rules file" --rules "$TMP/nope"
 expect_err "-- without a command" 2 "must be followed by a command" --
 expect_err "missing disk" 1 "no such disk 'nosuchdisk0'" -d nosuchdisk0
+# issue 11: -d takes paths and links (tests/t/31-inputs.t traces through
+# them); what is not a block device says what it is instead
+: > "$TMP/plain"; ln -s plain "$TMP/to-plain"; ln -s nowhere "$TMP/dangling"
+ln -s /dev/null "$TMP/to-null"
+expect_err "-d a regular file" 1 "is a regular file, not a block device" -d "$TMP/plain"
+expect_err "-d a link to a file names its end" 1 "to-plain' \(-> $TMP/plain\) is a regular file" \
+	-d "$TMP/to-plain"
+expect_err "-d a link to a character device" 1 "is a character device, not a block device" \
+	-d "$TMP/to-null"
+expect_err "-d a dangling link" 1 "is a link to nothing" -d "$TMP/dangling"
+expect_err "-d a directory" 1 "is a directory, not a block device" -d "$TMP"
+# issue 11: rules aligned with spaces and tabs parse (the run then stops at -d)
+printf '/tenants/*           = container\n/a\t=\tvm : one\n' > "$TMP/spaced.rules"
+expect_err "spaced --rule and --rules parse" 1 "no such disk" --rule '/x = host' \
+	--rules "$TMP/spaced.rules" -d nosuchdisk0
 expect_err "missing cgroup" 1 "no such cgroup '/no/such/group'" -c /no/such/group
 expect_err "unwritable CSV" 1 "cannot write" --csv /proc/nope/x.csv --duration 1
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Argument parsing: positional interval/count, "--", and errors. */
+#include <string.h>
 #include "tap.h"
 #include "env.h"
 
@@ -38,5 +39,29 @@ int main(void)
 	hci_env_free(&env);
 	ok(PARSE("--rule", "/a=vm", "--rule", "/b=host:x") == 0 && env.rules.n == 2, "two rules");
 	hci_env_free(&env);
+	/* issue 11: a rule aligned with spaces, as the docs show it */
+	ok(PARSE("--rule", "/tenants/*           = container") == 0 && env.rules.n == 1 &&
+	   !strcmp(env.rules.v[0].pattern, "/tenants/*") && !strcmp(env.rules.v[0].cls, "container"),
+	   "--rule with spaces around '=' (%s)", err);
+	hci_env_free(&env);
+
+	/* issue 11: what argp's errors point to ("Try ... --usage") works */
+	is_int(PARSE("--usage"), 1, "--usage is printed, exit 0");
+	hci_env_free(&env);
+	is_int(PARSE("--version"), 1, "--version is printed, exit 0");
+	hci_env_free(&env);
+	{
+		struct hci_guest_env genv;
+		char *gv[] = { "hcitrace guest", "--version", NULL };
+		char *gu[] = { "hcitrace guest", "--usage", NULL };
+		char *gh[] = { "hcitrace guest", "--help", NULL };
+
+		is_int(hci_guest_env_parse(&genv, 2, gv, err, sizeof(err)), 1,
+		       "guest --version is printed, exit 0");
+		is_int(hci_guest_env_parse(&genv, 2, gu, err, sizeof(err)), 1,
+		       "guest --usage is printed, exit 0");
+		is_int(hci_guest_env_parse(&genv, 2, gh, err, sizeof(err)), 1,
+		       "guest --help is printed, exit 0");
+	}
 	return done_testing();
 }
