@@ -259,7 +259,7 @@ void hci_vmm_print(FILE *f, const struct hci_vmm_info *vi)
 /* "qemu-system-x86_64 (deleted)" is still the binary it was */
 static bool is_vmm_exe(pid_t pid)
 {
-	char path[64], exe[PATH_MAX], *del;
+	char path[64], exe[PATH_MAX], *del, *base;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
@@ -270,7 +270,8 @@ static bool is_vmm_exe(pid_t pid)
 	del = strstr(exe, " (deleted)");
 	if (del && !del[10])
 		*del = '\0';
-	return hci_is_vmm_comm(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe);
+	base = strrchr(exe, '/');
+	return hci_is_vmm_comm(base ? base + 1 : exe);
 }
 
 /*

@@ -231,6 +231,22 @@ static void others(const char *self)
 	ok(a.vmm > 0 && !strcmp(comm, "vmm-renamed\n") && !resolve(name, a.vmm, err, sizeof(err)),
 	   "a VMM whose comm is not a VMM's is known by its binary %s", err);
 	reap(&a);
+	/*
+	 * ... even when that binary was replaced on disk (an upgrade), beside
+	 * a process of the same name that is not a VMM and not its wrapper
+	 */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/firecracker' && ln -s firecracker '%s/fc-renamed'",
+		 self, dir, dir);
+	ok(system(cmd) == 0, "a VMM binary to delete");
+	snprintf(cmd, sizeof(cmd), "%s/fc-renamed", dir);
+	a = launch("timeout 30", cmd, name, "fc");
+	b = launch("", other, name, "other");
+	snprintf(cmd, sizeof(cmd), "%s/firecracker", dir);
+	unlink(cmd);
+	ok(a.vmm > 0 && b.vmm > 0 && !resolve(name, a.vmm, err, sizeof(err)),
+	   "a VMM whose binary is '(deleted)' is still known by it %s", err);
+	reap(&a);
+	reap(&b);
 
 	snprintf(name, sizeof(name), "hcivm-%d-twice", getpid());
 	a = launch("timeout 30", vmm, name, "a");
