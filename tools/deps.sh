@@ -11,6 +11,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	fio util-linux jq perl kmod	# tests: I/O, losetup, JSON, prove, modprobe
 	libbpf-tools procps		# bench: biolatency baseline, sysctl
+	sudo				# tests: --vm NAME through wrappers (31-inputs.t)
 	qemu-system-x86 busybox-static cpio e2fsprogs	# the test guest (tests/vm)
 	qemu-system-common		# qemu-storage-daemon: tools/model-ssd
 	libclang-rt-19-dev gnuplot-nox	# libFuzzer (wire parser), tools/hci-plot
