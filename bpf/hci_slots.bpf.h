@@ -69,7 +69,7 @@ hci_slot_get(void *arr, void *ovf, __u64 key, __u32 mask, __u64 now,
 			return s;
 		if (old == 0)
 			goto claimed;
-		if (s->ts && now - s->ts > HCI_SLOT_STALE_NS &&
+		if (hci_slot_stale(now, s->ts, HCI_SLOT_STALE_NS) &&
 		    __sync_val_compare_and_swap(&s->key, old, key) == old) {
 			(*stale)++;
 			goto claimed;

@@ -57,6 +57,16 @@ enum hci_counter {
 	HCI_NCOUNTERS,
 };
 
+/*
+ * A slot stamped at @ts is stale at @now once it is older than @stale_ns.
+ * Another CPU may stamp the slot after this CPU read @now, so @ts can be a
+ * little ahead of @now: that slot is brand new, not 584 years old.
+ */
+static inline int hci_slot_stale(__u64 now, __u64 ts, __u64 stale_ns)
+{
+	return ts && (__s64)(now - ts) > (__s64)stale_ns;
+}
+
 /* Origin as the kernel sees it: user space resolves it to vm:/container:/host:. */
 struct hci_hist_key {
 	__u64 cgid;		/* owner cgroup id of the bio (blkcg), 0 = unknown */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The log2-us bucket schema (shared with BPF) and histogram math. */
+/* The log2-us bucket schema (shared with BPF), histogram math, and the slot
+ * table's staleness rule. */
 #include <math.h>
 #include <stdlib.h>
 #include "tap.h"
@@ -79,5 +80,15 @@ int main(void)
 	is_int(c.slots[HCI_D2C][2], 2, "sub gives the interval delta");
 	hci_u64s_sub((__u64 *)&c, (const __u64 *)&b, (const __u64 *)&a, W);
 	is_int(c.ios, 0, "sub never wraps below zero");
+
+	/* the slot table's staleness rule (shared with bpf/hci_slots.bpf.h) */
+#define S30 (30ULL * 1000000000ULL)
+	ok(!hci_slot_stale(1000, 0, S30), "a slot being initialised (ts 0) is never stale");
+	ok(!hci_slot_stale(S30, 1, S30), "30 s old is not yet stale");
+	ok(hci_slot_stale(S30 + 2, 1, S30), "older than 30 s is stale");
+	/* another CPU stamped it after this one read its clock: brand new */
+	ok(!hci_slot_stale(5000000000ULL, 5000000100ULL, S30),
+	   "a slot stamped 100 ns after 'now' is not stale (no unsigned wrap)");
+	ok(!hci_slot_stale(1, 2, S30), "... nor 1 ns after");
 	return done_testing();
 }
