@@ -6,11 +6,17 @@
  * A slot lives in an ARRAY map indexed by a multiplicative hash of the
  * object's address; array lookups are inlined by the verifier, and a slot is
  * claimed with one compare-and-swap on its key. Only when two live objects
- * hash to the same slot does the second one go to a bounded LRU hash (the
+ * hash to the same slot does the second one go to a bounded hash (the
  * overflow). When both are full, the loss is counted, never silent.
  *
- * A slot whose owner vanished without a final event (an error path we do not
- * trace) is reclaimed once it is older than HCI_SLOT_STALE_NS, and counted.
+ * The overflow is a plain hash, not an LRU: an LRU evicts live entries
+ * without telling anyone (with small tables long before it is full, since
+ * it hands its free entries out to CPUs in batches), and it recycles an
+ * evicted entry at once, under the pointer of a program still writing it.
+ *
+ * An array slot whose owner vanished without a final event (an error path
+ * we do not trace) is reclaimed once it is older than HCI_SLOT_STALE_NS, and
+ * counted.
  */
 #ifndef HCI_SLOTS_BPF_H
 #define HCI_SLOTS_BPF_H
@@ -23,7 +29,7 @@ struct hci_slot {
 	__u64 tq, tg, ti, td;
 	__u64 cgid;
 	__u32 vmm_tgid;
-	__u32 flags;		/* HCI_HAVE_* */
+	__u32 flags;		/* HCI_HAVE_*; 0 = a dead overflow entry */
 	__u32 in_ovf;
 	__u32 bytes;		/* bio size at Q (drivers may consume bi_iter) */
 	__u64 sector;
@@ -107,7 +113,14 @@ static __always_inline void hci_slot_put(void *ovf, struct hci_slot *s)
 	__u64 key = s->key;
 
 	if (s->in_ovf) {
-		bpf_map_delete_elem(ovf, &key);
+		/*
+		 * A delete fails (-EBUSY) when this program interrupted
+		 * another one inside the same hash bucket lock on this CPU.
+		 * The entry stays, marked dead (no flags): it is not in
+		 * flight, and the next user of the key starts afresh.
+		 */
+		if (bpf_map_delete_elem(ovf, &key))
+			s->flags = 0;
 		return;
 	}
 	s->ts = 0;

@@ -57,8 +57,9 @@ struct {
 	__type(value, struct hci_slot);
 } bio_slots SEC(".maps");
 
+/* overflow tables: plain hashes, never LRU (see hci_slots.bpf.h) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct hci_slot);
@@ -72,7 +73,7 @@ struct {
 } rq_slots SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct hci_slot);
@@ -315,12 +316,16 @@ int BPF_PROG(tp##_raw)								\
 	return handler(ctx, p, (__u64)p, false, slot);				\
 }
 
+/*
+ * Atomic although per-CPU: a completion in softirq can interrupt another
+ * program on this CPU between its load and its store of the same counter.
+ */
 static __always_inline void count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
 
 	if (c)
-		(*c)++;
+		__sync_fetch_and_add(c, 1);
 }
 
 /*
@@ -445,6 +450,10 @@ static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key
 
 #define bio_find(key) hci_slot_find(&bio_slots, &bio_ovf, (key), targ_slot_mask)
 #define rq_find(key) hci_slot_find(&rq_slots, &rq_ovf, (key), targ_slot_mask)
+#define bio_new(key, now, created) slot_new(&bio_slots, &bio_ovf, (key), (now), (created))
+#define rq_new(key, now, created) slot_new(&rq_slots, &rq_ovf, (key), (now), (created))
+#define bio_put(s) hci_slot_put(&bio_ovf, (s))
+#define rq_put(s) hci_slot_put(&rq_ovf, (s))
 
 /*
  * A bio queued by a VMM thread while it is inside an I/O syscall belongs to
@@ -606,7 +615,7 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	if (targ_cgid && cgid != targ_cgid)
 		return 0;
 	now = bpf_ktime_get_ns();
-	s = slot_new(&bio_slots, &bio_ovf, key, now, &created);
+	s = bio_new(key, now, &created);
 	if (!s)
 		return 0;
 	s->tq = now;
@@ -651,8 +660,13 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 	bool created;
 
 	s = rq_find(key);
-	if (s)
-		return s;
+	if (s) {
+		if (s->flags)
+			return s;
+		rq_put(s);	/* a dead overflow entry, see hci_slot_put() */
+		if (rq_find(key))
+			return NULL;	/* ... that we cannot delete now either */
+	}
 	if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
 		return NULL;
 	bio = HCI_RD(btf, rq, bio);
@@ -660,7 +674,7 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		b = bio_find(btf ? addr_of(bio, slot) : (__u64)bio);
 	if (!b && targ_cgid && hci_bio_cgid(bio, btf) != targ_cgid)
 		return NULL;
-	s = slot_new(&rq_slots, &rq_ovf, key, now, &created);
+	s = rq_new(key, now, &created);
 	if (!s || !created)
 		return s;
 	if (b) {
@@ -681,7 +695,7 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING);
 		s->vseq = b->vseq;
 		s->vtid = b->vtid;
-		hci_slot_put(&bio_ovf, b);
+		bio_put(b);
 	} else {
 		/* flush sequences, passthrough, or I/O queued before we attached */
 		s->cgid = hci_bio_cgid(bio, btf);
@@ -803,7 +817,7 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 				bpf_map_delete_elem(&stack_pages, &page);
 		}
 	}
-	hci_slot_put(&rq_ovf, s);
+	rq_put(s);
 	return 0;
 }
 /* block_rq_complete has had (rq, error, nr_bytes) since v4.10 */
@@ -837,7 +851,7 @@ static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 ke
 		emit_request(s, dev, op, s->bytes, s->sector, now, HCI_BIO_BASED);
 	if (targ_vmm)
 		vio_complete(s, now);
-	hci_slot_put(&bio_ovf, s);
+	bio_put(s);
 	return 0;
 }
 /* (request_queue, bio) on every kernel */
@@ -858,7 +872,7 @@ static __always_inline int on_bio_merge(__u64 *ctx, struct bio *bio, __u64 key,
 	if (v)
 		v->merges++;
 	/* the bio now rides on an existing request: it has no C of its own */
-	hci_slot_put(&bio_ovf, s);
+	bio_put(s);
 	return 0;
 }
 HCI_TP(block_bio_backmerge, on_bio_merge, struct bio, 0, 2)
@@ -885,7 +899,7 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 		     hci_op_of(HCI_RD(btf, split, bi_opf)));
 	if (v)
 		v->splits++;
-	s = slot_new(&bio_slots, &bio_ovf, key, bpf_ktime_get_ns(), &created);
+	s = bio_new(key, bpf_ktime_get_ns(), &created);
 	if (s) {
 		s->tq = p->tq;
 		s->cgid = p->cgid;
@@ -931,7 +945,7 @@ static __always_inline int on_rq_merge(__u64 *ctx, struct request *rq, __u64 key
 		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
 	if (v)
 		v->rq_merges++;
-	hci_slot_put(&rq_ovf, s);
+	rq_put(s);
 	return 0;
 }
 HCI_TP(block_rq_merge, on_rq_merge, struct request, 0, 1)
