@@ -23,21 +23,6 @@
 
 #define HCI_SLOT_STALE_NS (30ULL * 1000 * 1000 * 1000)
 
-struct hci_slot {
-	__u64 key;		/* object address, 0 = free */
-	__u64 ts;		/* claim time, 0 while being initialised */
-	__u64 tq, tg, ti, td;
-	__u64 cgid;
-	__u32 vmm_tgid;
-	__u32 flags;		/* HCI_HAVE_*; 0 = a dead overflow entry */
-	__u32 in_ovf;
-	__u32 bytes;		/* bio size at Q (drivers may consume bi_iter) */
-	__u64 sector;
-	__u64 vseq;		/* VMM request this I/O belongs to (its submit ns) */
-	__u32 vtid;		/* ... and the VMM thread that submitted it */
-	__u32 pad2;
-};
-
 static __always_inline __u32 hci_slot_idx(__u64 key, __u32 mask)
 {
 	/* objects are >= 64-byte aligned slab entries: drop the low bits */

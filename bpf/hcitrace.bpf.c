@@ -661,11 +661,20 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 
 	s = rq_find(key);
 	if (s) {
-		if (s->flags)
+		/* inserted, or requeued (D cleared), and now on its way on */
+		if (s->flags && !(s->flags & HCI_HAVE_D))
 			return s;
-		rq_put(s);	/* a dead overflow entry, see hci_slot_put() */
+		/*
+		 * Dispatched before and seen again with no requeue between:
+		 * it completed, and our completion program never ran for it.
+		 * Count it, and start afresh for this new use of the request
+		 * (also for a dead overflow entry, see hci_slot_put()).
+		 */
+		if (s->flags)
+			count(HCI_CNT_CPL_UNSEEN);
+		rq_put(s);
 		if (rq_find(key))
-			return NULL;	/* ... that we cannot delete now either */
+			return NULL;	/* a dead entry we cannot delete now */
 	}
 	if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
 		return NULL;

@@ -29,6 +29,7 @@ const char *const hci_counter_names[HCI_NCOUNTERS + 1] = {
 	[HCI_CNT_VHIST_FULL] = "vmm_histogram_keys_full",
 	[HCI_CNT_AIO_CUT] = "aio_iocbs_not_followed",
 	[HCI_CNT_APP_FULL] = "app_inflight_full",
+	[HCI_CNT_CPL_UNSEEN] = "completion_not_seen",
 	[HCI_NCOUNTERS] = "prog_recursion_misses",
 };
 
@@ -201,6 +202,36 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 	return 0;
 }
 
+/* requests of a hash slot table still in flight (dead entries have no flags) */
+static __u64 live_in_hash(struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map);
+	__u64 key, next, n = 0;
+	struct hci_slot v;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &v) && v.flags)
+			n++;
+	}
+	return n;
+}
+
+/* requests of an array slot table still in flight */
+static __u64 live_in_array(struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map);
+	struct hci_slot v;
+	__u64 n = 0;
+
+	for (__u32 i = 0; i < bpf_map__max_entries(map); i++)
+		if (!bpf_map_lookup_elem(fd, &i, &v) && v.key && v.flags)
+			n++;
+	return n;
+}
+
 void hci_tracer_counters(struct hci_tracer *t, __u64 *out)
 {
 	int fd = bpf_map__fd(t->skel->maps.counters);
@@ -215,6 +246,14 @@ void hci_tracer_counters(struct hci_tracer *t, __u64 *out)
 			out[k] += vals[c];
 	}
 	free(vals);
+	/*
+	 * Once the programs are detached the tables are frozen: a request
+	 * still in a slot was never counted (it was in flight at the end, or
+	 * the kernel skipped our completion program for it).
+	 */
+	if (!t->nlinks)
+		out[HCI_CNT_CPL_UNSEEN] += live_in_array(t->skel->maps.rq_slots) +
+					   live_in_hash(t->skel->maps.rq_ovf);
 	/* a program that re-entered itself on one CPU was skipped: count it */
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		struct bpf_prog_info info = {};

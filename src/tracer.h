@@ -61,6 +61,11 @@ static inline __u64 hci_rdtsc(void)
 }
 int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		     ring_buffer_sample_fn cb, void *ctx);
+/*
+ * The BPF side's loss counters (HCI_NCOUNTERS + 1 of them). After
+ * hci_tracer_detach() they also count the requests left in a slot
+ * (completion_not_seen), which only the frozen tables tell.
+ */
 void hci_tracer_counters(struct hci_tracer *t, __u64 *out);
 void hci_report_lost(const __u64 *c, const char *who);
 /* Stop tracing; the maps stay readable until hci_tracer_stop(). */
