@@ -781,8 +781,12 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 
 	s = rq_find(key);
 	if (!s) {
-		if (!targ_dev || hci_disk_dev(hci_rq_disk(rq, btf), btf) == targ_dev)
-			count(HCI_CNT_RQ_UNSEEN);
+		/* not ours to count: another disk's, or (-c) another cgroup's */
+		if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
+			return 0;
+		if (targ_cgid && hci_bio_cgid(HCI_RD(btf, rq, bio), btf) != targ_cgid)
+			return 0;
+		count(HCI_CNT_RQ_UNSEEN);
 		return 0;
 	}
 	if (nr_bytes < HCI_RD(btf, rq, __data_len)) {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Exact counts: the requests hcitrace reports plus the requests it reports
 # lost equal what the device's own stat file counted, in every run. Also
-# with tables too small for the load.
+# with tables too small for the load, and with -c filtering.
 #
 # Why 20 runs: the kernel skips our completion program for about 1 in
 # 50000 completions without counting a recursion miss (seen on 6.18, loop
@@ -14,6 +14,8 @@ need_root
 N=100000
 RUNS=${HCI_COUNT_RUNS:-20}
 setup_loop 64
+make_cgroup "hcitest-tb2-$$-counts"
+cg=$CG
 
 # reads and writes completed, as the block layer counts them
 completed() { awk '{ print $1 + $5 }' "/sys/block/$disk/stat"; }
@@ -82,5 +84,18 @@ for i in 1 2 3; do
 		jqt '.lost.ringbuf_full > 0' "$j"
 	diag "small tables $i: $(jq -c '.lost | with_entries(select(.value != 0))' "$j")"
 done
+
+# 3. -c: another cgroup's requests on the same disk are not this trace's
+# losses (they were counted as completions without issue)
+before=$(completed)
+"$HCITRACE" -d "$disk" -c "/hcitest-tb2-$$-counts" --json "$TMP/c.json" -- sh -c \
+	"fio --name=y --filename=$dev --direct=1 --rw=randread --bs=4k --size=32M --number_ios=3000 --ioengine=psync --output=/dev/null; \
+	 echo \$\$ > $cg/cgroup.procs; exec fio --name=x --filename=$dev --direct=1 --rw=randread --bs=4k --size=32M --number_ios=7000 --ioengine=psync --output=/dev/null" \
+	>/dev/null 2>"$TMP/c.err"
+after=$(completed)
+is "-c: the device saw both cgroups' requests" "$((after - before))" 10000
+is "-c: the cgroup's requests reported + lost" "$(($(reported "$TMP/c.json") + $(lost "$TMP/c.json")))" 7000
+is "-c: no completion without issue from the other cgroup" \
+	"$(jq '.lost.completion_without_issue' "$TMP/c.json")" 0
 
 done_testing
