@@ -131,8 +131,8 @@ static bool parse_uint(const char *s, unsigned long *v)
 	return !errno && e != s && !*e;
 }
 
-/* "1500us", "2ms", "0.5s"; a bare number is ms when bare_ms, else refused. */
-static bool parse_duration_us(const char *s, bool bare_ms, double *us)
+/* "1500us", "2ms", "0.5s"; a bare number is refused. */
+static bool parse_duration_us(const char *s, double *us)
 {
 	const char *e;
 	double v, mult;
@@ -141,7 +141,7 @@ static bool parse_duration_us(const char *s, bool bare_ms, double *us)
 		return false;
 	if (!strcmp(e, "us"))
 		mult = 1;
-	else if (!strcmp(e, "ms") || (!*e && bare_ms))
+	else if (!strcmp(e, "ms"))
 		mult = 1e3;
 	else if (!strcmp(e, "s"))
 		mult = 1e6;
@@ -178,8 +178,10 @@ static int parse_interval(struct hci_tconf *c, const char *v, char *err, size_t 
 	double us, ms;
 	unsigned int whole;
 
-	if (!parse_duration_us(v, true, &us))
-		FAIL("invalid interval '%s': want a duration like 200ms or 1s", v);
+	/* a bare number is refused: "100" could be ms or s, and a guess is wrong
+	 * by 1000x */
+	if (!parse_duration_us(v, &us))
+		FAIL("invalid interval '%s': want a duration with its unit, like 200ms or 1s", v);
 	ms = us / 1e3;
 	if (ms < 10 || ms > 10000)
 		FAIL("interval '%s' out of range 10ms..10s", v);
@@ -227,6 +229,30 @@ static int check_pattern(const char *key, const char *pat, char *err, size_t err
 	return 0;
 }
 
+/*
+ * Does the earlier pattern match every origin pat matches? Then a line for
+ * pat never applies (the first match wins). Only the sure cases: the same
+ * glob, a glob of only '*', or a literal name the earlier glob matches.
+ */
+static bool covers(const char *earlier, const char *pat)
+{
+	const char *e = strchr(earlier, ':') + 1, *p = strchr(pat, ':') + 1;
+
+	if (!strcmp(e, p) || strspn(e, "*") == strlen(e))
+		return true;
+	return !strpbrk(p, "*?[\\") && fnmatch(e, p, 0) == 0;
+}
+
+static int check_reachable(const char *key, const char *pat, const char *earlier,
+			   char *err, size_t errlen)
+{
+	if (covers(earlier, pat))
+		FAIL("%s '%s' never applies: the earlier %s '%s' matches %s first "
+		     "(remove this line, or move it above that one)", key, pat, key, earlier,
+		     strcmp(pat, earlier) ? "everything it does" : "it");
+	return 0;
+}
+
 /* Split "NAME=VALUE" in place; false when it is not of that form. */
 static bool split_attr(char *tok, char **val)
 {
@@ -269,7 +295,7 @@ static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errle
 					FAIL("container %s: p99 '%s' below 1x the solo baseline",
 					     pat, val);
 			} else {
-				if (!parse_duration_us(val, false, &t.p99_us))
+				if (!parse_duration_us(val, &t.p99_us))
 					FAIL("container %s: invalid p99 '%s': want 2ms, 1500us, 0.002s or 1.5x",
 					     pat, val);
 				if (t.p99_us <= 0)
@@ -288,6 +314,9 @@ static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errle
 	}
 	if (!have_p99 && !have_min)
 		FAIL("container %s: needs p99= and/or min_iops=", pat);
+	for (int i = 0; i < c->ntargets; i++)
+		if (check_reachable("container", t.pattern, c->targets[i].pattern, err, errlen))
+			return -EINVAL;
 	if (c->ntargets == HCI_TCONF_MAX)
 		FAIL("too many container lines (at most %d)", HCI_TCONF_MAX);
 	c->targets[c->ntargets++] = t;
@@ -326,6 +355,9 @@ static int parse_vm(struct hci_tconf *c, char *v, char *err, size_t errlen)
 			FAIL("vm %s: unknown attribute '%s' (floor_iops, floor_bps)", pat, tok);
 		}
 	}
+	for (int i = 0; i < c->nfloors; i++)
+		if (check_reachable("vm", f.pattern, c->floors[i].pattern, err, errlen))
+			return -EINVAL;
 	if (c->nfloors == HCI_TCONF_MAX)
 		FAIL("too many vm lines (at most %d)", HCI_TCONF_MAX);
 	c->floors[c->nfloors++] = f;
@@ -494,7 +526,7 @@ int hci_tconf_load(const char *path, struct hci_tconf *c, char *err, size_t errl
 {
 	char line[1024], msg[512];
 	unsigned int seen = 0;
-	int lineno = 0, ret = 0;
+	int lineno = 0, ret = 0, ndev;
 	FILE *f;
 
 	hci_tconf_defaults(c);
@@ -516,7 +548,10 @@ int hci_tconf_load(const char *path, struct hci_tconf *c, char *err, size_t errl
 		}
 		if (nl)
 			*nl = '\0';
+		ndev = c->ndevices;
 		ret = tconf_line(c, line, &seen, msg, sizeof(msg));
+		if (!ret && c->ndevices > ndev)
+			c->device_line[ndev] = lineno;
 		if (ret) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
 			break;

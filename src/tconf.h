@@ -5,7 +5,7 @@
  * are "FILE:LINE: message". Pure parsing: no I/O beyond reading the file.
  *
  *   version = 1
- *   interval = 200ms                     # 10ms .. 10s (ms or s suffix)
+ *   interval = 200ms                     # 10ms .. 10s (a unit: us, ms or s)
  *   backend = cgroup                     # cgroup | qmp | none
  *   device = loop0                       # repeatable, at most HCI_TCONF_MAX
  *   rule = /tenants/db=container:db      # origin rules, as hcitrace --rule
@@ -23,7 +23,9 @@
  * Origin patterns are "CLASS:GLOB" (fnmatch on the name part); a container
  * line needs p99 and/or min_iops; p99 takes us/ms/s or an "x" multiple.
  * Sizes take K/M/G (powers of 1024). Keys other than device, rule,
- * container, vm and qmp may appear once.
+ * container, vm and qmp may appear once; a container or vm line that could
+ * never apply (its pattern given before, or covered by an earlier one) is
+ * refused.
  */
 #ifndef HCI_TCONF_H
 #define HCI_TCONF_H
@@ -58,6 +60,7 @@ struct hci_tconf {
 	unsigned int interval_ms;	/* default 200 */
 	enum hci_backend backend;	/* default cgroup */
 	char devices[HCI_TCONF_MAX][64];
+	int device_line[HCI_TCONF_MAX];	/* its line in the file, for messages */
 	int ndevices;
 	struct hci_rules rules;
 	struct hci_ttarget targets[HCI_TCONF_MAX];

@@ -208,7 +208,13 @@ static void test_errors(void)
 	BAD("version = 1.0\ndevice = loop0\n", 1, "unsupported version");
 	BAD("device = loop0\ninterval = 5ms\n", 2, "out of range 10ms..10s");
 	BAD("device = loop0\ninterval = 11s\n", 2, "out of range 10ms..10s");
-	BAD("device = loop0\ninterval = 9\n", 2, "out of range 10ms..10s");
+	/* a bare number could mean ms or s: refused, whatever the number */
+	BAD("device = loop0\ninterval = 9\n", 2, "invalid interval '9': want a duration with its unit");
+	BAD("device = loop0\ninterval = 100\n", 2, "invalid interval '100': want a duration with its unit");
+	BAD("device = loop0\ninterval = 250\n", 2, "invalid interval '250'");
+	BAD("device = loop0\ninterval = 1e3\n", 2, "invalid interval '1e3'");
+	BAD("device = loop0\ninterval = 0.5\n", 2, "invalid interval '0.5'");
+	BAD("device = loop0\ninterval = 2\n", 2, "invalid interval '2'");
 	BAD("device = loop0\ninterval = 10.5ms\n", 2, "not a whole number of milliseconds");
 	BAD("device = loop0\ninterval = 1m\n", 2, "invalid interval '1m'");
 	BAD("device = loop0\ninterval = -1s\n", 2, "invalid interval");
@@ -325,12 +331,64 @@ static void test_errors(void)
 	BAD(big, HCI_TCONF_MAX + 3, "too many qmp lines (at most 32)");
 }
 
+/*
+ * A container or vm line that can never apply (the first match wins) is
+ * refused at its own line: the same pattern again, any line after a
+ * catch-all of its class, a literal name an earlier glob matches.
+ */
+static void test_unreachable(void)
+{
+	static const struct { const char *first, *later; } never[] = {
+		{ "db", "db" }, { "*", "db" }, { "*", "web*" }, { "*", "*" }, { "**", "x?" },
+		{ "d*", "db" }, { "db?", "db1" }, { "[a-c]x", "bx" }, { "web*", "web*" },
+	};
+	static const struct { const char *first, *later; } fine[] = {
+		{ "db", "db2" }, { "db", "*" }, { "d*", "?b" }, { "db?", "db12" },
+		{ "web1", "web*" },
+	};
+	char text[256], want[200];
+
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		snprintf(text, sizeof(text), "device = loop0\ncontainer = container:%s p99=1ms\n"
+			 "container = container:%s min_iops=5\n", never[i].first, never[i].later);
+		snprintf(want, sizeof(want), "container 'container:%s' never applies: the earlier "
+			 "container 'container:%s'", never[i].later, never[i].first);
+		BAD(text, 3, want);
+		snprintf(text, sizeof(text), "device = loop0\nvm = vm:%s floor_iops=1\n"
+			 "# a comment\nvm = vm:%s floor_bps=1M\n", never[i].first, never[i].later);
+		snprintf(want, sizeof(want), "vm 'vm:%s' never applies: the earlier vm 'vm:%s'",
+			 never[i].later, never[i].first);
+		BAD(text, 4, want);
+	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		snprintf(text, sizeof(text), "device = loop0\ncontainer = container:%s p99=1ms\n"
+			 "container = container:%s min_iops=5\nvm = vm:%s\nvm = vm:%s\n",
+			 fine[i].first, fine[i].later, fine[i].first, fine[i].later);
+		ok(load(text) == 0 && conf.ntargets == 2 && conf.nfloors == 2,
+		   "%s then %s: both can apply, both kept (%s)", fine[i].first, fine[i].later, err);
+		hci_tconf_free(&conf);
+	}
+	/* each class on its own: a vm line never shadows a container line */
+	ok(load("device = loop0\ncontainer = container:* p99=1ms\nvm = vm:* floor_iops=1\n") == 0,
+	   "container:* and vm:* do not shadow each other (%s)", err);
+	hci_tconf_free(&conf);
+}
+
+/* The line of each device, for the run's "FILE:LINE: device ..." error. */
+static void test_device_lines(void)
+{
+	ok(load("# devices\ndevice = loop0\n\ninterval = 1s\ndevice = /dev/loop1\n") == 0 &&
+	   conf.ndevices == 2 && conf.device_line[0] == 2 && conf.device_line[1] == 5,
+	   "device lines 2 and 5 recorded (%d, %d)", conf.device_line[0], conf.device_line[1]);
+	hci_tconf_free(&conf);
+}
+
 static void test_forms(void)
 {
 	static const struct { const char *v; int ms; } iv[] = {
-		{ "200ms", 200 }, { "1s", 1000 }, { "0.5s", 500 }, { "250", 250 },
+		{ "200ms", 200 }, { "1s", 1000 }, { "0.5s", 500 }, { "250ms", 250 },
 		{ "10ms", 10 }, { "10s", 10000 }, { "0.3s", 300 }, { "15000us", 15 },
-		{ "1e3", 1000 }, { ".1s", 100 },
+		{ "1e3ms", 1000 }, { ".1s", 100 },
 	};
 	static const struct { const char *v; double us, rel; } p99[] = {
 		{ "2ms", 2000, 0 }, { "1500us", 1500, 0 }, { "0.002s", 2000, 0 },
@@ -405,15 +463,16 @@ static void test_match(void)
 	hci_tconf_defaults(&conf);
 	ok(hci_tconf_target(&conf, "container:x") == NULL, "no targets: NULL");
 	ok(hci_tconf_floor(&conf, "vm:x") == NULL, "no floors: NULL");
-	ok(hci_tconf_line(&conf, "container = container:* p99=9ms", err, sizeof(err)) == 0 &&
-	   hci_tconf_line(&conf, "container = container:db p99=1ms", err, sizeof(err)) == 0 &&
-	   hci_tconf_line(&conf, "vm = vm:* floor_iops=1", err, sizeof(err)) == 0 &&
-	   hci_tconf_line(&conf, "vm = vm:big floor_iops=2", err, sizeof(err)) == 0,
-	   "catch-alls first (%s)", err);
+	/* globs that overlap without covering: both accepted, the first wins */
+	ok(hci_tconf_line(&conf, "container = container:d* p99=9ms", err, sizeof(err)) == 0 &&
+	   hci_tconf_line(&conf, "container = container:?b p99=1ms", err, sizeof(err)) == 0 &&
+	   hci_tconf_line(&conf, "vm = vm:b* floor_iops=1", err, sizeof(err)) == 0 &&
+	   hci_tconf_line(&conf, "vm = vm:*g floor_iops=2", err, sizeof(err)) == 0,
+	   "overlapping globs accepted (%s)", err);
 	ok(hci_tconf_target(&conf, "container:db") == &conf.targets[0],
-	   "first match wins: the catch-all shadows container:db");
+	   "first match wins: container:d* before container:?b");
 	ok(hci_tconf_floor(&conf, "vm:big") == &conf.floors[0],
-	   "first match wins: vm:* shadows vm:big");
+	   "first match wins: vm:b* before vm:*g");
 	hci_tconf_free(&conf);
 }
 
@@ -424,5 +483,7 @@ int main(void)
 	test_errors();
 	test_forms();
 	test_match();
+	test_unreachable();
+	test_device_lines();
 	return done_testing();
 }
