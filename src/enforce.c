@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "hcitrace.h"
 #include "enforce.h"
 #include "qmp.h"
+
+#define STATE_HEADER "# hcithrottle state v1: the io limits to restore"
 
 static const char *const v1_files[4] = {
 	"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
@@ -56,49 +59,106 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-/* The whole state file, rewritten atomically. */
-static int save_state(struct hci_enforcer *e, char *err, size_t errlen)
+/*
+ * path := text, so that a crash at any point leaves either the old file or
+ * the new one, complete: a temporary file, fsync'd, renamed over it, and the
+ * directory fsync'd so that the rename itself survives a power cut.
+ */
+static int write_atomic(const char *path, const char *text, size_t len, char *err,
+			size_t errlen)
 {
-	char tmp[300];
+	char tmp[300], dir[256], *slash;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if (mkdirs(path)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(-rc));
+		return rc;
+	}
+	for (size_t off = 0; off < len; off += (size_t)n) {
+		n = write(fd, text + off, len - off);
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		snprintf(err, errlen, "cannot write state file %s: %s", path, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static void format_saved(FILE *f, const struct hci_saved *s)
+{
+	if (!strcmp(s->kind, "qmp"))
+		fprintf(f, "qmp\t%s\t-\t%s\t%s\n", s->cgdir, s->file, s->orig);
+	else
+		fprintf(f, "%s\t%s\t%u:%u\t%s\t%s\n", s->kind, s->cgdir,
+			HCI_DEV_MAJOR(s->dev), HCI_DEV_MINOR(s->dev), s->file, s->orig);
+}
+
+/* The whole state file, rewritten atomically; extra (may be NULL) is kept
+ * verbatim after the saved limits (lines that could not be restored). */
+static int save_state_with(struct hci_enforcer *e, const char *extra, char *err,
+			   size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
 	FILE *f;
-	int fd;
+	int rc;
 
 	if (e->dry_run)
 		return 0;
-	if (mkdirs(e->state_path)) {
-		snprintf(err, errlen, "cannot create the directory of %s: %s", e->state_path,
-			 strerror(errno));
-		return -errno;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "%s\n", STATE_HEADER);
+	for (size_t i = 0; i < e->nsaved; i++)
+		format_saved(f, &e->saved[i]);
+	if (extra)
+		fputs(extra, f);
+	if (fclose(f)) {
+		free(text);
+		return -ENOMEM;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", e->state_path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(errno));
-		return -errno;
-	}
-	fprintf(f, "# hcithrottle state v1: the io limits to restore\n");
-	for (size_t i = 0; i < e->nsaved; i++) {
-		const struct hci_saved *s = &e->saved[i];
+	rc = write_atomic(e->state_path, text, len, err, errlen);
+	free(text);
+	return rc;
+}
 
-		if (!strcmp(s->kind, "qmp"))
-			fprintf(f, "qmp\t%s\t-\t%s\t%s\n", s->cgdir, s->file, s->orig);
-		else
-			fprintf(f, "%s\t%s\t%u:%u\t%s\t%s\n", s->kind, s->cgdir,
-				HCI_DEV_MAJOR(s->dev), HCI_DEV_MINOR(s->dev), s->file, s->orig);
-	}
-	fflush(f);
-	fd = fileno(f);
-	if (ferror(f) || fsync(fd)) {
-		fclose(f);
-		snprintf(err, errlen, "cannot write state file %s", tmp);
-		return -EIO;
-	}
-	fclose(f);
-	if (rename(tmp, e->state_path)) {
-		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		return -errno;
-	}
-	return 0;
+static int save_state(struct hci_enforcer *e, char *err, size_t errlen)
+{
+	int rc = save_state_with(e, NULL, err, errlen);
+
+	if (!rc)
+		e->owns_state = true;
+	return rc;
 }
 
 /* The value for dev in a limits file: v1 "VALUE", v2 "rbps=.. ..."; "" if none. */
@@ -164,45 +224,147 @@ static struct hci_saved *new_saved(struct hci_enforcer *e)
 	return &e->saved[e->nsaved++];
 }
 
-/* Remember what (cgdir, dev, file) holds now, once, before changing it. */
-static int remember(struct hci_enforcer *e, const char *cgdir, __u32 dev, const char *file,
-		    char *err, size_t errlen)
+/*
+ * What (cgdir, dev, file) held before hcithrottle first changed it: read and
+ * saved to the state file once, before the first write. NULL on error.
+ */
+static const struct hci_saved *remember(struct hci_enforcer *e, const char *cgdir, __u32 dev,
+					const char *file, int *rc, char *err, size_t errlen)
 {
 	char path[700], cur[160];
-	struct hci_saved *s;
+	struct hci_saved *s = find_saved(e, cgdir, dev, file);
 
-	if (find_saved(e, cgdir, dev, file))
-		return 0;
+	*rc = 0;
+	if (s)
+		return s;
 	snprintf(path, sizeof(path), "%s/%s", cgdir, file);
 	if (read_line_for(path, dev, cur, sizeof(cur))) {
+		*rc = -errno;
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return -errno;
+		return NULL;
 	}
 	s = new_saved(e);
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		*rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	memset(s, 0, sizeof(*s));
 	snprintf(s->kind, sizeof(s->kind), "%s", e->v1 ? "v1" : "v2");
 	snprintf(s->cgdir, sizeof(s->cgdir), "%s", cgdir);
 	s->dev = dev;
 	snprintf(s->file, sizeof(s->file), "%s", file);
 	snprintf(s->orig, sizeof(s->orig), "%s", cur[0] ? cur : e->v1 ? "0" : "max");
-	return save_state(e, err, errlen);
+	*rc = save_state(e, err, errlen);
+	if (*rc) {
+		e->nsaved--;	/* not on disk: not saved */
+		return NULL;
+	}
+	return s;
+}
+
+/* Ours, under the operator's own limit: a cap never loosens it (0 = none). */
+static double capped(double ours, double own)
+{
+	if (!(ours > 0))
+		return own;
+	if (ours < 1)
+		ours = 1;
+	return own > 0 && own < ours ? own : ours;
+}
+
+static const char *const v2_keys[4] = { "riops", "wiops", "rbps", "wbps" };
+
+/* The four limits of a v2 io.max value ("rbps=max wbps=... riops=.."): 0 = none. */
+static void parse_v2(const char *v, double out[4])
+{
+	for (int k = 0; k < 4; k++) {
+		char key[16];
+		const char *p;
+
+		out[k] = 0;
+		snprintf(key, sizeof(key), "%s=", v2_keys[k]);
+		for (p = strstr(v, key); p && p != v && p[-1] != ' '; p = strstr(p + 1, key))
+			;
+		if (p && strncmp(p + strlen(key), "max", 3))
+			out[k] = strtod(p + strlen(key), NULL);
+	}
 }
 
 static void fmt_v2(char *out, size_t len, double v)
 {
 	if (v > 0)
-		snprintf(out, len, "%.0f", v < 1 ? 1 : v);
+		snprintf(out, len, "%.0f", v);
 	else
 		snprintf(out, len, "max");
 }
 
-int hci_enf_set(struct hci_enforcer *e, const char *cgpath, __u32 dev,
-		const struct hci_limit *l, char *err, size_t errlen)
+static int set_v1(struct hci_enforcer *e, const char *cgdir, __u32 dev, const double v[4],
+		  double w[4], char *err, size_t errlen)
 {
-	char cgdir[512], path[700], buf[256];
+	char path[700], buf[256];
+	int rc;
+
+	for (int k = 0; k < 4; k++) {
+		const struct hci_saved *s = remember(e, cgdir, dev, v1_files[k], &rc, err, errlen);
+
+		if (!s)
+			return rc;
+		w[k] = capped(v[k], strtod(s->orig, NULL));
+		snprintf(path, sizeof(path), "%s/%s", cgdir, v1_files[k]);
+		snprintf(buf, sizeof(buf), "%u:%u %.0f", HCI_DEV_MAJOR(dev), HCI_DEV_MINOR(dev),
+			 w[k]);
+		e->writes++;
+		if (e->dry_run)
+			continue;
+		rc = write_file(path, buf);
+		if (rc) {
+			snprintf(err, errlen, "cannot write '%s' to %s: %s", buf, path,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int set_v2(struct hci_enforcer *e, const char *cgdir, __u32 dev, const double v[4],
+		  double w[4], char *err, size_t errlen)
+{
+	char path[700], buf[256], f[4][24];
+	double own[4];
+	const struct hci_saved *s;
+	int rc;
+
+	s = remember(e, cgdir, dev, "io.max", &rc, err, errlen);
+	if (!s)
+		return rc;
+	parse_v2(s->orig, own);
+	for (int k = 0; k < 4; k++) {
+		w[k] = capped(v[k], own[k]);
+		fmt_v2(f[k], sizeof(f[k]), w[k]);
+	}
+	snprintf(buf, sizeof(buf), "%u:%u rbps=%s wbps=%s riops=%s wiops=%s",
+		 HCI_DEV_MAJOR(dev), HCI_DEV_MINOR(dev), f[2], f[3], f[0], f[1]);
+	snprintf(path, sizeof(path), "%s/io.max", cgdir);
+	e->writes++;
+	if (e->dry_run)
+		return 0;
+	rc = write_file(path, buf);
+	if (rc)
+		snprintf(err, errlen, "cannot write '%s' to %s: %s", buf, path, strerror(-rc));
+	return rc;
+}
+
+/*
+ * The operator's own limits, saved before the first write, are ceilings per
+ * direction and kind: a cap is min(cap, own), and no cap means own, exactly.
+ */
+int hci_enf_set(struct hci_enforcer *e, const char *cgpath, __u32 dev,
+		const struct hci_limit *l, struct hci_limit *written, char *err, size_t errlen)
+{
 	const double v[4] = { l->riops, l->wiops, l->rbps, l->wbps };
+	char cgdir[512];
+	double w[4] = { 0 };
 	int rc;
 
 	if (!cgpath || !strcmp(cgpath, "/") || strchr(cgpath, '\t') || strchr(cgpath, '\n')) {
@@ -217,47 +379,29 @@ int hci_enf_set(struct hci_enforcer *e, const char *cgpath, __u32 dev,
 		snprintf(err, errlen, "cgroup %s is gone", cgpath);
 		return -ENOENT;
 	}
-	if (e->v1) {
-		for (int k = 0; k < 4; k++) {
-			rc = remember(e, cgdir, dev, v1_files[k], err, errlen);
-			if (rc)
-				return rc;
-			snprintf(path, sizeof(path), "%s/%s", cgdir, v1_files[k]);
-			snprintf(buf, sizeof(buf), "%u:%u %.0f", HCI_DEV_MAJOR(dev),
-				 HCI_DEV_MINOR(dev), v[k] > 0 && v[k] < 1 ? 1 : v[k]);
-			e->writes++;
-			if (e->dry_run)
-				continue;
-			rc = write_file(path, buf);
-			if (rc) {
-				snprintf(err, errlen, "cannot write '%s' to %s: %s", buf, path,
-					 strerror(-rc));
-				return rc;
-			}
-		}
-		return 0;
-	}
-	rc = remember(e, cgdir, dev, "io.max", err, errlen);
-	if (rc)
-		return rc;
-	{
-		char a[24], b[24], c[24], d[24];
-
-		fmt_v2(a, sizeof(a), l->rbps);
-		fmt_v2(b, sizeof(b), l->wbps);
-		fmt_v2(c, sizeof(c), l->riops);
-		fmt_v2(d, sizeof(d), l->wiops);
-		snprintf(buf, sizeof(buf), "%u:%u rbps=%s wbps=%s riops=%s wiops=%s",
-			 HCI_DEV_MAJOR(dev), HCI_DEV_MINOR(dev), a, b, c, d);
-	}
-	snprintf(path, sizeof(path), "%s/io.max", cgdir);
-	e->writes++;
-	if (e->dry_run)
-		return 0;
-	rc = write_file(path, buf);
-	if (rc)
-		snprintf(err, errlen, "cannot write '%s' to %s: %s", buf, path, strerror(-rc));
+	rc = e->v1 ? set_v1(e, cgdir, dev, v, w, err, errlen) :
+		     set_v2(e, cgdir, dev, v, w, err, errlen);
+	if (!rc && written)
+		*written = (struct hci_limit){ .riops = w[0], .wiops = w[1], .rbps = w[2],
+					       .wbps = w[3] };
 	return rc;
+}
+
+int hci_enf_forget(struct hci_enforcer *e, const char *cgpath)
+{
+	char cgdir[512], err[512];
+	size_t j = 0;
+
+	snprintf(cgdir, sizeof(cgdir), "%s%s", e->root, cgpath);
+	for (size_t i = 0; i < e->nsaved; i++)
+		if (strcmp(e->saved[i].kind, "qmp") && !strcmp(e->saved[i].cgdir, cgdir))
+			continue;
+		else
+			e->saved[j++] = e->saved[i];
+	if (j == e->nsaved)
+		return 0;
+	e->nsaved = j;
+	return save_state(e, err, sizeof(err));
 }
 
 /* The VM (its QMP socket) or its drive is gone: its limits went with it. */
@@ -307,70 +451,232 @@ int hci_enf_restore(struct hci_enforcer *e)
 				HCI_DEV_MINOR(e->saved[i].dev));
 			failed++;
 		}
+	/* a file this run did not write (lines a recovery kept) is not ours */
 	if (!failed) {
 		e->nsaved = 0;
-		unlink(e->state_path);
+		if (e->owns_state)
+			unlink(e->state_path);
+		e->owns_state = false;
 	}
 	return failed;
 }
 
-int hci_enf_recover(struct hci_enforcer *e, char *err, size_t errlen)
+__attribute__((format(printf, 1, 2)))
+static void enf_error(const char *fmt, ...)
 {
-	FILE *f = fopen(e->state_path, "r");
-	char line[1024];
-	int n = 0, lineno = 0;
+	va_list ap;
 
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Digits only, as the kernel prints a limit (and as hcithrottle saves it). */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* "MAJ:MIN", decimal, nothing else. */
+static bool parse_devno(const char *s, unsigned int *ma, unsigned int *mi)
+{
+	char a[16], b[16];
+	const char *c = strchr(s, ':');
+
+	if (!c || c - s >= (long)sizeof(a) || strlen(c + 1) >= sizeof(b))
+		return false;
+	memcpy(a, s, (size_t)(c - s));
+	a[c - s] = '\0';
+	snprintf(b, sizeof(b), "%s", c + 1);
+	if (!all_digits(a) || !all_digits(b) || strlen(a) > 9 || strlen(b) > 9)
+		return false;
+	*ma = (unsigned int)strtoul(a, NULL, 10);
+	*mi = (unsigned int)strtoul(b, NULL, 10);
+	return true;
+}
+
+/* An io.max value as the kernel prints it: each of the four keys once. */
+static bool valid_v2_value(const char *v)
+{
+	char buf[640], *save = NULL;
+	unsigned int seen = 0;
+
+	if (!strcmp(v, "max"))
+		return true;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(t, '=');
+		int k;
+
+		if (!eq)
+			return false;
+		*eq = '\0';
+		for (k = 0; k < 4 && strcmp(t, v2_keys[k]); k++)
+			;
+		if (k == 4 || (seen & (1u << k)) || (strcmp(eq + 1, "max") && !all_digits(eq + 1)))
+			return false;
+		seen |= 1u << k;
+	}
+	return seen == 15;
+}
+
+/*
+ * A cgroup directory hcithrottle could have written: strictly below the io
+ * controller's mount (never its root), without "." or ".." or empty parts.
+ */
+static bool valid_cgdir(const struct hci_enforcer *e, const char *dir)
+{
+	size_t n = strlen(e->root);
+	const char *p;
+
+	if (!n || strncmp(dir, e->root, n) || dir[n] != '/' || !dir[n + 1])
+		return false;
+	for (p = dir + n; *p; ) {
+		size_t len;
+
+		p++;	/* past '/' */
+		len = strcspn(p, "/");
+		if (!len || (len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+/*
+ * One state line into s, or false: the kind, file and value must be ones
+ * hcithrottle writes for this host's io controller, the target a cgroup
+ * below its mount (or an absolute QMP socket).
+ */
+static bool parse_state_line(const struct hci_enforcer *e, char *line, struct hci_saved *s)
+{
+	char *f[6], *save = NULL;
+	unsigned int ma = 0, mi = 0, k = 0;
+	bool ok;
+
+	for (char *t = strtok_r(line, "\t", &save); t && k < 6; t = strtok_r(NULL, "\t", &save))
+		f[k++] = t;
+	if (k != 5)
+		return false;
+	if (!strcmp(f[0], "qmp")) {
+		struct hci_qmp_throttle t;
+
+		ok = f[1][0] == '/' && !strcmp(f[2], "-") && !hci_qmp_parse(f[4], &t);
+	} else if (!strcmp(f[0], "v1")) {
+		ok = e->v1 && valid_cgdir(e, f[1]) && parse_devno(f[2], &ma, &mi) &&
+		     all_digits(f[4]);
+		for (k = 0; ok && k < 4 && strcmp(f[3], v1_files[k]); k++)
+			;
+		ok = ok && k < 4;
+	} else if (!strcmp(f[0], "v2")) {
+		ok = !e->v1 && valid_cgdir(e, f[1]) && parse_devno(f[2], &ma, &mi) &&
+		     !strcmp(f[3], "io.max") && valid_v2_value(f[4]);
+	} else {
+		ok = false;
+	}
+	if (!ok || strlen(f[1]) >= sizeof(s->cgdir) || strlen(f[3]) >= sizeof(s->file) ||
+	    strlen(f[4]) >= sizeof(s->orig))
+		return false;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->kind, sizeof(s->kind), "%s", f[0]);
+	snprintf(s->cgdir, sizeof(s->cgdir), "%s", f[1]);
+	s->dev = HCI_DEV_MKDEV(ma, mi);
+	snprintf(s->file, sizeof(s->file), "%s", f[3]);
+	snprintf(s->orig, sizeof(s->orig), "%s", f[4]);
+	return true;
+}
+
+/* Restore one line of the state file; false (reported) if it is kept. */
+static bool recover_line(struct hci_enforcer *e, char *line, int lineno, bool complete)
+{
+	char copy[1024];
+	struct hci_saved s;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (!complete || !parse_state_line(e, copy, &s)) {
+		enf_error("%s:%d: %s; this line is kept in the file: fix or remove it, then "
+			   "run 'hcithrottle reset' again", e->state_path, lineno,
+			   complete ? "not a state line (or a target hcithrottle never writes)" :
+			   "line cut short (no newline)");
+		return false;
+	}
+	if (find_saved(e, s.cgdir, s.dev, s.file)) {
+		enf_error("%s:%d: a second original for %s %s; this line is kept in the file: "
+			   "fix or remove it", e->state_path, lineno, s.cgdir, s.file);
+		return false;
+	}
+	if (!e->dry_run && put_back(&s)) {
+		enf_error("%s:%d: cannot restore %s/%s; this line is kept for another try",
+			   e->state_path, lineno, s.cgdir, s.file);
+		return false;
+	}
+	/* remembered only to spot a second line for the same limit */
+	if (new_saved(e))
+		e->saved[e->nsaved - 1] = s;
+	return true;
+}
+
+/*
+ * Every valid line is restored, whatever the others hold. The lines that
+ * could not be (reported one by one) stay in the state file, rewritten
+ * atomically; the file goes once none is left.
+ */
+int hci_enf_recover(struct hci_enforcer *e, int *nkept, char *err, size_t errlen)
+{
+	char line[1024], *kept = NULL;
+	size_t keptlen = 0;
+	FILE *f = fopen(e->state_path, "r"), *k;
+	int n = 0, lineno = 0, rc = 0;
+
+	*nkept = 0;
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		snprintf(err, errlen, "cannot read state file %s: %s", e->state_path,
+			 strerror(-rc));
+		return rc;
+	}
+	k = open_memstream(&kept, &keptlen);
+	if (!k) {
+		fclose(f);
+		return -ENOMEM;
+	}
 	while (fgets(line, sizeof(line), f)) {
-		char *ver, *dir, *dev, *file, *orig, *save = NULL;
-		unsigned int ma, mi;
-		struct hci_saved s;
+		size_t len = strlen(line);
+		bool complete = len && line[len - 1] == '\n';
 
 		lineno++;
+		if (!complete && len == sizeof(line) - 1)
+			complete = true;	/* too long: refused below, whole */
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || !line[0])
+		if (line[0] == '#' || (!line[0] && complete))
 			continue;
-		ver = strtok_r(line, "\t", &save);
-		dir = strtok_r(NULL, "\t", &save);
-		dev = strtok_r(NULL, "\t", &save);
-		file = strtok_r(NULL, "\t", &save);
-		orig = strtok_r(NULL, "\t", &save);
-		if (ver && !strcmp(ver, "qmp")) {
-			struct hci_qmp_throttle t;
-
-			if (!dir || dir[0] != '/' || !dev || strcmp(dev, "-") || !file || !orig ||
-			    hci_qmp_parse(orig, &t))
-				goto bad;
-			ma = mi = 0;
-		} else if (!ver || !dir || !dev || !file || !orig ||
-			   sscanf(dev, "%u:%u", &ma, &mi) != 2 ||
-			   (strcmp(ver, "v1") && strcmp(ver, "v2")) || strchr(file, '/') ||
-			   (strncmp(file, "blkio.throttle.", 15) && strcmp(file, "io.max"))) {
-bad:
-			snprintf(err, errlen, "%s:%d: not a state line; fix or remove the file",
-				 e->state_path, lineno);
-			fclose(f);
-			return -EINVAL;
+		if (recover_line(e, line, lineno, complete))
+			n++;
+		else {
+			fprintf(k, "%s\n", line);
+			(*nkept)++;
 		}
-		memset(&s, 0, sizeof(s));
-		snprintf(s.kind, sizeof(s.kind), "%s", ver);
-		snprintf(s.cgdir, sizeof(s.cgdir), "%s", dir);
-		s.dev = HCI_DEV_MKDEV(ma, mi);
-		snprintf(s.file, sizeof(s.file), "%s", file);
-		snprintf(s.orig, sizeof(s.orig), "%s", orig);
-		if (!e->dry_run && put_back(&s)) {
-			snprintf(err, errlen, "cannot restore %s/%s from %s", dir, file,
-				 e->state_path);
-			fclose(f);
-			return -EIO;
-		}
-		n++;
 	}
 	fclose(f);
-	if (!e->dry_run)
-		unlink(e->state_path);
-	return n;
+	fclose(k);
+	e->nsaved = 0;		/* restored: nothing of ours is in force */
+	if (!e->dry_run) {
+		if (!*nkept)
+			unlink(e->state_path);
+		else
+			rc = save_state_with(e, kept, err, errlen);
+	}
+	free(kept);
+	return rc ? rc : n;
 }
 
 int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
@@ -393,14 +699,11 @@ int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
 	if (read_line_for(path, dev, v, sizeof(v)))
 		return -errno;
 	{
-		static const char *const keys[4] = { "riops=", "wiops=", "rbps=", "wbps=" };
+		double w[4];
 
-		for (int k = 0; k < 4; k++) {
-			const char *p = strstr(v, keys[k]);
-
-			if (p && strncmp(p + strlen(keys[k]), "max", 3))
-				*out[k] = strtod(p + strlen(keys[k]), NULL);
-		}
+		parse_v2(v, w);
+		for (int k = 0; k < 4; k++)
+			*out[k] = w[k];
 	}
 	return 0;
 }
@@ -411,17 +714,9 @@ static double own_ceiling(const struct hci_qmp_throttle *o, int dir, int total)
 	return o->v[dir] > 0 ? o->v[dir] : o->v[total];
 }
 
-static double capped(double ours, double own)
-{
-	if (!(ours > 0))
-		return own;
-	if (ours < 1)
-		ours = 1;
-	return own > 0 && own < ours ? own : ours;
-}
-
 int hci_enf_set_qmp(struct hci_enforcer *e, const char *sock, const char *drive,
-		    const struct hci_limit *l, char *err, size_t errlen)
+		    const struct hci_limit *l, struct hci_limit *written, char *err,
+		    size_t errlen)
 {
 	struct hci_saved *s = find_saved(e, sock, 0, drive);
 	struct hci_qmp_throttle own, t;
@@ -471,7 +766,15 @@ int hci_enf_set_qmp(struct hci_enforcer *e, const char *sock, const char *drive,
 		t.v[HCI_QMP_BPS_WR] = capped(l->wbps, own_ceiling(&own, HCI_QMP_BPS_WR, HCI_QMP_BPS));
 		t.v[HCI_QMP_IOPS_SIZE] = own.v[HCI_QMP_IOPS_SIZE];
 	}
-	return hci_qmp_set(sock, drive, &t, err, errlen);
+	rc = hci_qmp_set(sock, drive, &t, err, errlen);
+	if (!rc && written)
+		*written = (struct hci_limit){
+			.riops = own_ceiling(&t, HCI_QMP_IOPS_RD, HCI_QMP_IOPS),
+			.wiops = own_ceiling(&t, HCI_QMP_IOPS_WR, HCI_QMP_IOPS),
+			.rbps = own_ceiling(&t, HCI_QMP_BPS_RD, HCI_QMP_BPS),
+			.wbps = own_ceiling(&t, HCI_QMP_BPS_WR, HCI_QMP_BPS),
+		};
+	return rc;
 }
 
 void hci_enf_free(struct hci_enforcer *e)

@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -70,6 +73,8 @@ struct ostate {
 	char cgpath[512];
 	bool vm, container, gone;
 	bool unsynced;		/* the last write failed: write again */
+	bool said_uncappable;	/* told once that it cannot be capped */
+	struct hci_limit in_force;	/* what was last written (0 = none) */
 	double iops, bps, p99_us, inflight, riops_share;
 	double implied_bps;	/* floor_iops x the mean request size seen */
 	struct hci_pol_vm v;
@@ -102,7 +107,8 @@ struct svc {
 	struct hci_snap prev;
 	FILE *log;
 	FILE *mlog;
-	char dir[256];		/* state directory: pid and status files */
+	char dir[256];		/* state directory: lock, pid and status files */
+	int lock_fd;		/* the host's hcithrottle lock, held for life */
 	__u64 t0;
 	unsigned long decisions, intervals, cg_events;
 };
@@ -147,12 +153,19 @@ static struct ostate *ostate_get(struct svc *s, struct tdev *d, const char *orig
 {
 	struct ostate *o;
 
-	for (int i = 0; i < d->n; i++)
+	o = NULL;
+	for (int i = 0; i < d->n; i++) {
 		if (!strcmp(d->o[i].origin, origin) && d->o[i].cgid == cgid)
 			return &d->o[i];
-	if (d->n == MAX_ORIGINS)
+		/* a removed cgroup made again: one origin, one row, a fresh state
+		 * (its limits went with the old directory) */
+		if (!o && d->o[i].gone && !strcmp(d->o[i].origin, origin))
+			o = &d->o[i];
+	}
+	if (!o && d->n == MAX_ORIGINS)
 		return NULL;
-	o = &d->o[d->n++];
+	if (!o)
+		o = &d->o[d->n++];
 	memset(o, 0, sizeof(*o));
 	snprintf(o->origin, sizeof(o->origin), "%s", origin);
 	o->cgid = cgid;
@@ -280,6 +293,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			if (o->cgid != e.cgid || o->gone)
 				continue;
 			o->gone = true;
+			hci_enf_forget(&s->enf, o->cgpath);
 			fprintf(stderr, "hcithrottle: cgroup %s of %s was removed; forgetting it\n",
 				o->cgpath, o->origin);
 		}
@@ -308,6 +322,22 @@ static void log_row(struct svc *s, const struct tdev *d, const struct ostate *o,
 	fflush(s->log);
 }
 
+/* A limit as written, per direction and kind ("max" = none). */
+static void fmt_limit(char *buf, size_t len, const struct hci_limit *l)
+{
+	const double v[4] = { l ? l->riops : 0, l ? l->wiops : 0, l ? l->rbps : 0,
+			      l ? l->wbps : 0 };
+	char f[4][24];
+
+	if (!l) {
+		snprintf(buf, len, "unknown (the write failed)");
+		return;
+	}
+	for (int k = 0; k < 4; k++)
+		snprintf(f[k], sizeof(f[k]), v[k] > 0 ? "%.0f" : "max", v[k]);
+	snprintf(buf, len, "riops=%s wiops=%s rbps=%s wbps=%s", f[0], f[1], f[2], f[3]);
+}
+
 static const char *const backend_names[] = {
 	[HCI_BACKEND_CGROUP] = "cgroup", [HCI_BACKEND_QMP] = "qmp", [HCI_BACKEND_NONE] = "none",
 };
@@ -328,6 +358,19 @@ static const struct hci_tqmp *qmp_for(const struct svc *s, const char *origin)
 static bool cappable(const struct svc *s, const struct ostate *o)
 {
 	return qmp_for(s, o->origin) || (o->cgpath[0] && strcmp(o->cgpath, "/"));
+}
+
+/* Said once per VM when first seen, and kept in the status file. */
+static void say_uncappable(struct svc *s, const struct tdev *d, struct ostate *o)
+{
+	if (o->said_uncappable)
+		return;
+	o->said_uncappable = true;
+	fprintf(stderr, "hcithrottle: %s on %s cannot be capped: its VMM runs in the root "
+		"cgroup, which hcithrottle never limits with backend = %s; move it to a cgroup "
+		"of its own%s\n", o->origin, d->name, backend_names[s->conf.backend],
+		s->conf.backend == HCI_BACKEND_QMP ? ", or give it a qmp line" :
+		", or use backend = qmp with a qmp line for it");
 }
 
 static void decide(struct svc *s, struct tdev *d)
@@ -352,7 +395,9 @@ static void decide(struct svc *s, struct tdev *d)
 			o->c.iops = o->iops;
 			ci[nc] = i;
 			c[nc++] = o->c;
-		} else if (o->vm && cappable(s, o)) {
+		} else if (o->vm && !cappable(s, o)) {
+			say_uncappable(s, d, o);
+		} else if (o->vm) {
 			o->v.iops = o->iops;
 			o->v.bps = o->bps;
 			/*
@@ -381,7 +426,7 @@ static void decide(struct svc *s, struct tdev *d)
 		struct ostate *o = &d->o[vi[k]];
 		bool changed = v[k].cap_iops != o->v.cap_iops || v[k].cap_bps != o->v.cap_bps;
 		const struct hci_tqmp *q = qmp_for(s, o->origin);
-		struct hci_limit l;
+		struct hci_limit l, w;
 		char err[512];
 		double wi, wb;
 		int rc;
@@ -397,9 +442,11 @@ static void decide(struct svc *s, struct tdev *d)
 		if (o->v.floor_bps > 0 && wb > 0 && wb <= o->v.floor_bps * 1.001)
 			wb = o->v.floor_bps * FLOOR_HEADROOM;
 		l = (struct hci_limit){ .riops = wi, .wiops = wi, .rbps = wb, .wbps = wb };
-		rc = q ? hci_enf_set_qmp(&s->enf, q->socket, q->drive, &l, err, sizeof(err)) :
-			 hci_enf_set(&s->enf, o->cgpath, d->dev, &l, err, sizeof(err));
+		rc = q ? hci_enf_set_qmp(&s->enf, q->socket, q->drive, &l, &w, err, sizeof(err)) :
+			 hci_enf_set(&s->enf, o->cgpath, d->dev, &l, &w, err, sizeof(err));
 		o->unsynced = rc != 0;
+		if (!rc)
+			o->in_force = w;
 		if (rc && q) {
 			/* the VM may be starting or restarting: try again */
 			fprintf(stderr, "hcithrottle: %s on %s: %s; will retry\n", o->origin,
@@ -415,9 +462,10 @@ static void decide(struct svc *s, struct tdev *d)
 		if (rc)
 			fprintf(stderr, "hcithrottle: %s on %s: %s\n", o->origin, d->name, err);
 		s->decisions++;
-		fprintf(stderr, "hcithrottle: %s %s %s: iops cap %.0f, bps cap %.0f%s%s (%s)\n",
-			d->name, dec.action == HCI_POL_CAP ? "cap" : "lift", o->origin,
-			o->v.cap_iops, o->v.cap_bps, q ? " [qmp]" : "",
+		fmt_limit(err, sizeof(err), rc ? NULL : &w);
+		fprintf(stderr, "hcithrottle: %s %s %s: iops cap %.0f, bps cap %.0f; in force: %s"
+			"%s%s (%s)\n", d->name, dec.action == HCI_POL_CAP ? "cap" : "lift",
+			o->origin, o->v.cap_iops, o->v.cap_bps, err, q ? " [qmp]" : "",
 			s->enf.dry_run ? " [not written]" : "", dec.reason);
 		log_row(s, d, o, dec.action == HCI_POL_CAP ? "cap" : "lift", dec.reason);
 	}
@@ -443,6 +491,39 @@ static void log_measures(struct svc *s)
 
 /* ---- status ---- */
 
+static void limit_col(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, v > 0 ? "%.0f" : "-", v);
+}
+
+static void status_row(struct svc *s, FILE *f, const struct tdev *d, const struct ostate *o)
+{
+	struct hci_limit l = o->in_force;
+	char c[4][24];
+	double v[4];
+
+	/* a cgroup's limits read back from the kernel, the operator's own
+	 * included; a QEMU drive's as last written */
+	if (!qmp_for(s, o->origin) && !o->gone && o->cgpath[0] && strcmp(o->cgpath, "/") &&
+	    hci_enf_read(&s->enf, o->cgpath, d->dev, &l))
+		l = o->in_force;
+	v[0] = l.riops;
+	v[1] = l.wiops;
+	v[2] = l.rbps;
+	v[3] = l.wbps;
+	for (int k = 0; k < 4; k++)
+		limit_col(c[k], sizeof(c[k]), v[k]);
+	fprintf(f, "%-8s %-28s %-9s %10.0f %12.0f %10.1f %8.2f %10s %10s %12s %12s\n",
+		d->name, o->origin,
+		o->gone ? "gone" : o->vm ? "vm" : o->container ? "container" : "-",
+		o->iops, o->bps, o->p99_us, o->inflight, c[0], c[1], c[2], c[3]);
+}
+
+/*
+ * The limits columns are what hcithrottle last wrote (the operator's own
+ * limits under its caps, the floor's headroom included), not the policy's
+ * cap: what the kernel enforces.
+ */
 static void write_status(struct svc *s)
 {
 	char path[300], tmp[310];
@@ -456,16 +537,20 @@ static void write_status(struct svc *s)
 	fprintf(f, "hcithrottle pid %d, interval %u ms, backend %s%s, %lu intervals, "
 		"%lu decisions\n", getpid(), s->conf.interval_ms, backend_names[s->conf.backend],
 		s->o.dry_run ? " (dry run)" : "", s->intervals, s->decisions);
-	fprintf(f, "%-8s %-28s %-9s %10s %12s %10s %8s %10s %12s\n", "DEVICE", "ORIGIN", "ROLE",
-		"IOPS", "BYTES/S", "P99(us)", "INFLIGHT", "CAP_IOPS", "CAP_BPS");
+	fprintf(f, "%-8s %-28s %-9s %10s %12s %10s %8s %10s %10s %12s %12s\n", "DEVICE",
+		"ORIGIN", "ROLE", "IOPS", "BYTES/S", "P99(us)", "INFLIGHT", "R_IOPS", "W_IOPS",
+		"R_BPS", "W_BPS");
+	for (int k = 0; k < s->ndevs; k++)
+		for (int i = 0; i < s->devs[k].n; i++)
+			status_row(s, f, &s->devs[k], &s->devs[k].o[i]);
 	for (int k = 0; k < s->ndevs; k++)
 		for (int i = 0; i < s->devs[k].n; i++) {
 			const struct ostate *o = &s->devs[k].o[i];
 
-			fprintf(f, "%-8s %-28s %-9s %10.0f %12.0f %10.1f %8.2f %10.0f %12.0f\n",
-				s->devs[k].name, o->origin,
-				o->gone ? "gone" : o->vm ? "vm" : o->container ? "container" : "-",
-				o->iops, o->bps, o->p99_us, o->inflight, o->v.cap_iops, o->v.cap_bps);
+			if (o->said_uncappable && !o->gone)
+				fprintf(f, "note: %s on %s cannot be capped: its VMM runs in the "
+					"root cgroup (backend = %s)\n", o->origin,
+					s->devs[k].name, backend_names[s->conf.backend]);
 		}
 	fclose(f);
 	rename(tmp, path);
@@ -475,71 +560,165 @@ static void write_status(struct svc *s)
 
 static int load_conf(struct svc *s)
 {
-	char err[512];
+	char err[512], tmp[256];
 
 	if (hci_tconf_load(s->o.config, &s->conf, err, sizeof(err))) {
 		hci_errorf("%s", err);
 		return -EINVAL;
 	}
-	snprintf(s->dir, sizeof(s->dir), "%s", s->conf.state_path);
-	snprintf(s->dir, sizeof(s->dir), "%s", dirname(s->dir));
+	/* dirname() may modify its argument and return a pointer into it:
+	 * never its own argument as snprintf's destination */
+	snprintf(tmp, sizeof(tmp), "%s", s->conf.state_path);
+	snprintf(s->dir, sizeof(s->dir), "%s", dirname(tmp));
 	return 0;
 }
 
-static pid_t running_pid(const char *dir)
+static void mkdirs(const char *dir)
 {
-	char path[300];
-	FILE *f;
-	int pid = 0;
+	char tmp[256];
 
-	snprintf(path, sizeof(path), "%s/pid", dir);
-	f = fopen(path, "r");
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	mkdir(tmp, 0755);
+}
+
+/* The pid that holds an flock on path, from /proc/locks; 0 if none. */
+static pid_t lock_holder(const char *path)
+{
+	char line[256];
+	struct stat st;
+	pid_t pid = 0;
+	FILE *f;
+
+	if (stat(path, &st))
+		return 0;
+	f = fopen("/proc/locks", "r");
 	if (!f)
 		return 0;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
-		return 0;
-	/* a dead daemon not yet reaped, or its pid now used by another program,
-	 * is not running */
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (f) {
-		char comm[64] = "", state = 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		unsigned int ma, mi;
+		unsigned long ino;
+		int p;
 
-		if (fscanf(f, "%*d (%63[^)]) %c", comm, &state) != 2 || state == 'Z' ||
-		    strncmp(comm, "hcithrottle", 11))
-			pid = 0;
-		fclose(f);
+		if (strstr(line, "->") || !strstr(line, "FLOCK"))
+			continue;
+		if (sscanf(line, "%*d: FLOCK %*s %*s %d %x:%x:%lu", &p, &ma, &mi, &ino) == 4 &&
+		    ino == st.st_ino && makedev(ma, mi) == st.st_dev)
+			pid = p;
 	}
+	fclose(f);
 	return pid;
 }
 
-static int cmd_run(struct svc *s)
+/* "pid N (hcithrottle run -c FILE)": who holds the lock, for the message. */
+static void describe_pid(pid_t pid, char *buf, size_t len)
+{
+	char path[64], cmd[200] = "";
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+	}
+	cmd[n] = '\0';
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!cmd[i])
+			cmd[i] = ' ';
+	if (pid <= 0)
+		snprintf(buf, len, "another process");
+	else
+		snprintf(buf, len, "pid %d (%s)", pid, cmd[0] ? cmd : "gone");
+}
+
+/*
+ * One hcithrottle per host writes limits: an flock on "lock" in the state
+ * directory, taken atomically and held until the process ends (the kernel
+ * drops it however it ends, SIGKILL included). The file is never removed:
+ * removing a lock file races a process that has just opened it. It holds
+ * the holder's pid, for people; the messages ask the kernel.
+ */
+static int take_lock(struct svc *s)
+{
+	char path[300], who[256];
+	int fd;
+
+	mkdirs(s->dir);
+	snprintf(path, sizeof(path), "%s/lock", s->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		hci_errorf("cannot open the lock file %s: %s (is the state directory writable?)",
+			   path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(fd);
+		if (e != EWOULDBLOCK) {
+			hci_errorf("cannot lock %s: %s", path, strerror(e));
+			return -e;
+		}
+		describe_pid(lock_holder(path), who, sizeof(who));
+		hci_errorf("%s holds the hcithrottle lock %s: one hcithrottle at a time "
+			   "changes this host's limits; stop that one first (a run restores "
+			   "its limits on SIGTERM)", who, path);
+		return -EBUSY;
+	}
+	if (!ftruncate(fd, 0))
+		dprintf(fd, "%d %s\n", getpid(), s->o.cmd);
+	s->lock_fd = fd;
+	return 0;
+}
+
+/*
+ * Limits a previous run left (SIGKILL): put back every valid line. A line
+ * that could not be restored stays in the state file, and run refuses to
+ * start over it: it would record what this run saves on top of it.
+ */
+static int recover(struct svc *s, bool starting)
+{
+	char err[512];
+	int n, kept;
+
+	n = hci_enf_recover(&s->enf, &kept, err, sizeof(err));
+	if (n < 0) {
+		hci_errorf("%s", err);
+		return -1;
+	}
+	if (starting && n)
+		fprintf(stderr, "hcithrottle: restored %d limits left by a previous run\n", n);
+	else if (!starting)
+		printf("hcithrottle: %d limit%s restored\n", n, n == 1 ? "" : "s");
+	if (kept) {
+		hci_errorf("%d line%s of %s could not be restored (above) and %s kept there; "
+			   "fix or remove %s, then run 'hcithrottle reset'%s", kept,
+			   kept == 1 ? "" : "s", s->conf.state_path, kept == 1 ? "is" : "are",
+			   kept == 1 ? "it" : "them", starting ? " before starting again" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Each configured device, or exit 2 with the config line that names it. */
+static int open_devices(struct svc *s)
 {
 	char err[512], path[300];
-	__u64 next, deadline = 0;
-	int ret = 1, n;
-	pid_t other;
 
-	if (load_conf(s))
-		return 2;
-	other = running_pid(s->dir);
-	if (other) {
-		hci_errorf("hcithrottle is already running (pid %d)", other);
-		return 1;
-	}
-	if (hci_cgroups_init(&s->cg, err, sizeof(err))) {
-		hci_errorf("%s", err);
-		return 1;
-	}
 	for (int i = 0; i < s->conf.ndevices; i++) {
 		struct tdev *d = &s->devs[s->ndevs];
 
 		if (hci_dev_from_name(s->conf.devices[i], &d->dev, err, sizeof(err))) {
-			hci_errorf("%s: device %s: %s", s->o.config, s->conf.devices[i], err);
-			goto out;
+			hci_errorf("%s:%d: device %s: %s", s->o.config, s->conf.device_line[i],
+				   s->conf.devices[i], err);
+			return -EINVAL;
 		}
 		hci_dev_name(d->dev, d->name, sizeof(d->name));
 		/*
@@ -555,24 +734,76 @@ static int cmd_run(struct svc *s)
 				strstr(path, "/dm") ? "device-mapper" : "md");
 		s->ndevs++;
 	}
+	return 0;
+}
+
+/* The decision log appends across runs: a "start" row marks where each run
+ * begins (time_s counts from it). */
+static int open_logs(struct svc *s)
+{
+	if (s->conf.log_path[0]) {
+		char when[32];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		s->log = fopen(s->conf.log_path, "a");
+		if (!s->log) {
+			hci_errorf("cannot open decision log %s: %s", s->conf.log_path,
+				   strerror(errno));
+			return -1;
+		}
+		if (ftell(s->log) == 0)
+			fputs("time_s,device,action,origin,iops,bps,p99_us,cap_iops,cap_bps,reason\n",
+			      s->log);
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(s->log, "0.000,,start,,0,0,0.0,0,0,\"hcithrottle pid %d started %s, "
+			"interval %u ms, backend %s%s\"\n", getpid(), when, s->conf.interval_ms,
+			backend_names[s->conf.backend], s->o.dry_run ? " (dry run)" : "");
+		fflush(s->log);
+	}
+	if (s->o.measure_log) {
+		s->mlog = fopen(s->o.measure_log, "w");
+		if (!s->mlog) {
+			hci_errorf("cannot write %s: %s", s->o.measure_log, strerror(errno));
+			return -1;
+		}
+		fputs("time_s,device,origin,role,iops,bps,p99_us,inflight,cap_iops,cap_bps\n",
+		      s->mlog);
+	}
+	return 0;
+}
+
+static int cmd_run(struct svc *s)
+{
+	char err[512], path[300];
+	__u64 next, deadline = 0;
+	int ret = 1, n;
+
+	if (load_conf(s))
+		return 2;
+	/* a dry run writes nothing, so it needs no lock */
+	if (!s->o.dry_run && take_lock(s))
+		return 1;
+	if (hci_cgroups_init(&s->cg, err, sizeof(err))) {
+		hci_errorf("%s", err);
+		return 1;
+	}
+	if (open_devices(s)) {
+		ret = 2;
+		goto out;
+	}
 	/* backend = none: measure and decide, write nothing */
 	if (hci_enf_init(&s->enf, s->cg.root, s->cg.v1, s->conf.state_path,
 			 s->o.dry_run || s->conf.backend == HCI_BACKEND_NONE, err, sizeof(err))) {
 		hci_errorf("%s", err);
 		goto out;
 	}
-	/* a previous run that could not clean up (SIGKILL): put its limits back */
-	n = hci_enf_recover(&s->enf, err, sizeof(err));
-	if (n < 0) {
-		hci_errorf("%s", err);
+	if (recover(s, true))
 		goto out;
-	}
-	if (n)
-		fprintf(stderr, "hcithrottle: restored %d limits left by a previous run\n", n);
 	if (!s->o.dry_run) {
 		FILE *f;
 
-		mkdir(s->dir, 0755);
 		snprintf(path, sizeof(path), "%s/pid", s->dir);
 		f = fopen(path, "w");
 		if (!f) {
@@ -582,26 +813,8 @@ static int cmd_run(struct svc *s)
 		fprintf(f, "%d\n", getpid());
 		fclose(f);
 	}
-	if (s->conf.log_path[0]) {
-		s->log = fopen(s->conf.log_path, "a");
-		if (!s->log) {
-			hci_errorf("cannot open decision log %s: %s", s->conf.log_path,
-				   strerror(errno));
-			goto out;
-		}
-		if (ftell(s->log) == 0)
-			fputs("time_s,device,action,origin,iops,bps,p99_us,cap_iops,cap_bps,reason\n",
-			      s->log);
-	}
-	if (s->o.measure_log) {
-		s->mlog = fopen(s->o.measure_log, "w");
-		if (!s->mlog) {
-			hci_errorf("cannot write %s: %s", s->o.measure_log, strerror(errno));
-			goto out;
-		}
-		fputs("time_s,device,origin,role,iops,bps,p99_us,inflight,cap_iops,cap_bps\n",
-		      s->mlog);
-	}
+	if (open_logs(s))
+		goto out;
 	{
 		struct hci_tracer_opts to = {
 			.slots = 16384, .max_keys = 4096, .rb_kib = 256, .verbose = s->o.verbose,
@@ -693,16 +906,19 @@ out:
 
 static int cmd_status(struct svc *s)
 {
-	char path[300], line[512];
+	char path[300], line[512], who[256];
 	pid_t pid;
 	FILE *f;
 
 	if (load_conf(s))
 		return 2;
-	pid = running_pid(s->dir);
+	snprintf(path, sizeof(path), "%s/lock", s->dir);
+	pid = lock_holder(path);
 	if (!pid) {
 		printf("hcithrottle is not running\n");
 	} else {
+		describe_pid(pid, who, sizeof(who));
+		printf("hcithrottle lock held by %s\n", who);
 		snprintf(path, sizeof(path), "%s/status", s->dir);
 		f = fopen(path, "r");
 		if (f) {
@@ -710,7 +926,7 @@ static int cmd_status(struct svc *s)
 				fputs(line, stdout);
 			fclose(f);
 		} else {
-			printf("hcithrottle pid %d: no interval measured yet\n", pid);
+			printf("no interval measured yet\n");
 		}
 	}
 	f = fopen(s->conf.state_path, "r");
@@ -727,31 +943,31 @@ static int cmd_status(struct svc *s)
 	return 0;
 }
 
+/* Holds the lock while it restores: a run cannot start half-way through. */
 static int cmd_reset(struct svc *s)
 {
 	char err[512];
-	pid_t pid;
-	int n;
+	int ret;
 
 	if (load_conf(s))
 		return 2;
-	pid = running_pid(s->dir);
-	if (pid) {
-		hci_errorf("hcithrottle is running (pid %d): stop it, it restores the limits "
-			   "itself (kill -TERM %d)", pid, pid);
+	if (take_lock(s))
 		return 1;
-	}
-	if (hci_enf_init(&s->enf, "", false, s->conf.state_path, false, err, sizeof(err))) {
+	/* the io controller's mount: lines for anything else are refused */
+	if (hci_cgroups_init(&s->cg, err, sizeof(err))) {
 		hci_errorf("%s", err);
 		return 1;
 	}
-	n = hci_enf_recover(&s->enf, err, sizeof(err));
-	if (n < 0) {
+	if (hci_enf_init(&s->enf, s->cg.root, s->cg.v1, s->conf.state_path, false, err,
+			 sizeof(err))) {
 		hci_errorf("%s", err);
+		hci_cgroups_free(&s->cg);
 		return 1;
 	}
-	printf("hcithrottle: %d limit%s restored\n", n, n == 1 ? "" : "s");
-	return 0;
+	ret = recover(s, false) ? 1 : 0;
+	hci_enf_free(&s->enf);
+	hci_cgroups_free(&s->cg);
+	return ret;
 }
 
 /* ---- arguments ---- */
@@ -770,6 +986,8 @@ static const char doc[] =
 "  status   the origins, their measured I/O and the limits in force\n"
 "  reset    remove every limit hcithrottle set (after a crash)\n"
 "\n"
+"'hcithrottle COMMAND --help' describes one command.\n"
+"\n"
 "EXAMPLES:\n"
 "    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
 "    hcithrottle run --dry-run -v        # decide and log, write nothing\n"
@@ -780,17 +998,81 @@ static const char doc[] =
 "docs/hcithrottle.md. Exit status: 0 on success, 1 on errors, 2 on bad\n"
 "arguments or configuration.";
 
+static const char run_doc[] =
+"Run the service in the foreground: every interval, measure each origin's\n"
+"I/O, decide the VMs' caps and write them, under the limits the VMs' cgroups\n"
+"(or QEMU drives) already had. SIGHUP reloads the configuration;\n"
+"SIGINT/SIGTERM put the original limits back and exit. One run per host\n"
+"(a lock in the state directory). Limits a killed run left are restored\n"
+"first.\n"
+"\n"
+"EXAMPLES:\n"
+"    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
+"    hcithrottle run --dry-run -v --duration 30\n"
+"\v"
+"Exit status: 0 after a signal or --duration, 1 on errors (limits that\n"
+"could not be restored stay in the state file), 2 on bad arguments or\n"
+"configuration (FILE:LINE: message).";
+
+static const char status_doc[] =
+"Print whether hcithrottle runs (and which process holds its lock), its\n"
+"origins with their I/O and the limits in force, as the kernel has them,\n"
+"and the original limits saved in the state file.\n"
+"\n"
+"EXAMPLE:\n"
+"    hcithrottle status -c /etc/hcikit/hcithrottle.conf";
+
+static const char reset_doc[] =
+"Put back the original limits a killed run left in the state file, then\n"
+"remove it. Every valid line is restored; a line that is not one\n"
+"hcithrottle writes is reported with its FILE:LINE and kept in the file.\n"
+"Refused while hcithrottle runs (it says which process holds the lock).\n"
+"\n"
+"EXAMPLE:\n"
+"    hcithrottle reset -c /etc/hcikit/hcithrottle.conf\n"
+"\v"
+"Exit status: 0 when every line was restored, 1 otherwise, 2 on bad\n"
+"arguments or configuration.";
+
 enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
 
+#define OPT_CONFIG { "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 }
+#define OPT_VERBOSE { "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 }
+#define OPT_HELP { NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 }
+
 static const struct argp_option options[] = {
-	{ "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 },
+	OPT_CONFIG,
 	{ "dry-run", OPT_DRY, NULL, 0, "run: compute and log decisions, write no limit", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "run: stop after this many seconds", 0 },
 	{ "measure-log", OPT_MLOG, "FILE", 0,
 	  "run: write every interval's measurements, per origin, as CSV", 0 },
-	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },
+	OPT_VERBOSE,
+	OPT_HELP,
 	{ 0 },
 };
+
+static const struct argp_option run_options[] = {
+	OPT_CONFIG,
+	{ "dry-run", OPT_DRY, NULL, 0, "Compute and log decisions, write no limit", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 0 },
+	{ "measure-log", OPT_MLOG, "FILE", 0,
+	  "Write every interval's measurements, per origin, as CSV", 0 },
+	OPT_VERBOSE,
+	OPT_HELP,
+	{ 0 },
+};
+
+static const struct argp_option cmd_options[] = {	/* status, reset */
+	OPT_CONFIG,
+	OPT_VERBOSE,
+	OPT_HELP,
+	{ 0 },
+};
+
+static bool is_command(const char *a)
+{
+	return !strcmp(a, "run") || !strcmp(a, "status") || !strcmp(a, "reset");
+}
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -802,6 +1084,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DRY: o->dry_run = true; break;
 	case OPT_MLOG: o->measure_log = arg; break;
 	case 'v': o->verbose++; break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
 	case OPT_DURATION:
 		errno = 0;
 		o->duration = strtod(arg, &end);
@@ -811,7 +1096,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		if (o->cmd)
 			argp_error(state, "unexpected argument '%s'", arg);
-		if (strcmp(arg, "run") && strcmp(arg, "status") && strcmp(arg, "reset"))
+		if (!is_command(arg))
 			argp_error(state, "unknown command '%s': want run, status or reset", arg);
 		o->cmd = arg;
 		break;
@@ -825,14 +1110,59 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/*
+ * The command word, found before argp runs (argp handles --help as soon as
+ * it sees it, wherever it is): each command then parses with its own options
+ * and help, under the name "hcithrottle COMMAND". Returns its index, or 0.
+ */
+static int find_command(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc && is_command(argv[i + 1]) ? i + 1 : 0;
+		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") ||
+		    !strcmp(argv[i], "--duration") || !strcmp(argv[i], "--measure-log")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		return is_command(argv[i]) ? i : 0;
+	}
+	return 0;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc };
+	char name[64], *args[argc + 1];
+	int ci = find_command(argc, argv), n = 0;
+
+	if (!ci) {
+		argp_parse(&argp, argc, argv, 0, NULL, o);	/* exits 2 on bad arguments */
+		return;
+	}
+	o->cmd = argv[ci];
+	snprintf(name, sizeof(name), "hcithrottle %s", argv[ci]);
+	args[n++] = name;
+	for (int i = 1; i < argc; i++)
+		if (i != ci)
+			args[n++] = argv[i];
+	args[n] = NULL;
+	argp.options = !strcmp(o->cmd, "run") ? run_options : cmd_options;
+	argp.doc = !strcmp(o->cmd, "run") ? run_doc :
+		   !strcmp(o->cmd, "status") ? status_doc : reset_doc;
+	argp_parse(&argp, n, args, 0, NULL, o);
+}
+
 int main(int argc, char **argv)
 {
-	const struct argp argp = { .options = options, .parser = parse_opt, .doc = doc };
 	static struct svc s;
 
 	s.o.config = DEFAULT_CONFIG;
+	s.lock_fd = -1;
 	argp_err_exit_status = 2;
-	argp_parse(&argp, argc, argv, 0, NULL, &s.o);	/* exits 2 on bad arguments */
+	parse_args(argc, argv, &s.o);
 	hci_set_verbosity(s.o.verbose);
 	hci_stop_on_signals();
 	signal(SIGHUP, on_hup);
