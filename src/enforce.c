@@ -593,33 +593,84 @@ static bool parse_state_line(const struct hci_enforcer *e, char *line, struct hc
 	return true;
 }
 
-/* Restore one line of the state file; false (reported) if it is kept. */
-static bool recover_line(struct hci_enforcer *e, char *line, int lineno, bool complete)
-{
-	char copy[1024];
+struct sline {
+	char text[1024];
+	int lineno;
+	bool ok;		/* a line hcithrottle writes */
 	struct hci_saved s;
+};
 
-	snprintf(copy, sizeof(copy), "%s", line);
-	if (!complete || !parse_state_line(e, copy, &s)) {
-		enf_error("%s:%d: %s; this line is kept in the file: fix or remove it, then "
-			   "run 'hcithrottle reset' again", e->state_path, lineno,
-			   complete ? "not a state line (or a target hcithrottle never writes)" :
-			   "line cut short (no newline)");
+/* Read the data lines (not comments) of the state file; *n of them. */
+static int read_state_lines(const struct hci_enforcer *e, FILE *f, struct sline **out,
+			    size_t *n)
+{
+	struct sline *v = NULL, *t;
+	size_t cap = 0, cnt = 0;
+	char line[1024];
+	int lineno = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+		/* a line cut short has no newline; too long a line is refused whole */
+		bool complete = (len && line[len - 1] == '\n') || len == sizeof(line) - 1;
+		char copy[1024];
+
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || (!line[0] && complete))
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = t;
+		}
+		t = &v[cnt++];
+		memset(t, 0, sizeof(*t));
+		snprintf(t->text, sizeof(t->text), "%s", line);
+		t->lineno = lineno;
+		snprintf(copy, sizeof(copy), "%s", line);
+		t->ok = complete && parse_state_line(e, copy, &t->s);
+		if (!t->ok)
+			enf_error("%s:%d: %s; this line is kept in the file: fix or remove it, then "
+				  "run 'hcithrottle reset' again", e->state_path, lineno,
+				  complete ? "not a state line (or a target hcithrottle never "
+				  "writes)" : "line cut short (no newline)");
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Another valid line for the same limit: which one is the original? */
+static const struct sline *conflict(const struct sline *v, size_t n, size_t i)
+{
+	for (size_t j = 0; j < n; j++)
+		if (j != i && v[j].ok && v[j].s.dev == v[i].s.dev &&
+		    !strcmp(v[j].s.cgdir, v[i].s.cgdir) && !strcmp(v[j].s.file, v[i].s.file))
+			return &v[j];
+	return NULL;
+}
+
+/* Restore one valid line; false (reported) if it is kept. */
+static bool recover_line(struct hci_enforcer *e, const struct sline *v, size_t n, size_t i)
+{
+	const struct sline *other = conflict(v, n, i);
+
+	if (other) {
+		enf_error("%s:%d: line %d saves another original for %s %s; both are kept "
+			  "in the file: remove the wrong one", e->state_path, v[i].lineno,
+			  other->lineno, v[i].s.cgdir, v[i].s.file);
 		return false;
 	}
-	if (find_saved(e, s.cgdir, s.dev, s.file)) {
-		enf_error("%s:%d: a second original for %s %s; this line is kept in the file: "
-			   "fix or remove it", e->state_path, lineno, s.cgdir, s.file);
-		return false;
-	}
-	if (!e->dry_run && put_back(&s)) {
+	if (!e->dry_run && put_back(&v[i].s)) {
 		enf_error("%s:%d: cannot restore %s/%s; this line is kept for another try",
-			   e->state_path, lineno, s.cgdir, s.file);
+			  e->state_path, v[i].lineno, v[i].s.cgdir, v[i].s.file);
 		return false;
 	}
-	/* remembered only to spot a second line for the same limit */
-	if (new_saved(e))
-		e->saved[e->nsaved - 1] = s;
 	return true;
 }
 
@@ -630,10 +681,11 @@ static bool recover_line(struct hci_enforcer *e, char *line, int lineno, bool co
  */
 int hci_enf_recover(struct hci_enforcer *e, int *nkept, char *err, size_t errlen)
 {
-	char line[1024], *kept = NULL;
-	size_t keptlen = 0;
+	char *kept = NULL;
+	size_t keptlen = 0, nl = 0;
+	struct sline *v = NULL;
 	FILE *f = fopen(e->state_path, "r"), *k;
-	int n = 0, lineno = 0, rc = 0;
+	int n = 0, rc;
 
 	*nkept = 0;
 	if (!f) {
@@ -644,31 +696,26 @@ int hci_enf_recover(struct hci_enforcer *e, int *nkept, char *err, size_t errlen
 			 strerror(-rc));
 		return rc;
 	}
-	k = open_memstream(&kept, &keptlen);
+	rc = read_state_lines(e, f, &v, &nl);
+	fclose(f);
+	k = rc ? NULL : open_memstream(&kept, &keptlen);
 	if (!k) {
-		fclose(f);
+		free(v);
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-		bool complete = len && line[len - 1] == '\n';
-
-		lineno++;
-		if (!complete && len == sizeof(line) - 1)
-			complete = true;	/* too long: refused below, whole */
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || (!line[0] && complete))
-			continue;
-		if (recover_line(e, line, lineno, complete))
+	for (size_t i = 0; i < nl; i++) {
+		if (v[i].ok && recover_line(e, v, nl, i)) {
 			n++;
-		else {
-			fprintf(k, "%s\n", line);
-			(*nkept)++;
+			continue;
 		}
+		fprintf(k, "%s\n", v[i].text);
+		(*nkept)++;
 	}
-	fclose(f);
 	fclose(k);
+	free(v);
 	e->nsaved = 0;		/* restored: nothing of ours is in force */
+	rc = 0;
 	if (!e->dry_run) {
 		if (!*nkept)
 			unlink(e->state_path);

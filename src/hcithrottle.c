@@ -774,10 +774,76 @@ static int open_logs(struct svc *s)
 	return 0;
 }
 
+/* SIGHUP: the new configuration, or the old one if the new has an error. */
+static void reload_conf(struct svc *s)
+{
+	struct hci_tconf old = s->conf;
+	char err[512];
+
+	memset(&s->conf, 0, sizeof(s->conf));
+	if (hci_tconf_load(s->o.config, &s->conf, err, sizeof(err))) {
+		fprintf(stderr, "hcithrottle: reload failed, keeping the old configuration: %s\n",
+			err);
+		hci_tconf_free(&s->conf);
+		s->conf = old;
+	} else {
+		hci_tconf_free(&old);
+		fprintf(stderr, "hcithrottle: configuration reloaded\n");
+	}
+}
+
+/* The control loop, until a signal or --duration. */
+static void serve(struct svc *s)
+{
+	__u64 next, deadline = 0;
+
+	s->t0 = hci_now_ns();
+	next = s->t0 + (__u64)s->conf.interval_ms * 1000000ULL;
+	if (s->o.duration > 0)
+		deadline = s->t0 + (__u64)(s->o.duration * 1e9);
+	fprintf(stderr, "hcithrottle: running: %d device(s), interval %u ms, %s%s%s\n", s->ndevs,
+		s->conf.interval_ms,
+		s->conf.backend == HCI_BACKEND_NONE ? "backend none (measure and decide only)" :
+		s->cg.v1 ? "cgroup v1 blkio.throttle" : "cgroup v2 io.max",
+		s->conf.backend == HCI_BACKEND_QMP ? ", QMP for the VMs it names" : "",
+		s->o.dry_run ? " (dry run: nothing is written)" : "");
+	measure(s, 1);		/* the baseline snapshot */
+	while (!hci_exiting) {
+		__u64 now = hci_now_ns();
+		struct timespec nap;
+
+		if (deadline && now >= deadline)
+			break;
+		if (now < next) {
+			__u64 w = next - now;
+
+			nap.tv_sec = (time_t)(w / 1000000000ULL);
+			nap.tv_nsec = (long)(w % 1000000000ULL);
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		if (reload) {
+			reload = 0;
+			reload_conf(s);
+		}
+		ring_buffer__consume(s->t.rb);	/* cgroup changes first */
+		if (measure(s, (double)s->conf.interval_ms / 1000.0) == 0) {
+			for (int k = 0; k < s->ndevs; k++)
+				decide(s, &s->devs[k]);
+			log_measures(s);
+		}
+		s->intervals++;
+		if (!s->o.dry_run)
+			write_status(s);
+		next += (__u64)s->conf.interval_ms * 1000000ULL;
+		if (next < hci_now_ns())
+			next = hci_now_ns() + (__u64)s->conf.interval_ms * 1000000ULL;
+	}
+}
+
 static int cmd_run(struct svc *s)
 {
 	char err[512], path[300];
-	__u64 next, deadline = 0;
 	int ret = 1, n;
 
 	if (load_conf(s))
@@ -824,59 +890,7 @@ static int cmd_run(struct svc *s)
 		if (hci_tracer_start(&s->t, &to, on_event, s))
 			goto out;
 	}
-	s->t0 = hci_now_ns();
-	next = s->t0 + (__u64)s->conf.interval_ms * 1000000ULL;
-	if (s->o.duration > 0)
-		deadline = s->t0 + (__u64)(s->o.duration * 1e9);
-	fprintf(stderr, "hcithrottle: running: %d device(s), interval %u ms, %s%s%s\n", s->ndevs,
-		s->conf.interval_ms,
-		s->conf.backend == HCI_BACKEND_NONE ? "backend none (measure and decide only)" :
-		s->cg.v1 ? "cgroup v1 blkio.throttle" : "cgroup v2 io.max",
-		s->conf.backend == HCI_BACKEND_QMP ? ", QMP for the VMs it names" : "",
-		s->o.dry_run ? " (dry run: nothing is written)" : "");
-	measure(s, 1);		/* the baseline snapshot */
-	while (!hci_exiting) {
-		__u64 now = hci_now_ns();
-		struct timespec nap;
-
-		if (deadline && now >= deadline)
-			break;
-		if (now < next) {
-			__u64 w = next - now;
-
-			nap.tv_sec = (time_t)(w / 1000000000ULL);
-			nap.tv_nsec = (long)(w % 1000000000ULL);
-			nanosleep(&nap, NULL);
-			continue;
-		}
-		if (reload) {
-			struct hci_tconf old = s->conf;
-
-			reload = 0;
-			memset(&s->conf, 0, sizeof(s->conf));
-			if (hci_tconf_load(s->o.config, &s->conf, err, sizeof(err))) {
-				fprintf(stderr, "hcithrottle: reload failed, keeping the old "
-					"configuration: %s\n", err);
-				hci_tconf_free(&s->conf);
-				s->conf = old;
-			} else {
-				hci_tconf_free(&old);
-				fprintf(stderr, "hcithrottle: configuration reloaded\n");
-			}
-		}
-		ring_buffer__consume(s->t.rb);	/* cgroup changes first */
-		if (measure(s, (double)s->conf.interval_ms / 1000.0) == 0) {
-			for (int k = 0; k < s->ndevs; k++)
-				decide(s, &s->devs[k]);
-			log_measures(s);
-		}
-		s->intervals++;
-		if (!s->o.dry_run)
-			write_status(s);
-		next += (__u64)s->conf.interval_ms * 1000000ULL;
-		if (next < hci_now_ns())
-			next = hci_now_ns() + (__u64)s->conf.interval_ms * 1000000ULL;
-	}
+	serve(s);
 	ret = 0;
 out:
 	n = hci_enf_restore(&s->enf);
