@@ -252,7 +252,7 @@ void hci_csv_req_header(FILE *f)
 	fputs("time_s,origin,device,op,sector,bytes", f);
 	for (int s = 0; s < HCI_NSTAGES; s++)
 		fprintf(f, ",%s_us", hci_stage_names[s]);
-	fputc('\n', f);
+	fputs(",lost,lost_counter\n", f);
 }
 
 void hci_csv_req_row(FILE *f, const struct hci_req *q)
@@ -269,7 +269,37 @@ void hci_csv_req_row(FILE *f, const struct hci_req *q)
 		else
 			fputc(',', f);	/* absent: empty, never 0 */
 	}
+	fputs(",,\n", f);	/* lost, lost_counter: a request row is no loss */
+}
+
+/* The marker's own columns; every other one is empty (not a request). */
+static void csv_lost_row(FILE *f, const struct hci_lost_mark *m, int empty_after_op)
+{
+	fprintf(f, "%.9f,,,lost", m->t_s);
+	for (int i = 0; i < empty_after_op; i++)
+		fputc(',', f);
+	fprintf(f, ",%llu,", (unsigned long long)m->count);
+	hci_csv_field(f, m->counter);
 	fputc('\n', f);
+}
+
+void hci_csv_req_lost_row(FILE *f, const struct hci_lost_mark *m)
+{
+	csv_lost_row(f, m, 2 + HCI_NSTAGES);	/* sector, bytes, stages */
+}
+
+void hci_lost_print(FILE *f, const struct hci_lost_mark *m)
+{
+	fprintf(f, "%-11.6f LOST %llu events here (%s): see docs/hcitrace.md, Lost events\n",
+		m->t_s, (unsigned long long)m->count, m->counter);
+}
+
+void hci_json_lost(FILE *f, const struct hci_lost_mark *m, bool first)
+{
+	fprintf(f, "%s\n{\"layer\":\"lost\",\"time_s\":%.9f,\"events\":%llu,\"counter\":",
+		first ? "" : ",", m->t_s, (unsigned long long)m->count);
+	hci_json_string(f, m->counter);
+	fputc('}', f);
 }
 
 void hci_json_string(FILE *f, const char *s)
@@ -497,7 +527,13 @@ void hci_csv_vreq_header(FILE *f)
 	fputs("time_s,origin,device,op,offset,ret,bios", f);
 	for (int s = 0; s < HCI_NVSTAGES; s++)
 		fprintf(f, ",%s_us", hci_vstage_names[s]);
-	fputs(",image,sector,tid,submit_s\n", f);
+	fputs(",image,sector,tid,submit_s,lost,lost_counter\n", f);
+}
+
+void hci_csv_vreq_lost_row(FILE *f, const struct hci_lost_mark *m)
+{
+	/* offset, ret, bios, the stages, image, sector, tid, submit_s */
+	csv_lost_row(f, m, 3 + HCI_NVSTAGES + 4);
 }
 
 void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
@@ -521,9 +557,9 @@ void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
 	else
 		fputc(',', f);
 	if (q->tid)
-		fprintf(f, ",%u,%.9f\n", q->tid, q->submit_s);
+		fprintf(f, ",%u,%.9f,,\n", q->tid, q->submit_s);
 	else
-		fprintf(f, ",,%.9f\n", q->submit_s);
+		fprintf(f, ",,%.9f,,\n", q->submit_s);
 }
 
 void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)

@@ -88,6 +88,22 @@ void hci_csv_hist_row(FILE *f, const char *origin, const char *dev, __u32 op,
 void hci_csv_req_header(FILE *f);
 void hci_csv_req_row(FILE *f, const struct hci_req *q);
 
+/*
+ * A loss marker in the -p streams: count events of one lost-event counter
+ * (ringbuf_full, ringbuf_unread) fell out of the stream at this point,
+ * after the row before it. The CSV files and the JSON say it in place.
+ */
+struct hci_lost_mark {
+	double t_s;		/* when the loss was seen, seconds since start */
+	__u64 count;
+	const char *counter;
+};
+
+void hci_lost_print(FILE *f, const struct hci_lost_mark *m);
+void hci_csv_req_lost_row(FILE *f, const struct hci_lost_mark *m);
+void hci_csv_vreq_lost_row(FILE *f, const struct hci_lost_mark *m);
+void hci_json_lost(FILE *f, const struct hci_lost_mark *m, bool first);
+
 /* KVM events of one VM, with its VM exits by reason */
 struct hci_kvm_row {
 	char origin[HCI_ORIGIN_MAX];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* CSV and JSON writers, and the absent-stage rule for single requests. */
 #include <stdlib.h>
+#include <string.h>
 #include "tap.h"
 #include "hist.h"
 #include "output.h"
@@ -20,6 +21,66 @@ static void w_hist(FILE *f, const void *r) { hci_csv_write_hist(f, r); }
 static void w_field(FILE *f, const void *s) { hci_csv_field(f, s); }
 static void w_json_str(FILE *f, const void *s) { hci_json_string(f, s); }
 static void w_req(FILE *f, const void *q) { hci_csv_req_row(f, q); }
+static void w_req_hdr(FILE *f, const void *q) { (void)q; hci_csv_req_header(f); }
+static void w_vreq_hdr(FILE *f, const void *q) { (void)q; hci_csv_vreq_header(f); }
+static void w_vreq(FILE *f, const void *q) { hci_csv_vreq_row(f, q); }
+static void w_req_lost(FILE *f, const void *m) { hci_csv_req_lost_row(f, m); }
+static void w_vreq_lost(FILE *f, const void *m) { hci_csv_vreq_lost_row(f, m); }
+static void w_text_lost(FILE *f, const void *m) { hci_lost_print(f, m); }
+static void w_json_lost(FILE *f, const void *m)
+{
+	fputc('[', f);
+	hci_json_lost(f, m, true);
+	hci_json_lost(f, m, false);
+	fputc(']', f);
+}
+
+/* fields in one CSV line without quotes (enough for these rows) */
+static int ncols(const char *line)
+{
+	int n = 1;
+
+	for (; *line && *line != '\n'; line++)
+		n += *line == ',';
+	return n;
+}
+
+/* A loss marker has the header's columns, in every CSV that carries one. */
+static void lost_markers(void)
+{
+	struct hci_lost_mark m = { .t_s = 2.25, .count = 4711, .counter = "ringbuf_full" };
+	struct hci_vreq vq = { .origin = "vm:x", .dev = "loop0", .image = "", .sector = -1 };
+	char *h, *s;
+
+	h = capture(w_req_hdr, NULL);
+	s = capture(w_req_lost, &m);
+	is_str(s, "2.250000000,,,lost,,,,,,,,,4711,ringbuf_full\n",
+	       "request CSV: a loss marker row, op 'lost', with its count and counter");
+	is_int(ncols(s), ncols(h), "request CSV: the marker has the header's columns");
+	ok(strstr(h, ",Q2C_us,lost,lost_counter\n") != NULL, "request CSV: lost columns at the end");
+	free(s);
+	free(h);
+	h = capture(w_vreq_hdr, NULL);
+	s = capture(w_vreq_lost, &m);
+	is_int(ncols(s), ncols(h), "VMM request CSV: the marker has the header's columns");
+	ok(!strncmp(s, "2.250000000,,,lost,", 19) && strstr(s, ",4711,ringbuf_full\n"),
+	   "VMM request CSV: marker row");
+	free(s);
+	s = capture(w_vreq, &vq);
+	is_int(ncols(s), ncols(h), "VMM request CSV: a request row has the header's columns");
+	free(s);
+	free(h);
+	s = capture(w_json_lost, &m);
+	is_str(s, "[\n{\"layer\":\"lost\",\"time_s\":2.250000000,\"events\":4711,"
+	       "\"counter\":\"ringbuf_full\"},\n{\"layer\":\"lost\",\"time_s\":2.250000000,"
+	       "\"events\":4711,\"counter\":\"ringbuf_full\"}]",
+	       "JSON: a loss marker is a request entry of layer 'lost'");
+	free(s);
+	s = capture(w_text_lost, &m);
+	ok(!strncmp(s, "2.250000    LOST 4711 events here (ringbuf_full)", 48),
+	   "-p text: a LOST line in place, with the count");
+	free(s);
+}
 
 int main(void)
 {
@@ -80,8 +141,9 @@ int main(void)
 	q.bytes = 4096;
 	q.t_s = 1.5;
 	s = capture(w_req, &q);
-	is_str(s, "1.500000000,vm:x,zram0,write,0,4096,,,,,,9.000\n",
-	       "request CSV: absent stages are empty fields, never 0");
+	is_str(s, "1.500000000,vm:x,zram0,write,0,4096,,,,,,9.000,,\n",
+	       "request CSV: absent stages are empty fields, never 0, and no loss");
 	free(s);
+	lost_markers();
 	return done_testing();
 }
