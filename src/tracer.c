@@ -5,6 +5,7 @@
  * syscalls, io_uring, KVM, application I/O) load only when asked for.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,14 +268,19 @@ void hci_tracer_counters(struct hci_tracer *t, __u64 *out)
 
 void hci_report_lost(const __u64 *c, const char *who)
 {
+	hci_report_lost_n(hci_counter_names, c, HCI_NCOUNTERS + 1, who);
+}
+
+void hci_report_lost_n(const char *const *names, const __u64 *c, int n, const char *who)
+{
 	bool any = false;
 
-	for (int i = 0; i <= HCI_NCOUNTERS; i++) {
+	for (int i = 0; i < n; i++) {
 		if (!c[i])
 			continue;
 		if (!any)
 			fprintf(stderr, "%s: incomplete events:", who);
-		fprintf(stderr, " %s=%llu", hci_counter_names[i], (unsigned long long)c[i]);
+		fprintf(stderr, " %s=%llu", names[i], (unsigned long long)c[i]);
 		any = true;
 	}
 	if (any)
@@ -283,10 +289,37 @@ void hci_report_lost(const __u64 *c, const char *who)
 		fprintf(stderr, "%s: no events lost\n", who);
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * A detach can wait for an RCU grace period, tens of ms on a busy machine,
+ * and one after the other they held a stop up by 150 ms (1.5 s with
+ * --vmm). In parallel the waits overlap. A link whose thread does not
+ * start is destroyed right here.
+ */
 void hci_tracer_detach(struct hci_tracer *t)
 {
-	for (size_t i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+	pthread_t *th = calloc(t->nlinks + 1, sizeof(*th));
+	bool *started = calloc(t->nlinks + 1, sizeof(*started));
+
+	for (size_t i = 0; i < t->nlinks; i++) {
+		bool ok = th && started &&
+			  !pthread_create(&th[i], NULL, destroy_link, t->links[i]);
+
+		if (started)
+			started[i] = ok;
+		if (!ok)
+			bpf_link__destroy(t->links[i]);
+	}
+	for (size_t i = 0; started && i < t->nlinks; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	free(th);
+	free(started);
 	free(t->links);
 	t->links = NULL;
 	t->nlinks = 0;

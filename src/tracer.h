@@ -68,6 +68,8 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
  */
 void hci_tracer_counters(struct hci_tracer *t, __u64 *out);
 void hci_report_lost(const __u64 *c, const char *who);
+/* The same for n counters with their names (the BPF side's and more). */
+void hci_report_lost_n(const char *const *names, const __u64 *c, int n, const char *who);
 /* Stop tracing; the maps stay readable until hci_tracer_stop(). */
 void hci_tracer_detach(struct hci_tracer *t);
 void hci_tracer_stop(struct hci_tracer *t);
