@@ -50,6 +50,25 @@ struct vmm_ent {
 
 struct app;
 
+/*
+ * Reading the ring buffer. A drain stops at a deadline, so a consumer that
+ * is behind still stops, closes intervals and ends on time; what the
+ * producers lost meanwhile is marked in the -p streams where it was lost.
+ */
+struct drain {
+	__u64 until_ns;		/* on_event pauses the drain at this time */
+	bool stopping;		/* the last drain: a stop request no longer ends it */
+	bool skip;		/* then: count what is left, read nothing */
+	__u64 unread;		/* request events left in the ring buffer at stop */
+	__u64 rb_lost;		/* ringbuf_full seen so far */
+	/* losses not yet marked in the streams, oldest first: each goes before
+	 * the first event stamped after the look that saw it */
+	struct { __u64 ns, count; } pending[32];
+	int npending;
+	__u64 checked_ns;
+	__u64 *percpu;		/* one counter's per-CPU values */
+};
+
 /* One guest stream, joined to its VM's VMM requests. */
 struct gchan {
 	struct hci_chan c;
@@ -78,8 +97,11 @@ struct app {
 	FILE *vreq_csv;
 	FILE *json;
 	bool json_first;
+	FILE *hist_csv;		/* --csv, opened before attach, written at the end */
+	FILE *brk_csv;		/* its breakdown side file (--guest-channel) */
 	__u64 t0_ns;
 	struct hci_child child;
+	struct drain dr;
 };
 
 /* The VM behind a VMM tgid, inspected while the process is alive, then kept. */
@@ -209,9 +231,77 @@ static int on_vevent(struct app *a, const struct hci_vevent *e)
 	return 0;
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+/* A loss marker, in every -p stream: the terminal, the request CSVs, the JSON. */
+static void mark_lost(struct app *a, __u64 at_ns, __u64 count, const char *counter)
 {
-	struct app *a = ctx;
+	struct hci_lost_mark m = {
+		.t_s = at_ns >= a->t0_ns ? (double)(at_ns - a->t0_ns) / 1e9 : 0,
+		.count = count, .counter = counter,
+	};
+
+	if (!a->env.per_request || !count)
+		return;
+	hci_lost_print(stdout, &m);
+	if (a->req_csv)
+		hci_csv_req_lost_row(a->req_csv, &m);
+	if (a->vreq_csv)
+		hci_csv_vreq_lost_row(a->vreq_csv, &m);
+	if (a->json) {
+		hci_json_lost(a->json, &m, a->json_first);
+		a->json_first = false;
+	}
+}
+
+/* The markers due before an event stamped @ts (all of them for ~0). */
+static void mark_pending(struct app *a, __u64 ts)
+{
+	struct drain *d = &a->dr;
+	int n = 0;
+
+	while (n < d->npending && d->pending[n].ns <= ts) {
+		mark_lost(a, d->pending[n].ns, d->pending[n].count,
+			  hci_counter_names[HCI_CNT_RB_LOST]);
+		n++;
+	}
+	memmove(d->pending, d->pending + n, (size_t)(d->npending - n) * sizeof(d->pending[0]));
+	d->npending -= n;
+}
+
+/*
+ * Losses the BPF side counted since the last look (it could not reserve:
+ * the ring was full). Nothing is consumed between the last drain and this
+ * look, so every event still in the ring is older than these losses, and
+ * every event stamped after this look is newer: the marker goes between.
+ */
+static void check_losses(struct app *a, __u64 now, bool force)
+{
+	int fd = bpf_map__fd(a->t.skel->maps.counters);
+	__u32 key = HCI_CNT_RB_LOST;
+	struct drain *d = &a->dr;
+	__u64 sum = 0;
+
+	/* every 10 ms: each marker says where, within 10 ms, its losses were */
+	if (!a->env.per_request || !d->percpu || (!force && now - d->checked_ns < 10000000))
+		return;
+	d->checked_ns = now;
+	if (bpf_map_lookup_elem(fd, &key, d->percpu))
+		return;
+	for (int c = 0; c < a->t.ncpus; c++)
+		sum += d->percpu[c];
+	if (sum <= d->rb_lost)
+		return;
+	/* a full queue merges into its newest marker, which moves to now */
+	if (d->npending == (int)(sizeof(d->pending) / sizeof(d->pending[0])))
+		d->npending--;
+	else
+		d->pending[d->npending].count = 0;
+	d->pending[d->npending].ns = now;
+	d->pending[d->npending++].count += sum - d->rb_lost;
+	d->rb_lost = sum;
+}
+
+static int handle_event(struct app *a, void *data, size_t size)
+{
 	const struct hci_event *e = data;
 	struct hci_req q;
 	char dev[32];
@@ -246,6 +336,42 @@ static int on_event(void *ctx, void *data, size_t size)
 		hci_json_req(a->json, &q, a->json_first);
 		a->json_first = false;
 	}
+	return 0;
+}
+
+/* Set by a second Ctrl-C (on_stop_signal): finish now, outputs still valid. */
+static volatile sig_atomic_t hurry;
+
+/* consume() hands on only its callback's errors: this one means "pause" */
+#define DRAIN_PAUSE (-EAGAIN)
+
+/* The time a request event was produced (reserved in the ring), 0 if none. */
+static __u64 event_ns(const void *data, size_t size)
+{
+	const struct hci_event *e = data;
+
+	if (size >= sizeof(struct hci_vevent) && e->type == HCI_EV_VREQ)
+		return ((const struct hci_vevent *)data)->ts_vc;
+	if (size >= sizeof(*e) && e->type == HCI_EV_REQ)
+		return e->ts_c;
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct app *a = ctx;
+	__u64 ts = event_ns(data, size);
+
+	if (a->dr.skip) {
+		a->dr.unread += ts != 0;
+		return 0;
+	}
+	if (a->dr.npending && ts >= a->dr.pending[0].ns)
+		mark_pending(a, ts);
+	handle_event(a, data, size);
+	/* a stop request or the drain's deadline ends it, whatever the rate */
+	if ((hci_exiting && !a->dr.stopping) || hurry || hci_now_ns() >= a->dr.until_ns)
+		return DRAIN_PAUSE;
 	return 0;
 }
 
@@ -588,13 +714,28 @@ out:
 	return err;
 }
 
+/* Every output is opened before tracing starts: a bad path costs no trace. */
 static FILE *open_out(const char *path)
 {
 	FILE *f = fopen(path, "w");
 
 	if (!f)
-		hci_errorf("cannot write '%s': %s", path, strerror(errno));
+		hci_errorf("cannot write '%s': %s; nothing was traced: give a path that "
+			   "can be written", path, strerror(errno));
 	return f;
+}
+
+/* Close an output; a failed write (disk full) is an error, said once here. */
+static int close_out(FILE **f, const char *what)
+{
+	int err = ferror(*f);
+
+	if (fclose(*f))
+		err = 1;
+	*f = NULL;
+	if (err)
+		hci_errorf("writing %s failed: %s", what, strerror(errno));
+	return err ? -EIO : 0;
 }
 
 /* The side file next to the --csv file: "out.csv" + ".join" -> "out.join.csv". */
@@ -607,6 +748,127 @@ static FILE *open_side(const char *csv, const char *what)
 		l -= 4;
 	snprintf(path, sizeof(path), "%.*s.%s.csv", (int)l, csv, what);
 	return open_out(path);
+}
+
+/*
+ * The VM (--vm) and each guest channel's VM and socket. -EAGAIN (with the
+ * reason in err) when one is not there yet: a command may be starting it.
+ * Channels opened stay open; a later call goes on with the next one.
+ */
+static int find_guests(struct app *a, __u32 *vm_tgid, char *err, size_t errlen)
+{
+	int r;
+
+	if (a->env.vm && !*vm_tgid) {
+		r = hci_vmm_resolve(a->env.vm, vm_tgid, err, errlen);
+		/* a name may appear; a pid that is gone stays gone */
+		if (r == -ESRCH && strspn(a->env.vm, "0123456789") != strlen(a->env.vm))
+			return -EAGAIN;
+		if (r)
+			return r;
+	}
+	while (a->nchans < a->env.nchannels) {
+		struct gchan *g = &a->chans[a->nchans];
+		const char *path = a->env.channels[a->nchans];
+		__u32 tgid = *vm_tgid ? *vm_tgid : hci_chan_find_vm(path);
+
+		if (!tgid) {
+			snprintf(err, errlen, "cannot tell which VM serves guest channel %s (no "
+				 "single process listens on it); give --vm PID|NAME", path);
+			return -EAGAIN;
+		}
+		r = hci_chan_open(&g->c, path, tgid, (size_t)a->env.max_pending, on_joined, g,
+				  err, errlen);
+		if (r) {
+			hci_chan_close(&g->c);
+			return r == -ENOENT ? -EAGAIN : r;
+		}
+		g->a = a;
+		g->polled_fd = -1;
+		a->nchans++;
+	}
+	return 0;
+}
+
+/*
+ * With "-- COMMAND", the command may be what boots the VM: start it, and
+ * wait (saying so) for the VM and its channel sockets, until the command
+ * ends or Ctrl-C. Tracing starts once they are there.
+ */
+static int wait_for_guests(struct app *a, __u32 *vm_tgid)
+{
+	struct timespec ts = { 0, 100000000 };
+	char err[512];
+	bool said = false;
+	int r;
+
+	while ((r = find_guests(a, vm_tgid, err, sizeof(err))) == -EAGAIN && a->env.cmd) {
+		if (!a->child.pid && hci_child_spawn(&a->child, a->env.cmd))
+			return -ECHILD;
+		if (!said && a->env.vm && !a->env.nchannels)
+			fprintf(stderr, "hcitrace: waiting for VM '%s' to appear (the command "
+				"starts it)...\n", a->env.vm);
+		else if (!said && a->env.vm)
+			fprintf(stderr, "hcitrace: waiting for VM '%s' and its guest channel %s to "
+				"appear (the command starts them)...\n", a->env.vm,
+				a->env.channels[0]);
+		else if (!said)
+			fprintf(stderr, "hcitrace: waiting for a VM to serve guest channel %s "
+				"(the command starts it)...\n", a->env.channels[a->nchans]);
+		said = true;
+		hci_child_reap(&a->child, WNOHANG);
+		if (a->child.done || hci_exiting) {
+			hci_errorf("%s before the VM was there (%s): nothing was traced",
+				   a->child.done ? "the command ended" : "stopped", err);
+			return -ESRCH;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (r)
+		hci_errorf("%s", err);
+	else if (said)
+		fprintf(stderr, "hcitrace: the VM is there; tracing starts\n");
+	return r;
+}
+
+/* Every output file, opened (so checked) before anything is traced. */
+static int open_outputs(struct app *a)
+{
+	const char *csv = a->env.csv_path;
+
+	if (a->env.json_path) {
+		a->json = open_out(a->env.json_path);
+		if (!a->json)
+			return -EIO;
+		hci_json_begin(a->json);
+	}
+	if (!csv)
+		return 0;
+	a->hist_csv = open_out(csv);
+	if (!a->hist_csv)
+		return -EIO;
+	if (a->env.nchannels) {
+		a->brk_csv = open_side(csv, "breakdown");
+		a->join_csv = a->brk_csv ? open_side(csv, "join") : NULL;
+		a->vol_csv = a->join_csv ? open_side(csv, "volumes") : NULL;
+		if (!a->vol_csv)
+			return -EIO;
+		hci_csv_join_header(a->join_csv);
+		hci_csv_vol_header(a->vol_csv);
+	}
+	if (a->env.per_request) {
+		a->req_csv = open_side(csv, "requests");
+		if (!a->req_csv)
+			return -EIO;
+		hci_csv_req_header(a->req_csv);
+		if (a->env.vmm) {
+			a->vreq_csv = open_side(csv, "vmm-requests");
+			if (!a->vreq_csv)
+				return -EIO;
+			hci_csv_vreq_header(a->vreq_csv);
+		}
+	}
+	return 0;
 }
 
 /* "vms": the VMs seen, with their images; hci_json_end closes this array. */
@@ -641,22 +903,27 @@ static void json_vms(struct app *a)
 	}
 }
 
+/* The BPF side's counters, then the user side's: events left unread at stop */
+#define NLOST (HCI_NCOUNTERS + 2)
+
 static int final_report(struct app *a)
 {
-	__u64 counters[HCI_NCOUNTERS + 1];
+	const char *lost_names[NLOST];
+	__u64 counters[NLOST];
 	struct hci_kvm_row *kvm = NULL;
 	struct hci_snap cur[2] = {};
 	struct hci_report r;
 	size_t nkvm = 0;
 	int err;
 
+	memcpy(lost_names, hci_counter_names, sizeof(hci_counter_names));
+	lost_names[NLOST - 1] = "ringbuf_unread";
 	/*
-	 * Tracing ends here: with the programs detached, the histograms and
-	 * the in-flight aio table are read in one frozen state. Otherwise a
-	 * request reaped (moved from one to the other) between the two reads
-	 * would be in neither.
+	 * Tracing has ended (stop_tracing): with the programs detached, the
+	 * histograms and the in-flight aio table are read in one frozen state.
+	 * Otherwise a request reaped (moved from one to the other) between the
+	 * two reads would be in neither.
 	 */
-	hci_tracer_detach(&a->t);
 	err = build_report(a, cur, NULL, &r);
 	if (!err && a->env.vmm)
 		err = add_unreaped(a, &r);
@@ -686,31 +953,20 @@ static int final_report(struct app *a)
 			hci_breakdown_print(stdout, g->origin, g->c.j);
 	}
 	hci_tracer_counters(&a->t, counters);
-	if (a->env.csv_path) {
-		FILE *f = open_out(a->env.csv_path);
-
-		if (!f) {
+	counters[HCI_NCOUNTERS + 1] = a->dr.unread;
+	if (a->hist_csv) {
+		hci_csv_write_hist(a->hist_csv, &r);
+		for (int i = 0; i < a->nchans; i++)
+			hci_csv_join_hist(a->hist_csv, a->chans[i].origin, a->chans[i].c.j);
+		if (close_out(&a->hist_csv, a->env.csv_path))
 			err = -EIO;
-		} else {
-			hci_csv_write_hist(f, &r);
-			for (int i = 0; i < a->nchans; i++)
-				hci_csv_join_hist(f, a->chans[i].origin, a->chans[i].c.j);
-			if (fclose(f))
-				err = -EIO;
-		}
-		if (a->nchans) {
-			f = open_side(a->env.csv_path, "breakdown");
-			if (!f) {
-				err = -EIO;
-			} else {
-				hci_csv_breakdown_header(f);
-				for (int i = 0; i < a->nchans; i++)
-					hci_csv_breakdown_rows(f, a->chans[i].origin,
-							       a->chans[i].c.j);
-				if (fclose(f))
-					err = -EIO;
-			}
-		}
+	}
+	if (a->brk_csv) {
+		hci_csv_breakdown_header(a->brk_csv);
+		for (int i = 0; i < a->nchans; i++)
+			hci_csv_breakdown_rows(a->brk_csv, a->chans[i].origin, a->chans[i].c.j);
+		if (close_out(&a->brk_csv, "the breakdown CSV"))
+			err = -EIO;
 	}
 	if (a->json) {
 		json_vms(a);
@@ -721,14 +977,12 @@ static int final_report(struct app *a)
 			hci_json_guest(a->json, g->origin, g->c.path, g->c.j, &g->c.p->st,
 				       g->vols, g->nvols, i == 0);
 		}
-		hci_json_end(a->json, &r, kvm, nkvm, hci_counter_names, counters,
-			     HCI_NCOUNTERS + 1);
-		if (fclose(a->json))
+		hci_json_end(a->json, &r, kvm, nkvm, lost_names, counters, NLOST);
+		if (close_out(&a->json, a->env.json_path))
 			err = -EIO;
-		a->json = NULL;
 	}
 	fflush(stdout);
-	hci_report_lost(counters, "hcitrace");
+	hci_report_lost_n(lost_names, counters, NLOST, "hcitrace");
 	for (int i = 0; i < a->nchans; i++) {
 		const struct hci_wire_stats *ws = &a->chans[i].c.p->st;
 		const struct hci_jcounters *c = hci_join_counters(a->chans[i].c.j);
@@ -757,11 +1011,97 @@ out:
 	return err;
 }
 
+/* Each drain reads for at most this long: stops and intervals wait no more. */
+#define DRAIN_NS (10 * 1000000ULL)
+/* At stop, what is left in the ring is read for this long, then counted. */
+#define STOP_DRAIN_NS (20 * 1000000ULL)
+
+static __u64 min_due(__u64 t, __u64 due)
+{
+	return due && due < t ? due : t;
+}
+
+/* Read the ring buffer until @until (or a stop request); false on error. */
+static bool drain(struct app *a, __u64 until)
+{
+	int err;
+
+	a->dr.until_ns = until;
+	err = ring_buffer__consume(a->t.rb);
+	if (err < 0 && err != -EINTR && err != DRAIN_PAUSE) {
+		hci_errorf("polling ring buffer: %s", strerror(-err));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The second Ctrl-C: the command is killed rather than waited for, and what
+ * is left unread is counted at once, but the outputs are still closed, so
+ * the JSON stays valid. A third one kills hcitrace (hci_on_stop_signal).
+ */
+static void on_stop_signal(int sig)
+{
+	if (hci_exiting && !hurry) {
+		hurry = sig;
+		return;
+	}
+	hci_on_stop_signal(sig);
+}
+
+/* Pass the stop on to the command and wait for it, unless told to hurry. */
+static void stop_child(struct app *a, int sig)
+{
+	struct timespec ts = { 0, 5000000 };
+
+	if (a->child.pid <= 0 || a->child.done)
+		return;
+	kill(a->child.pid, sig);
+	for (;;) {
+		hci_child_reap(&a->child, WNOHANG);
+		if (a->child.done)
+			return;
+		if (hurry) {
+			hci_child_stop(&a->child, SIGKILL);
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * Tracing ends: detached, nothing new arrives, and the ring holds what was
+ * produced before. When the command ended, all of it is read (at most the
+ * ring's size). When told to stop (Ctrl-C, --duration, COUNT), it is read
+ * for a bounded time; the rest is counted as lost (ringbuf_unread), and
+ * marked at the end of the -p streams.
+ */
+static void stop_tracing(struct app *a, bool in_time)
+{
+	hci_tracer_detach(&a->t);
+	check_losses(a, hci_now_ns(), true);
+	a->dr.stopping = true;
+	drain(a, in_time ? hci_now_ns() + STOP_DRAIN_NS : ~0ULL);
+	mark_pending(a, ~0ULL);
+	a->dr.skip = true;
+	ring_buffer__consume(a->t.rb);
+	mark_lost(a, hci_now_ns(), a->dr.unread, "ringbuf_unread");
+}
+
+/* epoll timeout: wake for the next interval or the deadline, at most 100 ms */
+static int wait_ms(__u64 now, __u64 next, __u64 deadline)
+{
+	__u64 due = min_due(min_due(now + 100000000ULL, next), deadline);
+
+	return due > now ? (int)((due - now + 999999) / 1000000) : 0;
+}
+
 static int run(struct app *a)
 {
 	__u64 start = hci_now_ns(), next = 0, deadline = 0;
 	int ep = -1, ret = 0;
 	long intervals = 0;
+	bool in_time;
 
 	if (a->env.interval)
 		next = start + (__u64)a->env.interval * 1000000000ULL;
@@ -790,7 +1130,7 @@ static int run(struct app *a)
 
 	while (!hci_exiting) {
 		struct epoll_event evs[8];
-		__u64 t;
+		__u64 t = hci_now_ns();
 		int err;
 
 		/* channels that (re)connected join the wait */
@@ -810,16 +1150,16 @@ static int run(struct app *a)
 		 * waking for each would cost more than the join. Wait on the
 		 * channels only and drain the ring buffer every 10 ms.
 		 */
-		err = epoll_wait(ep, evs, 8, a->nchans ? 10 : 100);
+		err = epoll_wait(ep, evs, 8, a->nchans ? 10 : wait_ms(t, next, deadline));
 		if (err < 0 && errno != EINTR) {
 			hci_errorf("epoll_wait: %s", strerror(errno));
 			ret = -errno;
 			break;
 		}
-		err = ring_buffer__consume(a->t.rb);
-		if (err < 0 && err != -EINTR) {
-			hci_errorf("polling ring buffer: %s", strerror(-err));
-			ret = err;
+		t = hci_now_ns();
+		check_losses(a, t, false);
+		if (!drain(a, min_due(min_due(t + DRAIN_NS, next), deadline))) {
+			ret = -EIO;
 			break;
 		}
 		service_channels(a, false);
@@ -838,8 +1178,9 @@ static int run(struct app *a)
 	}
 	close(ep);
 	/* we were told to stop: pass it on, then wait for the command */
-	hci_child_stop(&a->child, hci_exiting ? hci_exiting : SIGTERM);
-	ring_buffer__consume(a->t.rb);
+	in_time = !a->child.done || hci_exiting;	/* a stop, not the command's end */
+	stop_child(a, hci_exiting ? hci_exiting : SIGTERM);
+	stop_tracing(a, in_time);
 	/* what the guest already sent is still joined */
 	service_channels(a, true);
 	return ret;
@@ -880,76 +1221,28 @@ int main(int argc, char **argv)
 		hci_errorf("%s", err);
 		goto cleanup;
 	}
-	if (a.env.vm && hci_vmm_resolve(a.env.vm, &vm_tgid, err, sizeof(err))) {
-		hci_errorf("%s", err);
+	if (a.env.vm && a.env.nchannels > 1) {
+		hci_errorf("with several --guest-channel, leave --vm out: each channel's VM "
+			   "is found from its socket");
 		goto cleanup;
 	}
+	if (open_outputs(&a))
+		goto cleanup;
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
 	if (a.env.nchannels) {
-		if (a.env.vm && a.env.nchannels > 1) {
-			hci_errorf("with several --guest-channel, leave --vm out: each channel's VM "
-				   "is found from its socket");
-			goto cleanup;
-		}
 		a.chans = calloc((size_t)a.env.nchannels, sizeof(*a.chans));
 		if (!a.chans) {
 			hci_errorf("out of memory");
 			goto cleanup;
 		}
-		for (int i = 0; i < a.env.nchannels; i++) {
-			struct gchan *g = &a.chans[i];
-			const char *path = a.env.channels[i];
-			__u32 tgid = vm_tgid ? vm_tgid : hci_chan_find_vm(path);
-
-			g->a = &a;
-			g->polled_fd = -1;
-			g->c.fd = -1;
-			a.nchans++;
-			if (!tgid) {
-				hci_errorf("cannot tell which VM serves guest channel %s (no single "
-					   "process listens on it); give --vm PID|NAME", path);
-				goto cleanup;
-			}
-			if (hci_chan_open(&g->c, path, tgid, (size_t)a.env.max_pending, on_joined,
-					  g, err, sizeof(err))) {
-				hci_errorf("%s", err);
-				goto cleanup;
-			}
-		}
 	}
+	if (wait_for_guests(&a, &vm_tgid))
+		goto cleanup;
 	/* syscall tracepoints are attached through tracefs */
 	if (a.env.vmm && access("/sys/kernel/tracing/events/syscalls", F_OK) &&
 	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
-	if (a.env.json_path) {
-		a.json = open_out(a.env.json_path);
-		if (!a.json)
-			goto cleanup;
-		hci_json_begin(a.json);
-	}
-	if (a.env.csv_path && a.env.nchannels) {
-		a.join_csv = open_side(a.env.csv_path, "join");
-		if (!a.join_csv)
-			goto cleanup;
-		hci_csv_join_header(a.join_csv);
-		a.vol_csv = open_side(a.env.csv_path, "volumes");
-		if (!a.vol_csv)
-			goto cleanup;
-		hci_csv_vol_header(a.vol_csv);
-	}
-	if (a.env.csv_path && a.env.per_request) {
-		a.req_csv = open_side(a.env.csv_path, "requests");
-		if (!a.req_csv)
-			goto cleanup;
-		hci_csv_req_header(a.req_csv);
-		if (a.env.vmm) {
-			a.vreq_csv = open_side(a.env.csv_path, "vmm-requests");
-			if (!a.vreq_csv)
-				goto cleanup;
-			hci_csv_vreq_header(a.vreq_csv);
-		}
-	}
-
-	hci_stop_on_signals();
 	{
 		struct hci_tracer_opts o = {
 			.dev = dev, .cgid = cgid, .vm_tgid = vm_tgid,
@@ -962,6 +1255,7 @@ int main(int argc, char **argv)
 
 		if (hci_tracer_start(&a.t, &o, on_event, &a))
 			goto cleanup;
+		a.dr.percpu = calloc((size_t)a.t.ncpus, sizeof(*a.dr.percpu));
 	}
 	if (a.env.vmm) {
 		/* name the VMs that run now, while they run */
@@ -976,7 +1270,8 @@ int main(int argc, char **argv)
 		snprintf(a.chans[i].origin, sizeof(a.chans[i].origin), "%s",
 			 vm_origin(&a, a.chans[i].c.vm_tgid));
 	a.t0_ns = hci_now_ns();
-	if (a.env.cmd && hci_child_spawn(&a.child, a.env.cmd))
+	/* (unless it was started already, to boot the VM we waited for) */
+	if (a.env.cmd && !a.child.pid && hci_child_spawn(&a.child, a.env.cmd))
 		goto cleanup;
 	if (run(&a))
 		goto cleanup;
@@ -995,6 +1290,11 @@ cleanup:
 		ret = 1;
 	if (a.vol_csv && fclose(a.vol_csv) && !ret)
 		ret = 1;
+	if (a.hist_csv)
+		fclose(a.hist_csv);	/* only on errors: written at the end */
+	if (a.brk_csv)
+		fclose(a.brk_csv);
+	free(a.dr.percpu);
 	for (int i = 0; i < a.nchans; i++) {
 		hci_chan_close(&a.chans[i].c);
 		free(a.chans[i].vols);
