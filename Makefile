@@ -38,7 +38,7 @@ endif
 
 BPF_APPS := hcitrace
 HCITRACE_OBJS := hcitrace tracer child guest chan join jout env origin hist output devs probe cgroups vmm wire
-HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce qmp json cgroups devs origin hist probe
+HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce qmp json cgroups devs origin hist probe vmm
 UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy test_json test_devs
 
 all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static

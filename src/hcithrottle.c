@@ -15,6 +15,7 @@
  *   hcithrottle reset [-c FILE]               remove every limit it set
  */
 #include <argp.h>
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -39,6 +40,7 @@
 #include "policy.h"
 #include "tconf.h"
 #include "tracer.h"
+#include "vmm.h"
 
 #define DEFAULT_CONFIG "/etc/hcikit/hcithrottle.conf"
 #define MAX_ORIGINS 256
@@ -73,7 +75,6 @@ struct ostate {
 	char cgpath[512];
 	bool vm, container, gone;
 	bool unsynced;		/* the last write failed: write again */
-	bool said_uncappable;	/* told once that it cannot be capped */
 	struct hci_limit in_force;	/* what was last written (0 = none) */
 	double iops, bps, p99_us, inflight, riops_share;
 	double implied_bps;	/* floor_iops x the mean request size seen */
@@ -87,6 +88,12 @@ struct tdev {
 	struct ostate o[MAX_ORIGINS];
 	int n;
 	struct hci_pol_state ps;
+};
+
+/* A VM that cannot be capped, said once (at start, or when first seen). */
+struct uncappable {
+	char origin[HCI_ORIGIN_MAX];
+	pid_t pid;		/* its VMM, 0 if not known */
 };
 
 struct vmm_name {
@@ -111,6 +118,8 @@ struct svc {
 	int lock_fd;		/* the host's hcithrottle lock, held for life */
 	__u64 t0;
 	unsigned long decisions, intervals, cg_events;
+	struct uncappable unc[MAX_ORIGINS];
+	int nunc;
 };
 
 /* ---- measurement ---- */
@@ -360,17 +369,88 @@ static bool cappable(const struct svc *s, const struct ostate *o)
 	return qmp_for(s, o->origin) || (o->cgpath[0] && strcmp(o->cgpath, "/"));
 }
 
-/* Said once per VM when first seen, and kept in the status file. */
-static void say_uncappable(struct svc *s, const struct tdev *d, struct ostate *o)
+/*
+ * A VM whose VMM runs in the root cgroup, which hcithrottle never limits,
+ * and with no qmp line: said once, at start for the VMMs running then, or
+ * when its I/O is first seen; the status file keeps a note.
+ */
+static void say_uncappable(struct svc *s, const char *origin, pid_t pid)
 {
-	if (o->said_uncappable)
+	struct uncappable *u;
+
+	for (int i = 0; i < s->nunc; i++)
+		if (!strcmp(s->unc[i].origin, origin))
+			return;
+	if (s->nunc == MAX_ORIGINS)
 		return;
-	o->said_uncappable = true;
-	fprintf(stderr, "hcithrottle: %s on %s cannot be capped: its VMM runs in the root "
-		"cgroup, which hcithrottle never limits with backend = %s; move it to a cgroup "
-		"of its own%s\n", o->origin, d->name, backend_names[s->conf.backend],
+	u = &s->unc[s->nunc++];
+	snprintf(u->origin, sizeof(u->origin), "%s", origin);
+	u->pid = pid;
+	fprintf(stderr, "hcithrottle: %s cannot be capped: its VMM runs in the root cgroup, "
+		"which hcithrottle never limits, with backend = %s; move it to a cgroup of its "
+		"own%s\n", origin, backend_names[s->conf.backend],
 		s->conf.backend == HCI_BACKEND_QMP ? ", or give it a qmp line" :
 		", or use backend = qmp with a qmp line for it");
+}
+
+/* The io controller's cgroup of a process, relative to its mount ("/"). */
+static bool proc_io_cgroup(const struct svc *s, pid_t pid, char *out, size_t len)
+{
+	char path[64], line[640];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	/* "ID:CONTROLLERS:/PATH": v1 blkio, or the v2 line "0::/PATH" */
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *p = ctl ? strchr(ctl + 1, ':') : NULL;
+
+		if (!p)
+			continue;
+		*ctl = *p = '\0';
+		p++;
+		p[strcspn(p, "\n")] = '\0';
+		if (s->cg.v1 ? strstr(ctl + 1, "blkio") != NULL : !strcmp(line, "0") && !ctl[1])
+			found = snprintf(out, len, "%s", p) > 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* At start: every VMM process now in the root cgroup that no qmp line caps. */
+static void scan_uncappable(struct svc *s)
+{
+	struct dirent *de;
+	DIR *proc;
+
+	if (s->conf.backend == HCI_BACKEND_NONE || !(proc = opendir("/proc")))
+		return;
+	while ((de = readdir(proc))) {
+		char path[64], comm[32] = "", cg[512], name[128], origin[HCI_ORIGIN_MAX];
+		pid_t pid = (pid_t)atoi(de->d_name);
+		FILE *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		if (!hci_is_vmm_comm(comm) || !proc_io_cgroup(s, pid, cg, sizeof(cg)) ||
+		    strcmp(cg, "/") || !vmm_name_of(s, (__u32)pid, name, sizeof(name)))
+			continue;
+		snprintf(origin, sizeof(origin), "vm:%s", name);
+		if (!qmp_for(s, origin))
+			say_uncappable(s, origin, pid);
+	}
+	closedir(proc);
 }
 
 static void decide(struct svc *s, struct tdev *d)
@@ -396,7 +476,7 @@ static void decide(struct svc *s, struct tdev *d)
 			ci[nc] = i;
 			c[nc++] = o->c;
 		} else if (o->vm && !cappable(s, o)) {
-			say_uncappable(s, d, o);
+			say_uncappable(s, o->origin, 0);
 		} else if (o->vm) {
 			o->v.iops = o->iops;
 			o->v.bps = o->bps;
@@ -543,15 +623,9 @@ static void write_status(struct svc *s)
 	for (int k = 0; k < s->ndevs; k++)
 		for (int i = 0; i < s->devs[k].n; i++)
 			status_row(s, f, &s->devs[k], &s->devs[k].o[i]);
-	for (int k = 0; k < s->ndevs; k++)
-		for (int i = 0; i < s->devs[k].n; i++) {
-			const struct ostate *o = &s->devs[k].o[i];
-
-			if (o->said_uncappable && !o->gone)
-				fprintf(f, "note: %s on %s cannot be capped: its VMM runs in the "
-					"root cgroup (backend = %s)\n", o->origin,
-					s->devs[k].name, backend_names[s->conf.backend]);
-		}
+	for (int i = 0; i < s->nunc; i++)
+		fprintf(f, "note: %s cannot be capped: its VMM runs in the root cgroup "
+			"(backend = %s)\n", s->unc[i].origin, backend_names[s->conf.backend]);
 	fclose(f);
 	rename(tmp, path);
 }
@@ -890,6 +964,7 @@ static int cmd_run(struct svc *s)
 		if (hci_tracer_start(&s->t, &to, on_event, s))
 			goto out;
 	}
+	scan_uncappable(s);
 	serve(s);
 	ret = 0;
 out:
