@@ -1223,7 +1223,8 @@ static int find_command(int argc, char **argv)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc };
+	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc,
+			     .args_doc = "run|status|reset" };
 	char name[64], *args[argc + 1];
 	int ci = find_command(argc, argv), n = 0;
 
@@ -1238,6 +1239,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		if (i != ci)
 			args[n++] = argv[i];
 	args[n] = NULL;
+	argp.args_doc = NULL;
 	argp.options = !strcmp(o->cmd, "run") ? run_options : cmd_options;
 	argp.doc = !strcmp(o->cmd, "run") ? run_doc :
 		   !strcmp(o->cmd, "status") ? status_doc : reset_doc;
