@@ -1078,10 +1078,15 @@ static void stop_child(struct app *a, int sig)
  */
 static void stop_tracing(struct app *a, bool in_time)
 {
+	__u64 until = in_time ? hci_now_ns() + STOP_DRAIN_NS : ~0ULL;
+
+	/* the kernel takes a while to detach: read the ring meanwhile */
+	hci_tracer_detach_begin(&a->t);
+	a->dr.stopping = true;
+	drain(a, until);
 	hci_tracer_detach(&a->t);
 	check_losses(a, hci_now_ns(), true);
-	a->dr.stopping = true;
-	drain(a, in_time ? hci_now_ns() + STOP_DRAIN_NS : ~0ULL);
+	drain(a, until);
 	mark_pending(a, ~0ULL);
 	a->dr.skip = true;
 	ring_buffer__consume(a->t.rb);

@@ -295,31 +295,57 @@ static void *destroy_link(void *link)
 	return NULL;
 }
 
+/* The links being destroyed in the background, one thread each. */
+struct hci_detach {
+	pthread_t *th;
+	bool *started;
+};
+
 /*
  * A detach can wait for an RCU grace period, tens of ms on a busy machine,
  * and one after the other they held a stop up by 150 ms (1.5 s with
- * --vmm). In parallel the waits overlap. A link whose thread does not
- * start is destroyed right here.
+ * --vmm). In parallel the waits overlap, and the caller can read the ring
+ * buffer meanwhile. A link whose thread does not start is destroyed here.
  */
-void hci_tracer_detach(struct hci_tracer *t)
+void hci_tracer_detach_begin(struct hci_tracer *t)
 {
-	pthread_t *th = calloc(t->nlinks + 1, sizeof(*th));
-	bool *started = calloc(t->nlinks + 1, sizeof(*started));
+	struct hci_detach *d;
 
+	if (t->detach_begun)
+		return;
+	t->detach_begun = true;
+	d = t->detaching = calloc(1, sizeof(*d));
+	if (d) {
+		d->th = calloc(t->nlinks + 1, sizeof(*d->th));
+		d->started = calloc(t->nlinks + 1, sizeof(*d->started));
+	}
 	for (size_t i = 0; i < t->nlinks; i++) {
-		bool ok = th && started &&
-			  !pthread_create(&th[i], NULL, destroy_link, t->links[i]);
+		bool ok = d && d->th && d->started &&
+			  !pthread_create(&d->th[i], NULL, destroy_link, t->links[i]);
 
-		if (started)
-			started[i] = ok;
+		if (d && d->started)
+			d->started[i] = ok;
 		if (!ok)
 			bpf_link__destroy(t->links[i]);
 	}
-	for (size_t i = 0; started && i < t->nlinks; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-	free(th);
-	free(started);
+}
+
+void hci_tracer_detach(struct hci_tracer *t)
+{
+	struct hci_detach *d;
+
+	hci_tracer_detach_begin(t);
+	d = t->detaching;
+	for (size_t i = 0; d && d->started && i < t->nlinks; i++)
+		if (d->started[i])
+			pthread_join(d->th[i], NULL);
+	if (d) {
+		free(d->th);
+		free(d->started);
+		free(d);
+	}
+	t->detaching = NULL;
+	t->detach_begun = false;
 	free(t->links);
 	t->links = NULL;
 	t->nlinks = 0;

@@ -33,6 +33,8 @@ struct hci_tracer {
 	size_t nlinks;
 	int ncpus;
 	struct hci_features feat;
+	bool detach_begun;	/* hci_tracer_detach_begin() ran */
+	struct hci_detach *detaching;
 };
 
 /* names of the counters read by hci_tracer_counters(), last = recursion misses */
@@ -72,6 +74,8 @@ void hci_report_lost(const __u64 *c, const char *who);
 void hci_report_lost_n(const char *const *names, const __u64 *c, int n, const char *who);
 /* Stop tracing; the maps stay readable until hci_tracer_stop(). */
 void hci_tracer_detach(struct hci_tracer *t);
+/* Start detaching, in the background; hci_tracer_detach() waits for it. */
+void hci_tracer_detach_begin(struct hci_tracer *t);
 void hci_tracer_stop(struct hci_tracer *t);
 
 /* A per-CPU map read whole and summed over CPUs. */
