@@ -759,10 +759,18 @@ static int take_lock(struct svc *s)
  */
 static int recover(struct svc *s, bool starting)
 {
+	struct hci_enforcer rec;
 	char err[512];
 	int n, kept;
 
-	n = hci_enf_recover(&s->enf, &kept, err, sizeof(err));
+	/* for real, whatever this run then writes (backend = none: nothing) */
+	if (hci_enf_init(&rec, s->cg.root, s->cg.v1, s->conf.state_path, false, err,
+			 sizeof(err))) {
+		hci_errorf("%s", err);
+		return -1;
+	}
+	n = hci_enf_recover(&rec, &kept, err, sizeof(err));
+	hci_enf_free(&rec);
 	if (n < 0) {
 		hci_errorf("%s", err);
 		return -1;
@@ -939,7 +947,11 @@ static int cmd_run(struct svc *s)
 		hci_errorf("%s", err);
 		goto out;
 	}
-	if (recover(s, true))
+	/* a dry run holds no lock: the state file may be a running daemon's */
+	if (s->o.dry_run && !access(s->conf.state_path, F_OK))
+		fprintf(stderr, "hcithrottle: dry run: %s is left for 'hcithrottle reset' or a "
+			"real run to restore\n", s->conf.state_path);
+	else if (!s->o.dry_run && recover(s, true))
 		goto out;
 	if (!s->o.dry_run) {
 		FILE *f;
@@ -1047,14 +1059,7 @@ static int cmd_reset(struct svc *s)
 		hci_errorf("%s", err);
 		return 1;
 	}
-	if (hci_enf_init(&s->enf, s->cg.root, s->cg.v1, s->conf.state_path, false, err,
-			 sizeof(err))) {
-		hci_errorf("%s", err);
-		hci_cgroups_free(&s->cg);
-		return 1;
-	}
 	ret = recover(s, false) ? 1 : 0;
-	hci_enf_free(&s->enf);
 	hci_cgroups_free(&s->cg);
 	return ret;
 }

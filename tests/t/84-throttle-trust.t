@@ -207,6 +207,18 @@ check "SIGKILL: the state file stays" test -s "$TMP/run/state"
 "$H" reset -c "$conf" > "$TMP/reset.out" 2>&1
 is "SIGKILL + reset: exit 0" "$?" 0
 is "SIGKILL + reset: exactly the operator's limits" "$(all_lims)" "$orig"
+# SIGKILL, then a dry run (no lock: the state file may be another run's)
+# leaves it all alone; a run with backend = none (it writes nothing of its
+# own) still restores what the killed run left
+kill_capped
+caps=$(all_lims)
+"$H" run -c "$conf" --dry-run --duration 0.5 > /dev/null 2> "$TMP/dry.err"
+is "SIGKILL + a dry run: the state file and the caps stay" "$(test -s "$TMP/run/state" && all_lims)" "$caps"
+check "SIGKILL + a dry run: it says so" grep -q "dry run: $TMP/run/state is left for" "$TMP/dry.err"
+sed 's/^state = /backend = none\nstate = /' "$conf" > "$TMP/none.conf"
+"$H" run -c "$TMP/none.conf" --duration 0.5 > /dev/null 2> "$TMP/none.err"
+is "SIGKILL + a run with backend = none: exactly the operator's limits" "$(all_lims)" "$orig"
+check "SIGKILL + a run with backend = none: it says it restored" grep -q 'restored 4 limits left by a previous run' "$TMP/none.err"
 kill_capped
 run_daemon "$TMP/k2.err"
 check "SIGKILL + run: it restores first" grep -q 'restored 4 limits left by a previous run' "$TMP/k2.err"
@@ -231,8 +243,8 @@ is "after SIGTERM: exactly the operator's limits" "$(all_lims)" "$orig"
 # two runs started together: exactly one wins, every time
 for try in 1 2 3; do
 	: > "$TMP/r1.err"; : > "$TMP/r2.err"
-	"$H" run -c "$conf" --duration 3 > /dev/null 2> "$TMP/r1.err" & p1=$!
-	"$H" run -c "$conf" --duration 3 > /dev/null 2> "$TMP/r2.err" & p2=$!
+	"$H" run -c "$conf" --duration 1 > /dev/null 2> "$TMP/r1.err" & p1=$!
+	"$H" run -c "$conf" --duration 1 > /dev/null 2> "$TMP/r2.err" & p2=$!
 	on_exit "kill -9 $p1 $p2 2>/dev/null"
 	wait $p1; r1=$?
 	wait $p2; r2=$?
