@@ -143,8 +143,9 @@ start_tracer() {
 	return 1
 }
 
-# jqt FILTER FILE: jq -e without printing the result
-jqt() { jq -e "$@" >/dev/null; }
+# jqt [jq options] FILTER FILE: jq -e without printing the result; an empty
+# FILE fails too (jq 1.6 runs no filter on it and exits 0)
+jqt() { [ -s "${@: -1}" ] && jq -e "$@" >/dev/null; }
 
 # fuzz_run NAME SECONDS: the libFuzzer target $OUT/fuzz_NAME for SECONDS
 # (FUZZ_SECONDS overrides), from a copy of tests/fuzz/corpus/NAME (libFuzzer
