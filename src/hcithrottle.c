@@ -561,10 +561,13 @@ static void log_measures(struct svc *s)
 		for (int i = 0; i < s->devs[k].n; i++) {
 			const struct ostate *o = &s->devs[k].o[i];
 
-			fprintf(s->mlog, "%.3f,%s,%s,%s,%.0f,%.0f,%.1f,%.2f,%.0f,%.0f\n", t,
-				s->devs[k].name, o->origin,
+			const struct hci_limit *l = &o->in_force;
+
+			fprintf(s->mlog, "%.3f,%s,%s,%s,%.0f,%.0f,%.1f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+				t, s->devs[k].name, o->origin,
 				o->gone ? "gone" : o->vm ? "vm" : o->container ? "container" : "other",
-				o->iops, o->bps, o->p99_us, o->inflight, o->v.cap_iops, o->v.cap_bps);
+				o->iops, o->bps, o->p99_us, o->inflight, o->v.cap_iops, o->v.cap_bps,
+				l->riops, l->wiops, l->rbps, l->wbps);
 		}
 	fflush(s->mlog);
 }
@@ -850,7 +853,8 @@ static int open_logs(struct svc *s)
 			hci_errorf("cannot write %s: %s", s->o.measure_log, strerror(errno));
 			return -1;
 		}
-		fputs("time_s,device,origin,role,iops,bps,p99_us,inflight,cap_iops,cap_bps\n",
+		fputs("time_s,device,origin,role,iops,bps,p99_us,inflight,cap_iops,cap_bps,"
+		      "limit_riops,limit_wiops,limit_rbps,limit_wbps\n",
 		      s->mlog);
 	}
 	return 0;
