@@ -13,7 +13,10 @@
 # 250-330 (17-22% of solo), so "contended <= 50% of solo" has a margin of
 # more than 2x; with the vm capped anywhere at or below 2000 IOPS the
 # container is back at 99-107% of solo, so ">= 85%" leaves room for the
-# intervals before the first cap and for AIMD's probing lifts.
+# intervals before the first cap and for AIMD's probing lifts. The CPU's
+# part of a request (150-400 us) drifts with the machine's load, so the
+# container's solo speed is measured on both sides of the throttled run and
+# averaged: a drift between them moves both figures alike.
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
@@ -114,26 +117,28 @@ vm_thr=$(cut -d';' -f8 "$TMP/vm.out")
 diag "container contended, with hcithrottle: $thr IOPS (vm $vm_thr IOPS)"
 [ -n "${HCI_KEEP:-}" ] && cp "$TMP/measure.csv" "$TMP/decisions.csv" "$HCI_KEEP/"
 diag "$(grep -c ',cap,' "$TMP/decisions.csv") caps, $(grep -c ',lift,' "$TMP/decisions.csv") lifts logged"
-check "with hcithrottle the container is back at >= 85% of solo ($thr of $solo)" \
-	test $(( ${thr:-0} * 100 )) -ge $(( ${solo:-0} * 85 ))
+solo2=$(iops "$CTCG" 3 1)
+diag "container solo again: $solo2 IOPS"
+check "with hcithrottle the container is back at >= 85% of solo ($thr of ($solo + $solo2) / 2)" \
+	test $(( ${thr:-0} * 200 )) -ge $(( (${solo:-0} + ${solo2:-0}) * 85 ))
 cap=$(awk -v m="$mm" '$1 == m { print $2 }' "$VMCG/blkio.throttle.read_iops_device" 2>/dev/null)
 check "status shows both origins and the vm's cap" grep -q 'vm:testvm.*vm' "$TMP/status"
 check "status shows the container" grep -q 'container:db' "$TMP/status"
-# The VM's rate over whole seconds obeys the caps in force (the measure
+# The VM's rate over whole seconds obeys the limits in force (the measure
 # log: each row's rate is that interval's count over the 100 ms interval,
-# under the cap written the row before). Tolerance 10% + 20 IOPS: each
-# interval's rate was measured within 1% of its cap on the model SSD, and
-# the daemon's timer makes intervals 65-135 ms long, which one second of
-# ten intervals averages out to a few percent.
-check "the vm's rate over each whole second obeys the caps in force (<= 110% + 20)" awk -F, '
+# under the read IOPS limit written by the row before, limit_riops).
+# Tolerance 10% + 20 IOPS: each interval's rate was measured within 1% of
+# its limit on the model SSD, and the daemon's timer makes intervals 65-135
+# ms long, which one second of ten intervals averages out to a few percent.
+check "the vm's rate over each whole second obeys the limits in force (<= 110% + 20)" awk -F, '
 	$3 != "vm:testvm" { next }
 	{ d = $1 - t; t = $1 }
-	pc > 0 && d > 0 { ios += $5 * 0.1; capios += pc * d; dur += d }
-	pc <= 0 { ios = capios = dur = 0 }
-	dur >= 1 { n++; r = ios / dur; c = capios / dur
-		printf "# a second capped at %.0f IOPS on average: %.0f IOPS\n", c, r
-		if (r <= c * 1.1 + 20) ok++; ios = capios = dur = 0 }
-	{ pc = $9 }
+	pl > 0 && d > 0 { ios += $5 * 0.1; limios += pl * d; dur += d }
+	pl <= 0 { ios = limios = dur = 0 }
+	dur >= 1 { n++; r = ios / dur; c = limios / dur
+		printf "# a second limited to %.0f IOPS on average: %.0f IOPS\n", c, r
+		if (r <= c * 1.1 + 20) ok++; ios = limios = dur = 0 }
+	{ pl = $11 }
 	END { exit !(n >= 2 && ok == n) }' "$TMP/measure.csv"
 grep -E 'ORIGIN|testvm|container:db' "$TMP/status" | sed 's/^/# /'
 check "the vm's rate over each 1 s while capped stays at or above its floor (200)" awk -F, \
