@@ -94,7 +94,10 @@ for cfg in qd1:threads:1:psync qd32:io_uring:32:libaio; do
 	check "$cfg: volumes: VMM bytes = guest bytes (direct I/O), host bytes >= VMM bytes" jqt \
 		'[.guests[0].volumes[]] as $v | ["read", "write"] | all(.[]; . as $op |
 		 ([$v[][$op].guest_bytes] | add) as $g | ([$v[][$op].vmm_bytes] | add) as $m |
-		 ([$v[][$op].host_bytes] | add) as $h | $g > 0 and $m == $g and $h >= $m)' "$j"
+		 ([$v[][$op].host_bytes] | add) as $h | $g > 0 and $m == $g and $h >= $m)' "$j" ||
+		diag "$(jq -c '[.guests[0].volumes[]] as $v | ["read", "write"] | map(. as $op |
+			{op: $op, guest: ([$v[][$op].guest_bytes] | add), vmm: ([$v[][$op].vmm_bytes] | add),
+			 host: ([$v[][$op].host_bytes] | add)})' "$j")"
 	if [ -n "$INTERVAL" ]; then
 		check "$cfg: volumes per interval: >= 2 intervals, requests add up to the total" \
 			jqt '.guests[0] | (.volumes | length) >= 2 and
