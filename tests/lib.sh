@@ -143,6 +143,25 @@ start_tracer() {
 	return 1
 }
 
+# start_hcithrottle ERRFILE CONF [ARGS...]: $HCITHROTTLE run in the
+# background, returning once it says it runs (up to 30 s: an ASan build on
+# a loaded machine loads slowly); sets DAEMON. Its kill and a reset of CONF
+# are on the teardown list, so no limit outlives the test.
+start_hcithrottle() {
+	local err=$1 conf=$2
+	shift 2
+	: > "$err"
+	"$HCITHROTTLE" run -c "$conf" "$@" > /dev/null 2> "$err" &
+	DAEMON=$!
+	on_exit "kill -9 $DAEMON 2>/dev/null; $HCITHROTTLE reset -c $conf >/dev/null 2>&1"
+	for _ in $(seq 600); do
+		grep -q 'hcithrottle: running' "$err" && return 0
+		kill -0 $DAEMON 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # jqt [jq options] FILTER FILE: jq -e without printing the result; an empty
 # FILE fails too (jq 1.6 runs no filter on it and exits 0)
 jqt() { [ -s "${@: -1}" ] && jq -e "$@" >/dev/null; }

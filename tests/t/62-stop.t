@@ -18,12 +18,7 @@ need_root
 for c in fio jq python3; do command -v $c >/dev/null || skip_all "needs $c"; done
 
 BOUND_MS=1500
-img=/dev/shm/hcitest-tb-$$.img
-truncate -s 128M "$img"
-LOOP=$(losetup -f --show --direct-io=on "$img") || { not_ok "loop device"; done_testing; exit 1; }
-on_exit "losetup -d $LOOP; rm -f $img"
-dd if=/dev/zero of="$LOOP" bs=1M count=128 oflag=direct status=none
-disk=$(basename "$LOOP")
+setup_loop 128
 
 # load_start / load_stop: the load, for one case at a time (the old code ran
 # each case until its load ended: 30 s)

@@ -15,12 +15,7 @@
 need_root
 for c in fio jq python3; do command -v $c >/dev/null || skip_all "needs $c"; done
 
-img=/dev/shm/hcitest-tb-$$.img
-truncate -s 128M "$img"
-LOOP=$(losetup -f --show --direct-io=on "$img") || { not_ok "loop device"; done_testing; exit 1; }
-on_exit "losetup -d $LOOP; rm -f $img"
-dd if=/dev/zero of="$LOOP" bs=1M count=128 oflag=direct status=none
-disk=$(basename "$LOOP")
+setup_loop 128
 
 # check_streams DIR N: the three streams of a run in DIR agree with each
 # other, with the counters, and (N > 0) with the N requests fio made.

@@ -78,17 +78,9 @@ load() {
 	on_exit "kill $LOADPID 2>/dev/null"
 }
 run_daemon() {	# ERRFILE ARGS...
-	local e=$1; shift
-	: > "$e"
-	"$H" run -c "$conf" "$@" > /dev/null 2> "$e" &
-	DAEMON=$!
-	on_exit "kill -9 $DAEMON 2>/dev/null; $H reset -c $conf >/dev/null 2>&1"
-	for _ in $(seq 600); do
-		grep -q 'hcithrottle: running' "$e" && return 0
-		kill -0 $DAEMON 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	local e=$1
+	shift
+	start_hcithrottle "$e" "$conf" "$@"
 }
 # wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds
 wait_for() {
