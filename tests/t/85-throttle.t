@@ -15,8 +15,8 @@
 # container is back at 99-107% of solo, so ">= 85%" leaves room for the
 # intervals before the first cap and for AIMD's probing lifts. The CPU's
 # part of a request (150-400 us) drifts with the machine's load, so the
-# container's solo speed is measured on both sides of the throttled run and
-# averaged: a drift between them moves both figures alike.
+# container's solo speed is measured on both sides of the throttled run,
+# and the two are compared as medians of per-second rates.
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
@@ -32,13 +32,22 @@ mm=$(cat "/sys/block/$disk/dev")
 
 # iops CG SECONDS QD [OFFSET]: fio random reads in a cgroup; prints its
 # read IOPS. The vm and the container read different halves of the device.
+# With IOLOG=PREFIX, fio also logs its IOPS per second to PREFIX_iops.1.log.
 iops() {
-	local engine=psync
+	local engine=psync log=()
 	[ "$3" -gt 1 ] && engine=libaio
+	[ -n "${IOLOG:-}" ] && log=(--write_iops_log="$IOLOG" --log_avg_msec=1000)
 	in_cgroup "$1" fio --name=t --filename="$dev" --direct=1 --rw=randread --bs=4k \
 		--offset="${4:-0}" --size=256M --runtime="$2" --time_based \
-		--ioengine=$engine --iodepth="$3" \
+		--ioengine=$engine --iodepth="$3" "${log[@]}" \
 		--output-format=terse --terse-version=3 2>/dev/null | cut -d';' -f8
+}
+# median_1s PREFIX...: the median of the per-second IOPS in those logs
+median_1s() {
+	local p
+	for p in "$@"; do cut -d, -f2 "${p}_iops.1.log"; done | sort -n |
+		awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2];
+			else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 limits() { cat "$VMCG"/blkio.throttle.{read,write}_{iops,bps}_device 2>/dev/null | grep -c "^$mm " ; }
 
@@ -51,7 +60,7 @@ vm_load() {
 	on_exit "kill $VMPID 2>/dev/null"
 }
 
-solo=$(iops "$CTCG" 3 1)
+solo=$(IOLOG=$TMP/solo1 iops "$CTCG" 3 1)
 diag "container solo: $solo IOPS"
 vm_load 4
 sleep 0.5
@@ -81,7 +90,7 @@ run_daemon() { start_hcithrottle "$TMP/d.err" "$conf" "$@"; }
 # contend S: the vm and the container at once, both in the background
 contend() {
 	vm_load "$1"
-	iops "$CTCG" "$1" 1 > "$TMP/ct.out" &
+	IOLOG=$TMP/ct iops "$CTCG" "$1" 1 > "$TMP/ct.out" &
 	CTPID=$!
 	on_exit "kill $CTPID 2>/dev/null"
 }
@@ -105,10 +114,17 @@ vm_thr=$(cut -d';' -f8 "$TMP/vm.out")
 diag "container contended, with hcithrottle: $thr IOPS (vm $vm_thr IOPS)"
 [ -n "${HCI_KEEP:-}" ] && cp "$TMP/measure.csv" "$TMP/decisions.csv" "$HCI_KEEP/"
 diag "$(grep -c ',cap,' "$TMP/decisions.csv") caps, $(grep -c ',lift,' "$TMP/decisions.csv") lifts logged"
-solo2=$(iops "$CTCG" 3 1)
+solo2=$(IOLOG=$TMP/solo2 iops "$CTCG" 3 1)
 diag "container solo again: $solo2 IOPS"
-check "with hcithrottle the container is back at >= 85% of solo ($thr of ($solo + $solo2) / 2)" \
-	test $(( ${thr:-0} * 200 )) -ge $(( (${solo:-0} + ${solo2:-0}) * 85 ))
+# Per-second medians: this machine stalls the container now and then for
+# a second or so (seen: 1076 IOPS over one 3 s solo, 1403 over the next),
+# which one second of the four cannot move; the first second with
+# hcithrottle also holds the time before the first cap.
+solo_m=$(median_1s "$TMP/solo1" "$TMP/solo2")
+thr_m=$(median_1s "$TMP/ct")
+diag "per second: solo $(cut -d, -f2 "$TMP"/solo[12]_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $solo_m); with hcithrottle $(cut -d, -f2 "$TMP"/ct_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $thr_m)"
+check "with hcithrottle the container is back at >= 85% of solo (per-second medians $thr_m of $solo_m)" \
+	test $(( ${thr_m:-0} * 100 )) -ge $(( ${solo_m:-0} * 85 ))
 cap=$(awk -v m="$mm" '$1 == m { print $2 }' "$VMCG/blkio.throttle.read_iops_device" 2>/dev/null)
 check "status shows both origins and the vm's cap" grep -q 'vm:testvm.*vm' "$TMP/status"
 check "status shows the container" grep -q 'container:db' "$TMP/status"
