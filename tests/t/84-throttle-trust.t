@@ -254,6 +254,10 @@ diag "state file of a killed run:" "$(cat "$TMP/state.full")"
 is "the killed run's state file has a header and 4 lines" "$(grep -vc '^#' "$TMP/state.full")" 4
 # hand-edited lines: each bad one reported and kept, every valid one restored
 root_before=$(cat "$BLKIO"/blkio.throttle.read_iops_device)
+# a reset that wrongly took the root lines below would cap the whole host:
+# whatever happens, the root gets no limit on this device that it had not
+grep -q "^$mm " <<<"$root_before" ||
+	on_exit "echo '$mm 0' > $BLKIO/blkio.throttle.read_iops_device"
 {
 	cat "$TMP/state.full"
 	printf 'v1\t%s\t%s\tblkio.throttle.read_iops_device\t12345\n' "$BLKIO" "$mm"	# the root cgroup

@@ -7,6 +7,8 @@ is "no model SSD's loop device attached" "$(losetup -a | grep -c '/mssd-[0-9]*/e
 is "no model SSD daemon (qemu-storage-daemon) left" "$(pgrep -c '^qemu-storage-d' || true)" 0
 is "no model SSD FUSE mount left" "$(grep -c ' /tmp/hcitest\.[^ ]*/mssd-[0-9]*/export fuse' /proc/mounts || true)" 0
 is "no test image left in /dev/shm" "$(find /dev/shm -maxdepth 1 -name 'hcitest-*' | wc -l)" 0
+is "no blkio limit left on a loop device, in any cgroup" \
+	"$(find "$BLKIO" -name 'blkio.throttle.*_device' -exec grep -h '^7:' {} + | wc -l)" 0
 is "no test cgroup left" "$(find "$BLKIO" -mindepth 1 -type d -name 'hcitest-*' | wc -l)" 0
 is "no hcitrace BPF program left" "$(wait_progs 0)" 0
 is "no QEMU left running" "$( (pgrep -f '^qemu-system'; pgrep '^qemu-system') | sort -u | wc -l)" 0
