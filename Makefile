@@ -19,7 +19,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Wall -Werror -Werror=undef -Iinclude -Ibpf -Ivmlinux/$(ARCH)
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
-	-Wno-missing-field-initializers -Iinclude -Isrc -I$(OUT)
+	-Wno-missing-field-initializers -Iinclude -Ilib -I. -I$(OUT)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LIBS := -lbpf -lelf -lz
@@ -36,10 +36,19 @@ endif
 .SECONDARY:
 .PHONY: all deps demo demo-guest eval-throttle test unit bench clean vmlinux
 
-BPF_APPS := hcitrace
-HCITRACE_OBJS := hcitrace tracer child guest chan join jout env origin hist output devs probe cgroups vmm wire
-HCITHROTTLE_OBJS := hcithrottle tracer tconf policy enforce qmp json cgroups devs origin hist probe vmm
-UNIT_TESTS := test_hist test_origin test_output test_env test_vmm test_wire test_join test_tconf test_policy test_json test_devs
+# One folder per program over one library (docs/architecture.md):
+#   lib/      libhci.a, shared by every program (core, bpf, host, wire)
+#   trace/    hcitrace; guest/ its "guest" command, linked into it
+#   throttle/ hcithrottle
+# Each folder's .c files are its objects: a new file needs no edit here.
+LIB_SRCS := $(sort $(wildcard lib/*/*.c))
+TRACE_SRCS := $(sort $(wildcard trace/*.c guest/*.c))
+THROTTLE_SRCS := $(sort $(wildcard throttle/*.c))
+# objects under $(OUT)/obj (plain) and $(OUT)/asan (sanitized), by source path
+objs = $(patsubst %.c,$(OUT)/$(1)/%.o,$(2))
+# a program's objects but its main, for the unit tests
+nomain = $(filter-out %/main.o,$(1))
+UNIT_TESTS := $(sort $(notdir $(basename $(wildcard tests/unit/test_*.c))))
 
 all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static
 
@@ -59,57 +68,68 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-# user space, plain and sanitized
-$(OUT)/%.o: src/%.c src/*.h include/*.h $(OUT)/hcitrace.skel.h | $(OUT)
+# User space, plain and sanitized. The compiler writes each object's header
+# dependencies (-MMD): a module that does not include the skeleton is not
+# rebuilt when the BPF side changes; the skeleton only has to exist first.
+$(OUT)/obj/%.o: %.c | $(OUT)/hcitrace.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/asan/%.o: src/%.c src/*.h include/*.h $(OUT)/hcitrace.skel.h | $(OUT)/asan
+$(OUT)/asan/%.o: %.c | $(OUT)/hcitrace.skel.h
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/hcitrace: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+
+.SECONDEXPANSION:
+
+$(OUT)/%/libhci.a: $$(call objs,$$*,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# the programs' own modules, for unit tests of them
+$(OUT)/%/libtrace.a: $$(call nomain,$$(call objs,$$*,$(TRACE_SRCS)))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/%/libthrottle.a: $$(call nomain,$$(call objs,$$*,$(THROTTLE_SRCS)))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/hcitrace: $(call objs,obj,$(TRACE_SRCS)) $(OUT)/obj/libhci.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/hcithrottle: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
+# hcitrace guest runs inside VMs: one static binary, nothing to install there
+$(OUT)/hcitrace-static: $(call objs,obj,$(TRACE_SRCS)) $(OUT)/obj/libhci.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -o $@
+
+$(OUT)/asan/hcitrace: $(call objs,asan,$(TRACE_SRCS)) $(OUT)/asan/libhci.a
+	$(call msg,LINK-SAN,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -o $@
+
+$(OUT)/hcithrottle: $(call objs,obj,$(THROTTLE_SRCS)) $(OUT)/obj/libhci.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -lm -o $@
 
 # for the test guest's cgroup v2 scenario (tests/t/86-throttle-v2.t)
-$(OUT)/hcithrottle-static: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
+$(OUT)/hcithrottle-static: $(call objs,obj,$(THROTTLE_SRCS)) $(OUT)/obj/libhci.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -lm -o $@
 
-$(OUT)/asan/hcithrottle: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITHROTTLE_OBJS)))
+$(OUT)/asan/hcithrottle: $(call objs,asan,$(THROTTLE_SRCS)) $(OUT)/asan/libhci.a
 	$(call msg,LINK-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -lm -o $@
 
-# hcitrace guest runs inside VMs: one static binary, nothing to install there
-$(OUT)/hcitrace-static: $(addprefix $(OUT)/,$(addsuffix .o,$(HCITRACE_OBJS)))
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -o $@
-
-$(OUT)/asan/hcitrace: $(addprefix $(OUT)/asan/,$(addsuffix .o,$(HCITRACE_OBJS)))
-	$(call msg,LINK-SAN,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -o $@
-
-# unit tests: pure modules linked without the BPF skeleton, under sanitizers
-UNIT_DEPS_test_hist := hist
-UNIT_DEPS_test_origin := origin
-UNIT_DEPS_test_output := output hist origin
-UNIT_DEPS_test_env := env origin
-UNIT_DEPS_test_vmm := vmm origin devs
-UNIT_DEPS_test_wire := wire
-UNIT_DEPS_test_join := join wire
-UNIT_DEPS_test_tconf := tconf origin
-UNIT_DEPS_test_policy := policy
-UNIT_DEPS_test_json := json qmp
-UNIT_DEPS_test_devs := devs
-$(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h src/*.c src/*.h | $(OUT)/asan
+# unit tests, under sanitizers: each links the program modules and the
+# library, and the linker takes only the objects it needs
+UNIT_LIBS := $(OUT)/asan/libthrottle.a $(OUT)/asan/libtrace.a $(OUT)/asan/libhci.a
+$(OUT)/asan/test_%: tests/unit/test_%.c tests/unit/tap.h $(UNIT_LIBS) | $(OUT)/asan
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< \
-		$(addprefix src/,$(addsuffix .c,$(UNIT_DEPS_test_$*))) $(LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(UNIT_LIBS) $(LIBS) -lm -o $@
 
 # BPF tests: the real skeleton, driven with BPF_PROG_TEST_RUN (needs root)
 $(OUT)/asan/test_kvm_bpf: tests/bpf/test_kvm_bpf.c tests/unit/tap.h $(OUT)/hcitrace.skel.h | $(OUT)/asan
@@ -117,18 +137,18 @@ $(OUT)/asan/test_kvm_bpf: tests/bpf/test_kvm_bpf.c tests/unit/tap.h $(OUT)/hcitr
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(LIBS) -o $@
 
 # libFuzzer target for the guest stream parser (tests/t/15-fuzz-wire.t runs it)
-$(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c src/wire.c include/hci_wire.h | $(OUT)
+$(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c lib/wire/wire.c include/hci_wire.h | $(OUT)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Iinclude \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		tests/fuzz/fuzz_wire.c src/wire.c -o $@
+		tests/fuzz/fuzz_wire.c lib/wire/wire.c -o $@
 
-# libFuzzer target for the QMP JSON reader (tests/t/16-fuzz-json.t runs it)
-$(OUT)/fuzz_json: tests/fuzz/fuzz_json.c src/json.c src/json.h | $(OUT)
+# libFuzzer target for the QMP reply reader (tests/t/16-fuzz-json.t runs it)
+$(OUT)/fuzz_json: tests/fuzz/fuzz_json.c throttle/qmp_reply.c throttle/qmp_reply.h | $(OUT)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Isrc \
+	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -I. \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		tests/fuzz/fuzz_json.c src/json.c -lm -o $@
+		tests/fuzz/fuzz_json.c throttle/qmp_reply.c -lm -o $@
 
 unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_json
 

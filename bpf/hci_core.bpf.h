@@ -14,7 +14,7 @@
 #define HCI_CORE_BPF_H
 
 #include <bpf/bpf_core_read.h>
-#include "hcitrace.h"
+#include "hci_abi.h"
 
 /* one field, either way */
 #define HCI_RD(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))

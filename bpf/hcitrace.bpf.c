@@ -27,7 +27,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "hcitrace.h"
+#include "hci_abi.h"
 #include "hci_core.bpf.h"
 #include "hci_slots.bpf.h"
 

@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
-#include "hcitrace.h"
+#include "hci_abi.h"
 #include "tap.h"
 
 static struct hcitrace *skel;

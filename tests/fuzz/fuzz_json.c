@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libFuzzer target for the JSON reader (src/json.c): hcithrottle feeds it
+ * libFuzzer target for the JSON reader (throttle/qmp_reply.c): hcithrottle feeds it
  * what a QMP socket sends. Build and run: make build/fuzz_json, then
  * tests/t/16-fuzz-json.t, or docs/testing.md for longer runs.
  *
@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json.h"
+#include "throttle/qmp_reply.h"
 
 #define check(c) do { if (!(c)) __builtin_trap(); } while (0)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libFuzzer target for the guest stream parser (src/wire.c): the host feeds
+ * libFuzzer target for the guest stream parser (lib/wire/wire.c): the host feeds
  * it bytes a guest controls. Build and run: make build/fuzz_wire, then
  * tests/t/15-fuzz-wire.t, or docs/testing.md for longer runs.
  *

@@ -4,7 +4,7 @@
  * valid and broken, that start the fuzzer past the magic and the CRC.
  * The output is the same on every run. From the top of the repository:
  *
- *   cc -std=c11 -Wall -Wextra -Werror -Iinclude tests/fuzz/gen-corpus.c src/wire.c \
+ *   cc -std=c11 -Wall -Wextra -Werror -Iinclude tests/fuzz/gen-corpus.c lib/wire/wire.c \
  *      -o /tmp/gen-corpus && /tmp/gen-corpus tests/fuzz/corpus/wire
  *
  * then commit the changed files (git status tests/fuzz/corpus/wire).

@@ -1,3 +1,3 @@
 #!/bin/sh
-# Unit tests for src/devs.c (disk names, paths and links), built with ASan/UBSan.
+# Unit tests for lib/host/devices.c (disk names, paths and links), built with ASan/UBSan.
 exec "${OUT:-$(dirname "$0")/../../build}/asan/test_devs"

@@ -1,3 +1,3 @@
 #!/bin/sh
-# Unit tests for src/env.c, built with ASan/UBSan.
+# Unit tests for trace/options.c, built with ASan/UBSan.
 exec "${OUT:-$(dirname "$0")/../../build}/asan/test_env"

@@ -1,3 +1,3 @@
 #!/bin/sh
-# Unit tests for src/output.c, built with ASan/UBSan.
+# Unit tests for trace/output.c, built with ASan/UBSan.
 exec "${OUT:-$(dirname "$0")/../../build}/asan/test_output"

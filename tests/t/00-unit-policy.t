@@ -1,3 +1,3 @@
 #!/bin/sh
-# Unit tests for src/policy.c (the AIMD controller), built with ASan/UBSan.
+# Unit tests for throttle/policy.c (the AIMD controller), built with ASan/UBSan.
 exec "${OUT:-$(dirname "$0")/../../build}/asan/test_policy"

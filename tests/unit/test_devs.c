@@ -16,8 +16,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "tap.h"
-#include "devs.h"
-#include "hcitrace.h"
+#include "host/devices.h"
+#include "hci_abi.h"
 
 static char root[PATH_MAX];
 

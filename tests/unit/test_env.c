@@ -2,7 +2,7 @@
 /* Argument parsing: positional interval/count, "--", and errors. */
 #include <string.h>
 #include "tap.h"
-#include "env.h"
+#include "trace/options.h"
 
 #define ARGV(...) ((char *[]){ "hcitrace", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "hcitrace", __VA_ARGS__ }) / sizeof(char *)))

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "hist.h"
+#include "core/hist.h"
 
 static unsigned int ref_log2(unsigned long long v)
 {

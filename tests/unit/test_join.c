@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The cross-layer join (src/join.c) driven by a synthetic VM: a guest whose
+ * The cross-layer join (trace/join.c) driven by a synthetic VM: a guest whose
  * CLOCK_MONOTONIC runs OFF behind the host's, block requests with known
  * stamps, the VMM requests they caused, SYNC frames with a delivery delay,
  * and the host polling every 10 ms. Every joined request is checked against
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "join.h"
+#include "trace/join.h"
 
 #define US 1000ULL
 #define MS 1000000ULL

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests for src/json.c (QMP replies) and the state-file text of
- * src/qmp.c's throttle settings. */
+/* Unit tests for throttle/qmp_reply.c (QMP replies) and the state-file text of
+ * throttle/qmp.c's throttle settings. */
 #include <errno.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "json.h"
-#include "qmp.h"
+#include "throttle/qmp_reply.h"
+#include "throttle/qmp.h"
 
 static int parse(const char *s, struct hci_json_doc *d, char *err)
 {

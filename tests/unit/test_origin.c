@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "tap.h"
-#include "origin.h"
+#include "host/origin.h"
 
 static const char *cls(const struct hci_rules *r, const char *path, const char *vmm)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "hist.h"
-#include "output.h"
+#include "core/hist.h"
+#include "trace/output.h"
 
 static char *capture(void (*fn)(FILE *, const void *), const void *arg)
 {

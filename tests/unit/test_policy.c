@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * hcithrottle's AIMD controller (src/policy.c) closed around a small plant:
+ * hcithrottle's AIMD controller (throttle/policy.c) closed around a small plant:
  * an SSD of CAP_IOPS shared by VMs (their demand, cut by the caps in force)
  * and a container whose p99 grows with utilisation, base / (1 - util). When
  * demand exceeds the SSD, everyone gets the same share of what they asked.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "policy.h"
+#include "throttle/policy.h"
 
 #define CAP_IOPS 10000.0	/* the SSD */
 #define BASE_US 200.0		/* container p99 on an idle SSD */

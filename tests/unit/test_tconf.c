@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "tap.h"
-#include "tconf.h"
+#include "throttle/config.h"
 
 static char tmpl[64];
 static char err[1024];

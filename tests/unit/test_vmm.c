@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tap.h"
-#include "vmm.h"
+#include "host/vmm.h"
 
 static char dir[] = "/tmp/hcivmXXXXXX";
 

@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
-#include "hist.h"
+#include "core/hist.h"
 #include "tracer.h"
 
 const char *const hci_counter_names[HCI_NCOUNTERS + 1] = {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "probe.h"
+#include "features.h"
 
 static int proto_nargs(const struct btf *btf, const char *typedef_name)
 {

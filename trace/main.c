@@ -21,20 +21,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
-#include "hcitrace.h"
-#include "cgroups.h"
-#include "devs.h"
-#include "env.h"
-#include "guest.h"
-#include "hist.h"
-#include "chan.h"
-#include "child.h"
-#include "jout.h"
-#include "origin.h"
+#include "hci_abi.h"
+#include "host/cgroups.h"
+#include "host/devices.h"
+#include "options.h"
+#include "guest/guest.h"
+#include "core/hist.h"
+#include "channel.h"
+#include "core/child.h"
+#include "report_json.h"
+#include "host/origin.h"
 #include "output.h"
-#include "probe.h"
-#include "tracer.h"
-#include "vmm.h"
+#include "bpf/features.h"
+#include "bpf/tracer.h"
+#include "host/vmm.h"
 
 struct origin_ent {
 	__u64 cgid;

@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include "json.h"
+#include "qmp_reply.h"
 #include "qmp.h"
 
 const char *const hci_qmp_fields[HCI_QMP_NFIELDS] = {

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json.h"
+#include "qmp_reply.h"
 
 struct jp {
 	const char *s;

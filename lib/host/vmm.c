@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include "devs.h"
-#include "hcitrace.h"
+#include "devices.h"
+#include "hci_abi.h"
 #include "origin.h"
 #include "vmm.h"
 

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include "devs.h"
-#include "hcitrace.h"
+#include "devices.h"
+#include "hci_abi.h"
 
 /* where sysfs is: "" for the real one; tests point it at a made-up tree */
 static char sysfs_root[PATH_MAX / 2];

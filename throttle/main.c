@@ -31,16 +31,16 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
-#include "hcitrace.h"
-#include "cgroups.h"
-#include "devs.h"
+#include "hci_abi.h"
+#include "host/cgroups.h"
+#include "host/devices.h"
 #include "enforce.h"
-#include "hist.h"
-#include "origin.h"
+#include "core/hist.h"
+#include "host/origin.h"
 #include "policy.h"
-#include "tconf.h"
-#include "tracer.h"
-#include "vmm.h"
+#include "config.h"
+#include "bpf/tracer.h"
+#include "host/vmm.h"
 
 #define DEFAULT_CONFIG "/etc/hcikit/hcithrottle.conf"
 #define MAX_ORIGINS 256

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * A small, strict JSON reader for QMP replies (src/qmp.c): the text is
+ * A small, strict JSON reader for QMP replies (throttle/qmp.c): the text is
  * parsed into a tree of nodes held in one allocation, and nothing in it
  * points into the input. RFC 8259 grammar; nesting is limited to
  * HCI_JSON_MAX_DEPTH, and a string's \u escapes become UTF-8 (a lone

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "hcitrace.h"
-#include "origin.h"
+#include "hci_abi.h"
+#include "host/origin.h"
 
 #define HCI_JSON_VERSION 1
 

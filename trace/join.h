@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "hci_wire.h"
-#include "hcitrace.h"
+#include "hci_abi.h"
 
 /*
  * Stages of one guest request, guest Q to guest C, in one clock:

@@ -9,8 +9,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <bpf/libbpf.h>
-#include "hcitrace.h"
-#include "probe.h"
+#include "hci_abi.h"
+#include "features.h"
 
 struct hci_tracer_opts {
 	__u32 dev;		/* whole-disk filter, 0 = all */

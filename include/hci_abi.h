@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Records shared by bpf/hcitrace.bpf.c and src/. Fixed-width fields, no
+ * Records shared by bpf/ and the programs in lib/, trace/, guest/, throttle/. Fixed-width fields, no
  * pointers, sizes pinned by _Static_assert so both sides agree.
  */
 #ifndef HCITRACE_H

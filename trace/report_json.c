@@ -3,8 +3,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include "hist.h"
-#include "jout.h"
+#include "core/hist.h"
+#include "report_json.h"
 #include "output.h"
 
 static double us(int64_t ns)

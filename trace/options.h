@@ -4,7 +4,7 @@
 #define HCI_ENV_H
 #include <stdbool.h>
 #include <stdio.h>
-#include "origin.h"
+#include "host/origin.h"
 
 #define HCI_MAX_CHANNELS 16
 #define HCI_GUEST_PORT "org.hcikit.trace.0"

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "hcitrace.h"
+#include "hci_abi.h"
 
 extern const char *const hci_stage_names[HCI_NSTAGES];
 extern const char *const hci_vstage_names[HCI_NVSTAGES];

@@ -11,8 +11,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include "chan.h"
-#include "tracer.h"
+#include "channel.h"
+#include "bpf/tracer.h"
 
 #define RETRY_NS 500000000ULL
 

@@ -31,12 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "hci_wire.h"
-#include "hcitrace.h"
-#include "child.h"
-#include "devs.h"
-#include "env.h"
+#include "hci_abi.h"
+#include "core/child.h"
+#include "host/devices.h"
+#include "trace/options.h"
 #include "guest.h"
-#include "tracer.h"
+#include "bpf/tracer.h"
 
 #define SYNC_NS 100000000ULL
 #define HELLO_NS 1000000000ULL

@@ -31,7 +31,7 @@
 #define HCI_TCONF_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "origin.h"
+#include "host/origin.h"
 
 #define HCI_TCONF_MAX 32
 

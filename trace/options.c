@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
+#include "options.h"
 
 const char *argp_program_version = "hcitrace 0.2.0 (formats: csv v1, json v1, guest wire v1)";
 const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";

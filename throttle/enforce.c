@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "hcitrace.h"
+#include "hci_abi.h"
 #include "enforce.h"
 #include "qmp.h"
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "hist.h"
+#include "core/hist.h"
 #include "output.h"
 
 int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origin,
