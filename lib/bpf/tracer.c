@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
@@ -34,57 +33,13 @@ const char *const hci_counter_names[HCI_NCOUNTERS + 1] = {
 	[HCI_NCOUNTERS] = "prog_recursion_misses",
 };
 
-static int verbosity;
-
-void hci_set_verbosity(int v)
-{
-	verbosity = v;
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && verbosity < 2)
+	if (level == LIBBPF_DEBUG && hci_verbosity() < 2)
 		return 0;
-	if (!verbosity)
+	if (!hci_verbosity())
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-volatile sig_atomic_t hci_exiting;
-
-void hci_on_stop_signal(int sig)
-{
-	if (hci_exiting) {
-		/* a second Ctrl-C means "now" */
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-	hci_exiting = sig;
-}
-
-void hci_stop_on_signals(void)
-{
-	signal(SIGINT, hci_on_stop_signal);
-	signal(SIGTERM, hci_on_stop_signal);
-}
-
-__u64 hci_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-void hci_errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("Error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static bool has_prefix(const char *s, const char *p)
@@ -359,68 +314,3 @@ void hci_tracer_stop(struct hci_tracer *t)
 	hcitrace__destroy(t->skel);
 	t->skel = NULL;
 }
-
-void hci_snap_free(struct hci_snap *sn)
-{
-	free(sn->keys);
-	free(sn->vals);
-	memset(sn, 0, sizeof(*sn));
-}
-
-/* Read a whole per-CPU map, values summed over CPUs. */
-int hci_snapshot(struct hci_tracer *t, struct bpf_map *map, struct hci_snap *sn)
-{
-	int fd = bpf_map__fd(map);
-	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
-	size_t words = vsz / sizeof(__u64), cap = 0;
-	char key[64], next[64];
-	void *prev = NULL;
-	__u64 *percpu;
-
-	memset(sn, 0, sizeof(*sn));
-	sn->ksz = ksz;
-	sn->vsz = vsz;
-	if (ksz > sizeof(key))
-		return -EINVAL;
-	percpu = calloc((size_t)t->ncpus, vsz);
-	if (!percpu)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, ksz);
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, percpu))
-			continue;	/* deleted under us */
-		if (sn->n == cap) {
-			char *k;
-			__u64 *v;
-
-			cap = cap ? cap * 2 : 16;
-			k = realloc(sn->keys, cap * ksz);
-			v = k ? realloc(sn->vals, cap * vsz) : NULL;
-			if (k)
-				sn->keys = k;
-			if (!v) {
-				free(percpu);
-				hci_snap_free(sn);
-				return -ENOMEM;
-			}
-			sn->vals = v;
-		}
-		memcpy(sn->keys + sn->n * ksz, key, ksz);
-		memset(&sn->vals[sn->n * words], 0, vsz);
-		for (int c = 0; c < t->ncpus; c++)
-			hci_u64s_add(&sn->vals[sn->n * words], &percpu[c * words], words);
-		sn->n++;
-	}
-	free(percpu);
-	return 0;
-}
-
-const __u64 *hci_snap_find(const struct hci_snap *sn, const void *key)
-{
-	for (size_t j = 0; j < sn->n; j++)
-		if (!memcmp(sn->keys + j * sn->ksz, key, sn->ksz))
-			return &sn->vals[j * (sn->vsz / sizeof(__u64))];
-	return NULL;
-}
-

@@ -6,11 +6,14 @@
  */
 #ifndef HCI_TRACER_H
 #define HCI_TRACER_H
-#include <signal.h>
 #include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "hci_abi.h"
 #include "features.h"
+#include "snapshot.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/signals.h"
 
 struct hci_tracer_opts {
 	__u32 dev;		/* whole-disk filter, 0 = all */
@@ -40,27 +43,6 @@ struct hci_tracer {
 /* names of the counters read by hci_tracer_counters(), last = recursion misses */
 extern const char *const hci_counter_names[HCI_NCOUNTERS + 1];
 
-void hci_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void hci_set_verbosity(int v);
-__u64 hci_now_ns(void);		/* CLOCK_MONOTONIC */
-
-/*
- * SIGINT/SIGTERM: the first asks to stop (hci_exiting = the signal), a
- * second one means now (the default action). hci_stop_on_signals installs it.
- */
-extern volatile sig_atomic_t hci_exiting;
-void hci_on_stop_signal(int sig);
-void hci_stop_on_signals(void);
-
-/* The CPU's time stamp counter, or 0 where there is none (not x86). */
-static inline __u64 hci_rdtsc(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	return 0;
-#endif
-}
 int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		     ring_buffer_sample_fn cb, void *ctx);
 /*
@@ -77,15 +59,4 @@ void hci_tracer_detach(struct hci_tracer *t);
 /* Start detaching, in the background; hci_tracer_detach() waits for it. */
 void hci_tracer_detach_begin(struct hci_tracer *t);
 void hci_tracer_stop(struct hci_tracer *t);
-
-/* A per-CPU map read whole and summed over CPUs. */
-struct hci_snap {
-	size_t ksz, vsz, n;
-	char *keys;
-	__u64 *vals;		/* n values of vsz bytes each */
-};
-
-int hci_snapshot(struct hci_tracer *t, struct bpf_map *map, struct hci_snap *sn);
-const __u64 *hci_snap_find(const struct hci_snap *sn, const void *key);
-void hci_snap_free(struct hci_snap *sn);
 #endif
