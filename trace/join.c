@@ -23,32 +23,23 @@
  * what overflows is dropped and counted. VMM requests are found by a hash of
  * (op, 64 KiB block of the offset) chained through the ring, so a lookup costs the
  * requests of a few MiB, never a scan of the window.
+ *
+ * This file holds the rings, the guest records and the matching; the clock's
+ * interval and estimate are in join_clock.c, the stages and statistics of a
+ * matched request in join_record.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "hci_hist.h"
 #include "join.h"
+#include "join_clock.h"
+#include "join_record.h"
 
 #define SETTLE_NS 250000000ULL	/* guest records wait this long for their VMM side */
 #define HORIZON_NS 3000000000ULL	/* VMM requests wait this long for a guest */
-#define NOBOUND_WINDOW 1000000000LL	/* before any pair: this far below the SYNC bound */
 #define MAX_PIECES 64		/* VMM requests one guest request may split into */
 #define MAX_DISKS 32
 #define BLOCK_SHIFT 16	/* hash buckets of 64 KiB: short chains at high IOPS */
-
-const char *const hci_jstage_names[HCI_NJSTAGES] = {
-	[HCI_J_GUEST] = "guest",
-	[HCI_J_NOTIFY] = "notify",
-	[HCI_J_V2Q] = "vmm_submit",
-	[HCI_J_HQ2D] = "host_queue",
-	[HCI_J_HD2C] = "device",
-	[HCI_J_C2V] = "vmm_complete",
-	[HCI_J_VCACHED] = "vmm_cached",
-	[HCI_J_IRQ] = "irq",
-	[HCI_J_TOTAL] = "total",
-	[HCI_J_TAX] = "tax",
-};
 
 struct gent {
 	struct hci_w_req r;
@@ -60,10 +51,6 @@ struct ventry {
 	uint64_t blk;
 	uint32_t nguest;
 	int32_t hnext, hprev;
-};
-
-struct ipair {
-	uint64_t gd, hd;
 };
 
 struct hci_join {
@@ -80,7 +67,7 @@ struct hci_join {
 	struct hci_jstats st[HCI_NOPS];
 	struct hci_jstats st4k[HCI_NOPS];	/* 4 KiB requests: the breakdown */
 	struct hci_jvol vol;
-	struct ipair *inv;
+	struct hci_jorder *inv;
 	size_t ninv;
 	bool have_hello;
 	struct hci_w_hello hello;
@@ -195,15 +182,10 @@ void hci_join_vmm(struct hci_join *j, const struct hci_jvmm_in *in)
 
 /* ---- the guest side: validation of untrusted records ---- */
 
-static uint64_t first_ts(const struct hci_w_req *r)
-{
-	return r->ts_q ? r->ts_q : r->ts_g ? r->ts_g : r->ts_i ? r->ts_i : r->ts_d;
-}
-
 static bool req_valid(const struct hci_w_req *r)
 {
 	const uint64_t max_ns = 600ULL * 1000000000ULL;
-	uint64_t s = first_ts(r);
+	uint64_t s = hci_jreq_first_ts(r);
 	const uint64_t ts[] = { r->ts_q, r->ts_g, r->ts_i, r->ts_d, r->ts_c };
 
 	if (r->op >= HCI_NOPS || r->bytes > (1u << 30) || r->flags & ~0x1fu)
@@ -226,16 +208,88 @@ static bool req_valid(const struct hci_w_req *r)
 	return true;
 }
 
-static void sync_bound(struct hci_join *j, int64_t hi)
+static void guest_req(struct hci_join *j, const struct hci_w_req *r, uint64_t now)
 {
-	if (j->c.have_lo && hi < j->c.lo) {
-		j->cnt.clock_conflicts++;
+	struct gent *e;
+
+	j->req_records++;
+	if (!req_valid(r)) {
+		j->cnt.bad_record++;
 		return;
 	}
-	if (!j->c.have_hi || hi < j->c.hi)
-		j->c.hi = hi;
-	j->c.have_hi = true;
-	j->c.syncs++;
+	if (r->op != HCI_OP_READ && r->op != HCI_OP_WRITE && r->op != HCI_OP_FLUSH) {
+		/* discards, driver-private: no VMM request to join them to */
+		j->cnt.guest_other++;
+		return;
+	}
+	j->cnt.guest_reqs++;
+	j->vol.guest_reqs++;
+	j->vol.guest[r->op] += r->bytes;
+	if (j->gn == j->cap) {
+		/* the oldest waits no longer: it counts as dropped */
+		j->ghead = (j->ghead + 1) % j->cap;
+		j->gn--;
+		j->cnt.guest_overflow++;
+	}
+	e = &j->g[(j->ghead + j->gn) % j->cap];
+	e->r = *r;
+	e->arrived = now;
+	j->gn++;
+}
+
+static void guest_app(struct hci_join *j, const struct hci_w_app *a)
+{
+	if ((a->op != HCI_OP_READ && a->op != HCI_OP_WRITE) || a->bytes > (1ULL << 31)) {
+		j->cnt.bad_record++;
+		return;
+	}
+	j->cnt.app_recs++;
+	j->vol.app[a->op] += a->bytes;
+}
+
+static void guest_sync(struct hci_join *j, const struct hci_w_sync *s, uint64_t now, bool live)
+{
+	if (!s->mono_ns || s->mono_ns < j->last_sync_mono || s->dropped > s->reqs + s->apps) {
+		j->cnt.bad_record++;
+		return;
+	}
+	j->last_sync_mono = s->mono_ns;
+	j->cnt.guest_dropped = s->dropped;
+	j->cnt.guest_bpf_lost = s->bpf_lost;
+	/* what the guest made and neither dropped nor delivered */
+	if (s->reqs > j->req_records + s->dropped)
+		j->cnt.guest_missing = s->reqs - j->req_records - s->dropped;
+	else
+		j->cnt.guest_missing = 0;
+	/* a replayed file says nothing about when it was written */
+	if (live && now > s->mono_ns / 2 && !hci_jclock_sync(&j->c, (int64_t)(now - s->mono_ns)))
+		j->cnt.clock_conflicts++;
+}
+
+static void guest_hello(struct hci_join *j, const void *rec)
+{
+	memcpy(&j->hello, rec, sizeof(j->hello));
+	/* guest strings are NUL-terminated here, whatever was sent */
+	j->hello.release[sizeof(j->hello.release) - 1] = '\0';
+	j->hello.host[sizeof(j->hello.host) - 1] = '\0';
+	j->have_hello = true;
+}
+
+static void guest_disk(struct hci_join *j, const void *rec)
+{
+	struct hci_w_disk d;
+	int k;
+
+	memcpy(&d, rec, sizeof(d));
+	d.name[sizeof(d.name) - 1] = '\0';
+	d.serial[sizeof(d.serial) - 1] = '\0';
+	for (k = 0; k < j->ndisks && j->disks[k].dev != d.dev; k++)
+		;
+	if (k < MAX_DISKS) {
+		j->disks[k] = d;
+		if (k == j->ndisks)
+			j->ndisks++;
+	}
 }
 
 void hci_join_guest(struct hci_join *j, unsigned int type, const void *rec, size_t len,
@@ -246,89 +300,21 @@ void hci_join_guest(struct hci_join *j, unsigned int type, const void *rec, size
 		return;
 	}
 	switch (type) {
-	case HCI_WT_REQ: {
-		const struct hci_w_req *r = rec;
-		struct gent *e;
-
-		j->req_records++;
-		if (!req_valid(r)) {
-			j->cnt.bad_record++;
-			return;
-		}
-		if (r->op != HCI_OP_READ && r->op != HCI_OP_WRITE && r->op != HCI_OP_FLUSH) {
-			/* discards, driver-private: no VMM request to join them to */
-			j->cnt.guest_other++;
-			return;
-		}
-		j->cnt.guest_reqs++;
-		j->vol.guest_reqs++;
-		j->vol.guest[r->op] += r->bytes;
-		if (j->gn == j->cap) {
-			/* the oldest waits no longer: it counts as dropped */
-			j->ghead = (j->ghead + 1) % j->cap;
-			j->gn--;
-			j->cnt.guest_overflow++;
-		}
-		e = &j->g[(j->ghead + j->gn) % j->cap];
-		e->r = *r;
-		e->arrived = now;
-		j->gn++;
+	case HCI_WT_REQ:
+		guest_req(j, rec, now);
 		break;
-	}
-	case HCI_WT_APP: {
-		const struct hci_w_app *a = rec;
-
-		if ((a->op != HCI_OP_READ && a->op != HCI_OP_WRITE) || a->bytes > (1ULL << 31)) {
-			j->cnt.bad_record++;
-			return;
-		}
-		j->cnt.app_recs++;
-		j->vol.app[a->op] += a->bytes;
+	case HCI_WT_APP:
+		guest_app(j, rec);
 		break;
-	}
-	case HCI_WT_SYNC: {
-		const struct hci_w_sync *s = rec;
-
-		if (!s->mono_ns || s->mono_ns < j->last_sync_mono || s->dropped > s->reqs + s->apps) {
-			j->cnt.bad_record++;
-			return;
-		}
-		j->last_sync_mono = s->mono_ns;
-		j->cnt.guest_dropped = s->dropped;
-		j->cnt.guest_bpf_lost = s->bpf_lost;
-		/* what the guest made and neither dropped nor delivered */
-		if (s->reqs > j->req_records + s->dropped)
-			j->cnt.guest_missing = s->reqs - j->req_records - s->dropped;
-		else
-			j->cnt.guest_missing = 0;
-		/* a replayed file says nothing about when it was written */
-		if (live && now > s->mono_ns / 2)
-			sync_bound(j, (int64_t)(now - s->mono_ns));
+	case HCI_WT_SYNC:
+		guest_sync(j, rec, now, live);
 		break;
-	}
 	case HCI_WT_HELLO:
-		memcpy(&j->hello, rec, sizeof(j->hello));
-		/* guest strings are NUL-terminated here, whatever was sent */
-		j->hello.release[sizeof(j->hello.release) - 1] = '\0';
-		j->hello.host[sizeof(j->hello.host) - 1] = '\0';
-		j->have_hello = true;
+		guest_hello(j, rec);
 		break;
-	case HCI_WT_DISK: {
-		struct hci_w_disk d;
-		int k;
-
-		memcpy(&d, rec, sizeof(d));
-		d.name[sizeof(d.name) - 1] = '\0';
-		d.serial[sizeof(d.serial) - 1] = '\0';
-		for (k = 0; k < j->ndisks && j->disks[k].dev != d.dev; k++)
-			;
-		if (k < MAX_DISKS) {
-			j->disks[k] = d;
-			if (k == j->ndisks)
-				j->ndisks++;
-		}
+	case HCI_WT_DISK:
+		guest_disk(j, rec);
 		break;
-	}
 	case HCI_WT_BYE:
 		break;
 	default:
@@ -338,28 +324,16 @@ void hci_join_guest(struct hci_join *j, unsigned int type, const void *rec, size
 
 /* ---- matching ---- */
 
-struct bounds {
-	int64_t lo, hi;		/* feasible offsets; INT64_MIN/MAX = open */
-};
-
-static struct bounds cur_bounds(const struct hci_join *j)
+/* Guest D, or the start of a request the guest never dispatched. */
+static int64_t guest_d(const struct gent *g)
 {
-	struct bounds b = { INT64_MIN, INT64_MAX };
-
-	if (j->c.have_lo)
-		b.lo = j->c.lo;
-	if (j->c.have_hi) {
-		b.hi = j->c.hi;
-		if (!j->c.have_lo)
-			b.lo = j->c.hi - NOBOUND_WINDOW;
-	}
-	return b;
+	return (int64_t)(g->r.ts_d ? g->r.ts_d : hci_jreq_first_ts(&g->r));
 }
 
 /* Narrow b by what matching r to VMM request v would imply; false if empty. */
-static bool feasible(const struct gent *g, const struct hci_jvmm_in *v, struct bounds *b)
+static bool feasible(const struct gent *g, const struct hci_jvmm_in *v, struct hci_jbounds *b)
 {
-	int64_t gd = (int64_t)(g->r.ts_d ? g->r.ts_d : first_ts(&g->r));
+	int64_t gd = guest_d(g);
 	int64_t hi = (int64_t)v->vs - gd, lo = (int64_t)v->vc - (int64_t)g->r.ts_c;
 
 	if (hi < b->hi)
@@ -367,15 +341,6 @@ static bool feasible(const struct gent *g, const struct hci_jvmm_in *v, struct b
 	if (lo > b->lo)
 		b->lo = lo;
 	return b->lo <= b->hi;
-}
-
-static int64_t est_of(const struct bounds *b)
-{
-	if (b->lo == INT64_MIN)
-		return b->hi;
-	if (b->hi == INT64_MAX)
-		return b->lo;
-	return b->lo + (b->hi - b->lo) / 2;
 }
 
 static uint64_t absdiff(int64_t a, int64_t b)
@@ -390,7 +355,7 @@ static uint64_t absdiff(int64_t a, int64_t b)
 static size_t candidates(struct hci_join *j, const struct gent *g, int32_t *out, size_t max)
 {
 	uint64_t o = g->r.sector << 9, l = g->r.bytes, first, last, m;
-	struct bounds base = cur_bounds(j);
+	struct hci_jbounds base = hci_jclock_bounds(&j->c);
 	size_t n = 0;
 
 	first = o >> BLOCK_SHIFT;
@@ -400,7 +365,7 @@ static size_t candidates(struct hci_join *j, const struct gent *g, int32_t *out,
 		for (int32_t i = j->heads[hkey(g->r.op, m) & j->hmask]; i >= 0 && n < max;
 		     i = j->v[i].hnext) {
 			const struct ventry *e = &j->v[i];
-			struct bounds b = base;
+			struct hci_jbounds b = base;
 
 			if (e->blk != m || e->v.op != g->r.op)
 				continue;
@@ -417,7 +382,7 @@ static size_t candidates(struct hci_join *j, const struct gent *g, int32_t *out,
 struct piece_set {
 	int32_t idx[MAX_PIECES];
 	size_t n;
-	struct bounds b;
+	struct hci_jbounds b;
 };
 
 /* Cover [o, o+l) with candidates, nearest in time first; false if impossible. */
@@ -425,8 +390,8 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 		   struct piece_set *ps)
 {
 	uint64_t o = g->r.sector << 9, end = o + g->r.bytes, cur = o;
-	int64_t gd = (int64_t)(g->r.ts_d ? g->r.ts_d : first_ts(&g->r));
-	struct bounds b = cur_bounds(j);
+	int64_t gd = guest_d(g);
+	struct hci_jbounds b = hci_jclock_bounds(&j->c);
 
 	ps->n = 0;
 	do {
@@ -437,11 +402,11 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 		 * bound: the offset lies just under that bound (by the SYNC's
 		 * delivery delay), as hci_join_clock() says, not mid-window.
 		 */
-		int64_t est = j->c.have_lo || ps->n ? est_of(&b) : b.hi;
+		int64_t est = j->c.have_lo || ps->n ? hci_jbounds_middle(&b) : b.hi;
 
 		for (size_t k = 0; k < nc; k++) {
 			const struct ventry *e = &j->v[cand[k]];
-			struct bounds t = b;
+			struct hci_jbounds t = b;
 			uint64_t d;
 
 			if (g->r.bytes && (e->v.off > cur || e->v.off + e->v.len <= cur))
@@ -467,78 +432,25 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 	return true;
 }
 
-static void stat_add(struct hci_jstats *s, const struct hci_jreq *q)
-{
-	s->n++;
-	for (int k = 0; k < HCI_NJSTAGES; k++) {
-		if (!(q->present & (1u << k)))
-			continue;
-		s->count[k]++;
-		s->sum_ns[k] += q->ns[k];
-		s->slots[k][hci_bucket_of_ns(q->ns[k] > 0 ? (uint64_t)q->ns[k] : 0)]++;
-	}
-}
-
-static void set(struct hci_jreq *q, int k, int64_t v)
-{
-	q->ns[k] = v;
-	q->present |= 1u << k;
-}
-
+/* The record of a matched request: to the statistics and to the caller. */
 static void emit(struct hci_join *j, const struct gent *g, const struct piece_set *ps)
 {
 	const struct hci_w_req *r = &g->r;
-	uint64_t vs = UINT64_MAX, vc = 0, hq = UINT64_MAX, hd = 0, hc = 0, nbios = 0;
-	int64_t off, unc, gs = (int64_t)first_ts(r), gd = r->ts_d ? (int64_t)r->ts_d : gs;
+	struct hci_jserved sv = HCI_JSERVED_INIT;
+	int64_t off, unc;
 	struct hci_jreq q;
 
-	for (size_t k = 0; k < ps->n; k++) {
-		const struct hci_jvmm_in *v = &j->v[ps->idx[k]].v;
-
-		vs = v->vs < vs ? v->vs : vs;
-		vc = v->vc > vc ? v->vc : vc;
-		if (v->nbios && v->hq && v->hc) {
-			hq = v->hq < hq ? v->hq : hq;
-			hc = v->hc > hc ? v->hc : hc;
-			if (v->hd > hd)
-				hd = v->hd;
-			nbios += v->nbios;
-		}
-	}
+	for (size_t k = 0; k < ps->n; k++)
+		hci_jserved_add(&sv, &j->v[ps->idx[k]].v);
 	hci_join_clock(j, &off, &unc);
-	memset(&q, 0, sizeof(q));
-	q.gdev = r->dev;
-	q.op = r->op;
-	q.off = r->sector << 9;
-	q.bytes = r->bytes;
-	q.nvmm = (uint32_t)ps->n;
-	q.t_start = (uint64_t)(gs + off);
-	q.clock_off = off;
-	q.clock_unc = unc;
-	if (r->ts_d)
-		set(&q, HCI_J_GUEST, gd - gs);
-	set(&q, HCI_J_NOTIFY, (int64_t)vs - (gd + off));
-	if (nbios) {
-		set(&q, HCI_J_V2Q, (int64_t)(hq - vs));
-		if (hd >= hq && hd <= hc) {
-			set(&q, HCI_J_HQ2D, (int64_t)(hd - hq));
-			set(&q, HCI_J_HD2C, (int64_t)(hc - hd));
-		} else {
-			set(&q, HCI_J_HD2C, (int64_t)(hc - hq));
-		}
-		set(&q, HCI_J_C2V, (int64_t)(vc - hc));
-	} else {
-		set(&q, HCI_J_VCACHED, (int64_t)(vc - vs));
-	}
-	set(&q, HCI_J_IRQ, (int64_t)r->ts_c + off - (int64_t)vc);
-	set(&q, HCI_J_TOTAL, (int64_t)r->ts_c - gs);
-	set(&q, HCI_J_TAX, q.ns[HCI_J_TOTAL] - (nbios ? q.ns[HCI_J_HD2C] : 0));
-	stat_add(&j->st[r->op], &q);
+	hci_jreq_fill(&q, r, (uint32_t)ps->n, &sv, off, unc);
+	hci_jstats_add(&j->st[r->op], &q);
 	if (r->bytes == 4096)
-		stat_add(&j->st4k[r->op], &q);
-	if (nbios && r->ts_d) {
+		hci_jstats_add(&j->st4k[r->op], &q);
+	if (sv.nbios && r->ts_d) {
 		if (j->ninv < j->cap)
-			j->inv[j->ninv++] = (struct ipair){ .gd = r->ts_d, .hd = hd ? hd : hq };
+			j->inv[j->ninv++] =
+				(struct hci_jorder){ .gd = r->ts_d, .hd = sv.hd ? sv.hd : sv.hq };
 		else
 			j->cnt.inversion_cut++;
 	}
@@ -546,10 +458,29 @@ static void emit(struct hci_join *j, const struct gent *g, const struct piece_se
 		j->out(j->ctx, &q);
 }
 
+/* The clock bounds matching g to the pieces of ps implies. */
+static void pair_bounds(const struct hci_join *j, const struct gent *g,
+			const struct piece_set *ps, int64_t *lo, int64_t *hi)
+{
+	int64_t gd = guest_d(g);
+
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	for (size_t k = 0; k < ps->n; k++) {
+		const struct hci_jvmm_in *v = &j->v[ps->idx[k]].v;
+
+		if ((int64_t)v->vc - (int64_t)g->r.ts_c > *lo)
+			*lo = (int64_t)v->vc - (int64_t)g->r.ts_c;
+		if ((int64_t)v->vs - gd < *hi)
+			*hi = (int64_t)v->vs - gd;
+	}
+}
+
 static void match_one(struct hci_join *j, const struct gent *g)
 {
 	int32_t cand[256];
 	struct piece_set ps;
+	int64_t lo, hi;
 	size_t nc;
 
 	if (!j->c.have_lo && !j->c.have_hi) {
@@ -563,32 +494,12 @@ static void match_one(struct hci_join *j, const struct gent *g)
 	if (!nc || !choose(j, g, cand, nc, &ps))
 		goto unmatched;
 	/* commit: the clock learns from this pair (choose() kept it feasible) */
-	{
-		int64_t gd = (int64_t)(g->r.ts_d ? g->r.ts_d : first_ts(&g->r));
-		int64_t lo = INT64_MIN, hi = INT64_MAX;
-
-		for (size_t k = 0; k < ps.n; k++) {
-			const struct hci_jvmm_in *v = &j->v[ps.idx[k]].v;
-
-			if ((int64_t)v->vc - (int64_t)g->r.ts_c > lo)
-				lo = (int64_t)v->vc - (int64_t)g->r.ts_c;
-			if ((int64_t)v->vs - gd < hi)
-				hi = (int64_t)v->vs - gd;
-		}
-		if (j->c.have_lo && j->c.lo > lo)
-			lo = j->c.lo;
-		if (j->c.have_hi && j->c.hi < hi)
-			hi = j->c.hi;
-		if (lo > hi) {
-			/* cannot happen after choose(); kept as a guard for the invariant */
-			j->cnt.clock_conflicts++;
-			goto unmatched;
-		}
-		j->c.lo = lo;
-		j->c.hi = hi;
-		j->c.have_lo = j->c.have_hi = true;
+	pair_bounds(j, g, &ps, &lo, &hi);
+	if (!hci_jclock_pair(&j->c, lo, hi)) {
+		/* cannot happen after choose(); kept as a guard for the invariant */
+		j->cnt.clock_conflicts++;
+		goto unmatched;
 	}
-	j->c.pairs++;
 	for (size_t k = 0; k < ps.n; k++) {
 		struct ventry *e = &j->v[ps.idx[k]];
 
@@ -624,32 +535,7 @@ void hci_join_poll(struct hci_join *j, uint64_t now, bool final)
 
 bool hci_join_clock(const struct hci_join *j, int64_t *off, int64_t *unc)
 {
-	const struct hci_jclock *c = &j->c;
-
-	*off = 0;
-	*unc = INT64_MAX;
-	if (c->have_lo && c->have_hi) {
-		*off = c->lo + (c->hi - c->lo) / 2;
-		*unc = (c->hi - c->lo + 1) / 2;
-	} else if (c->have_hi) {
-		*off = c->hi;
-	} else if (c->have_lo) {
-		*off = c->lo;
-	}
-	/*
-	 * KVM's TSC offset, when it agrees with causality, is the estimate. Its
-	 * stated uncertainty stays causal: the distance to the farther bound,
-	 * so [off - unc, off + unc] still holds every offset causality allows.
-	 */
-	if (c->tsc && (!c->have_lo || c->tsc_off >= c->lo) &&
-	    (!c->have_hi || c->tsc_off <= c->hi)) {
-		*off = c->tsc_off;
-		*unc = INT64_MAX;
-		if (c->have_lo && c->have_hi)
-			*unc = c->tsc_off - c->lo > c->hi - c->tsc_off ? c->tsc_off - c->lo :
-									c->hi - c->tsc_off;
-	}
-	return c->have_lo || c->have_hi || c->tsc;
+	return hci_jclock_estimate(&j->c, off, unc);
 }
 
 void hci_join_reset_clock(struct hci_join *j)
@@ -682,65 +568,11 @@ const struct hci_jstats *hci_join_stats(const struct hci_join *j, uint32_t op, b
 	return only_4k ? &j->st4k[op] : &j->st[op];
 }
 
-static int cmp_gd(const void *a, const void *b)
-{
-	const struct ipair *x = a, *y = b;
-
-	return x->gd < y->gd ? -1 : x->gd > y->gd;
-}
-
-static uint64_t merge_count(uint64_t *a, uint64_t *tmp, size_t n)
-{
-	size_t mid = n / 2, i = 0, k = 0, r;
-	uint64_t inv;
-
-	if (n < 2)
-		return 0;
-	inv = merge_count(a, tmp, mid) + merge_count(a + mid, tmp, n - mid);
-	r = mid;
-	while (i < mid && r < n) {
-		if (a[r] < a[i]) {
-			tmp[k++] = a[r++];
-			inv += mid - i;
-		} else {
-			tmp[k++] = a[i++];
-		}
-	}
-	while (i < mid)
-		tmp[k++] = a[i++];
-	while (r < n)
-		tmp[k++] = a[r++];
-	memcpy(a, tmp, n * sizeof(*a));
-	return inv;
-}
-
-uint64_t hci_count_inversions(uint64_t *a, size_t n)
-{
-	uint64_t *tmp, inv;
-
-	if (n < 2)
-		return 0;
-	tmp = malloc(n * sizeof(*tmp));
-	if (!tmp)
-		return 0;
-	inv = merge_count(a, tmp, n);
-	free(tmp);
-	return inv;
-}
-
 void hci_join_take_volumes(struct hci_join *j, struct hci_jvol *v)
 {
-	uint64_t *hd = malloc((j->ninv + 1) * sizeof(*hd));
-
 	*v = j->vol;
-	if (hd) {
-		qsort(j->inv, j->ninv, sizeof(*j->inv), cmp_gd);
-		for (size_t i = 0; i < j->ninv; i++)
-			hd[i] = j->inv[i].hd;
-		v->inversions = hci_count_inversions(hd, j->ninv);
+	if (hci_jorder_inversions(j->inv, j->ninv, &v->inversions))
 		v->pairs = j->ninv > 1 ? (uint64_t)j->ninv * (j->ninv - 1) / 2 : 0;
-		free(hd);
-	}
 	j->ninv = 0;
 	memset(&j->vol, 0, sizeof(j->vol));
 }
@@ -759,13 +591,4 @@ const char *hci_join_disk_name(const struct hci_join *j, uint32_t gdev, char *bu
 		}
 	snprintf(buf, len, "%u:%u", HCI_DEV_MAJOR(gdev), HCI_DEV_MINOR(gdev));
 	return buf;
-}
-
-int64_t hci_tsc_clock_offset(uint64_t tsc_g, uint64_t mono_g, int64_t tsc_offset,
-			     uint64_t tsc_h0, uint64_t mono_h0, double ns_per_tick)
-{
-	int64_t tsc_h = (int64_t)(tsc_g - (uint64_t)tsc_offset);
-	double host = (double)mono_h0 + (double)(tsc_h - (int64_t)tsc_h0) * ns_per_tick;
-
-	return (int64_t)host - (int64_t)mono_g;
 }
