@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * hcithrottle's command line (argp): the command word, then each command's
+ * own options and help, under the name "hcithrottle COMMAND".
+ */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "throttle.h"
+
+const char *argp_program_version = "hcithrottle 0.1.0 (config v1, decision log csv v1)";
+const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
+
+static const char doc[] =
+"Keep containers fast when VMs contend for the same SSD: cap the VMs' I/O\n"
+"in the cgroup io controller while a container misses its target.\n"
+"\n"
+"USAGE: hcithrottle run|status|reset [OPTION...]\n"
+"\n"
+"  run      the service, in the foreground (SIGHUP reloads the config;\n"
+"           SIGINT/SIGTERM restore the original limits and exit)\n"
+"  status   the origins, their measured I/O and the limits in force\n"
+"  reset    remove every limit hcithrottle set (after a crash)\n"
+"\n"
+"'hcithrottle COMMAND --help' describes one command.\n"
+"\n"
+"EXAMPLES:\n"
+"    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
+"    hcithrottle run --dry-run -v        # decide and log, write nothing\n"
+"    hcithrottle status\n"
+"    hcithrottle reset\n"
+"\v"
+"The configuration file and the decision log are described in\n"
+"docs/hcithrottle.md. Exit status: 0 on success, 1 on errors, 2 on bad\n"
+"arguments or configuration.";
+
+static const char run_doc[] =
+"Run the service in the foreground: every interval, measure each origin's\n"
+"I/O, decide the VMs' caps and write them, under the limits the VMs' cgroups\n"
+"(or QEMU drives) already had. SIGHUP reloads the configuration;\n"
+"SIGINT/SIGTERM put the original limits back and exit. One run per host\n"
+"(a lock in the state directory). Limits a killed run left are restored\n"
+"first.\n"
+"\n"
+"EXAMPLES:\n"
+"    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
+"    hcithrottle run --dry-run -v --duration 30\n"
+"\v"
+"Exit status: 0 after a signal or --duration, 1 on errors (limits that\n"
+"could not be restored stay in the state file), 2 on bad arguments or\n"
+"configuration (FILE:LINE: message).";
+
+static const char status_doc[] =
+"Print whether hcithrottle runs (and which process holds its lock), its\n"
+"origins with their I/O and the limits in force, as the kernel has them,\n"
+"and the original limits saved in the state file.\n"
+"\n"
+"EXAMPLE:\n"
+"    hcithrottle status -c /etc/hcikit/hcithrottle.conf";
+
+static const char reset_doc[] =
+"Put back the original limits a killed run left in the state file, then\n"
+"remove it. Every valid line is restored; a line that is not one\n"
+"hcithrottle writes is reported with its FILE:LINE and kept in the file.\n"
+"Refused while hcithrottle runs (it says which process holds the lock).\n"
+"\n"
+"EXAMPLE:\n"
+"    hcithrottle reset -c /etc/hcikit/hcithrottle.conf\n"
+"\v"
+"Exit status: 0 when every line was restored, 1 otherwise, 2 on bad\n"
+"arguments or configuration.";
+
+enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
+
+#define OPT_CONFIG { "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 }
+#define OPT_VERBOSE { "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 }
+#define OPT_HELP { NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 }
+
+static const struct argp_option options[] = {
+	OPT_CONFIG,
+	{ "dry-run", OPT_DRY, NULL, 0, "run: compute and log decisions, write no limit", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "run: stop after this many seconds", 0 },
+	{ "measure-log", OPT_MLOG, "FILE", 0,
+	  "run: write every interval's measurements, per origin, as CSV", 0 },
+	OPT_VERBOSE,
+	OPT_HELP,
+	{ 0 },
+};
+
+static const struct argp_option run_options[] = {
+	OPT_CONFIG,
+	{ "dry-run", OPT_DRY, NULL, 0, "Compute and log decisions, write no limit", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 0 },
+	{ "measure-log", OPT_MLOG, "FILE", 0,
+	  "Write every interval's measurements, per origin, as CSV", 0 },
+	OPT_VERBOSE,
+	OPT_HELP,
+	{ 0 },
+};
+
+static const struct argp_option cmd_options[] = {	/* status, reset */
+	OPT_CONFIG,
+	OPT_VERBOSE,
+	OPT_HELP,
+	{ 0 },
+};
+
+static bool is_command(const char *a)
+{
+	return thr_command(a) != NULL;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct opts *o = state->input;
+	char *end;
+
+	switch (key) {
+	case 'c': o->config = arg; break;
+	case OPT_DRY: o->dry_run = true; break;
+	case OPT_MLOG: o->measure_log = arg; break;
+	case 'v': o->verbose++; break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case OPT_DURATION:
+		errno = 0;
+		o->duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(o->duration) || o->duration <= 0)
+			argp_error(state, "invalid --duration '%s': want seconds > 0", arg);
+		break;
+	case ARGP_KEY_ARG:
+		if (o->cmd)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (!is_command(arg))
+			argp_error(state, "unknown command '%s': want run, status or reset", arg);
+		o->cmd = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!o->cmd)
+			argp_error(state, "a command is needed: run, status or reset");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/*
+ * The command word, found before argp runs (argp handles --help as soon as
+ * it sees it, wherever it is): each command then parses with its own options
+ * and help, under the name "hcithrottle COMMAND". Returns its index, or 0.
+ */
+static int find_command(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc && is_command(argv[i + 1]) ? i + 1 : 0;
+		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") ||
+		    !strcmp(argv[i], "--duration") || !strcmp(argv[i], "--measure-log")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		return is_command(argv[i]) ? i : 0;
+	}
+	return 0;
+}
+
+void thr_parse_args(int argc, char **argv, struct opts *o)
+{
+	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc,
+			     .args_doc = "run|status|reset" };
+	char name[64], *args[argc + 1];
+	int ci = find_command(argc, argv), n = 0;
+
+	if (!ci) {
+		argp_parse(&argp, argc, argv, 0, NULL, o);	/* exits 2 on bad arguments */
+		return;
+	}
+	o->cmd = argv[ci];
+	snprintf(name, sizeof(name), "hcithrottle %s", argv[ci]);
+	args[n++] = name;
+	for (int i = 1; i < argc; i++)
+		if (i != ci)
+			args[n++] = argv[i];
+	args[n] = NULL;
+	argp.args_doc = NULL;
+	argp.options = !strcmp(o->cmd, "run") ? run_options : cmd_options;
+	argp.doc = !strcmp(o->cmd, "run") ? run_doc :
+		   !strcmp(o->cmd, "status") ? status_doc : reset_doc;
+	argp_parse(&argp, n, args, 0, NULL, o);
+}
