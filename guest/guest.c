@@ -364,58 +364,66 @@ static int open_channel(struct guest *g)
 	return 0;
 }
 
-int hci_guest_main(int argc, char **argv)
+/*
+ * Options, the frame buffer, the channel, the tracer and the disk list; false
+ * with *status the exit status when the run ends here (help, errors).
+ */
+static bool guest_start(struct guest *g, int argc, char **argv, int *status)
 {
-	struct guest g = { .fd = -1 };
 	char err[512];
 	__u32 dev = 0;
-	__u64 start, next_sync, next_hello, deadline = 0;
 	int ret;
 
-	ret = hci_guest_env_parse(&g.env, argc, argv, err, sizeof(err));
+	ret = hci_guest_env_parse(&g->env, argc, argv, err, sizeof(err));
 	if (ret) {
 		if (ret < 0 && err[0])
 			hci_errorf("%s", err);
-		return ret > 0 ? 0 : 2;
+		*status = ret > 0 ? 0 : 2;
+		return false;
 	}
-	hci_set_verbosity(g.env.verbose);
-	ret = 1;
-	if (g.env.disk && hci_dev_from_name(g.env.disk, &dev, err, sizeof(err))) {
+	hci_set_verbosity(g->env.verbose);
+	*status = 1;
+	if (g->env.disk && hci_dev_from_name(g->env.disk, &dev, err, sizeof(err))) {
 		hci_errorf("%s", err);
-		return 1;
+		return false;
 	}
-	g.out_cap = (size_t)g.env.buf_kib * 1024;
-	g.out = malloc(g.out_cap);
-	if (!g.out) {
+	g->out_cap = (size_t)g->env.buf_kib * 1024;
+	g->out = malloc(g->out_cap);
+	if (!g->out) {
 		hci_errorf("out of memory");
-		return 1;
+		return false;
 	}
-	if (open_channel(&g))
-		goto cleanup;
+	if (open_channel(g))
+		return false;
 	hci_stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
-	if (g.env.app && access("/sys/kernel/tracing/events/syscalls", F_OK))
+	if (g->env.app && access("/sys/kernel/tracing/events/syscalls", F_OK))
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	{
 		struct hci_tracer_opts o = {
 			.dev = dev, .self_tgid = (__u32)getpid(), .per_request = true,
-			.app = g.env.app, .raw_tp = g.env.raw_tp, .verbose = g.env.verbose,
-			.slots = g.env.slots, .max_keys = 4096, .rb_kib = g.env.rb_kib,
+			.app = g->env.app, .raw_tp = g->env.raw_tp, .verbose = g->env.verbose,
+			.slots = g->env.slots, .max_keys = 4096, .rb_kib = g->env.rb_kib,
 		};
 
-		if (hci_tracer_start(&g.t, &o, on_event, &g))
-			goto cleanup;
+		if (hci_tracer_start(&g->t, &o, on_event, g))
+			return false;
 	}
-	find_disks(&g);
-	start = hci_now_ns();
-	next_sync = start;
-	next_hello = start;
-	if (g.env.duration > 0)
-		deadline = start + (__u64)(g.env.duration * 1e9);
+	find_disks(g);
+	return true;
+}
+
+/* Records to frames to the channel until a signal, the deadline or the command's end. */
+static int guest_run(struct guest *g)
+{
+	__u64 start = hci_now_ns(), next_sync = start, next_hello = start, deadline = 0;
+
+	if (g->env.duration > 0)
+		deadline = start + (__u64)(g->env.duration * 1e9);
 	fprintf(stderr, "hcitrace guest: tracing block I/O%s to %s. Hit Ctrl-C to end.\n",
-		g.env.app ? " and application I/O" : "", g.path);
-	if (g.env.cmd && hci_child_spawn(&g.child, g.env.cmd))
-		goto cleanup;
+		g->env.app ? " and application I/O" : "", g->path);
+	if (g->env.cmd && hci_child_spawn(&g->child, g->env.cmd))
+		return -1;
 	while (!hci_exiting) {
 		/* a wake-up per request would cost the guest more than the tracing */
 		struct timespec nap = { 0, 10000000 };
@@ -423,50 +431,61 @@ int hci_guest_main(int argc, char **argv)
 		__u64 t;
 
 		nanosleep(&nap, NULL);
-		e = ring_buffer__consume(g.t.rb);
+		e = ring_buffer__consume(g->t.rb);
 		t = hci_now_ns();
 
 		if (e < 0 && e != -EINTR) {
 			hci_errorf("polling ring buffer: %s", strerror(-e));
-			goto cleanup;
+			return -1;
 		}
-		flush_batches(&g);
+		flush_batches(g);
 		if (t >= next_hello) {
-			put_hello(&g);
+			put_hello(g);
 			next_hello = t + HELLO_NS;
 		}
 		if (t >= next_sync) {
-			put_sync(&g);
+			put_sync(g);
 			next_sync = t + SYNC_NS;
 		}
-		drain(&g);
-		hci_child_reap(&g.child, WNOHANG);
-		if (g.child.done || (deadline && t >= deadline))
+		drain(g);
+		hci_child_reap(&g->child, WNOHANG);
+		if (g->child.done || (deadline && t >= deadline))
 			break;
 	}
-	hci_child_stop(&g.child, hci_exiting ? hci_exiting : SIGTERM);
-	ring_buffer__consume(g.t.rb);
-	flush_batches(&g);
-	put_sync(&g);
-	{
-		struct hci_w_bye b = { .mono_ns = hci_now_ns() };
+	return 0;
+}
 
-		put(&g, HCI_WT_BYE, &b, 1);
-	}
-	drain_final(&g, 2000);
+/* The last records, the final SYNC and BYE, and what was sent and lost. */
+static void guest_finish(struct guest *g)
+{
+	struct hci_w_bye b;
+	__u64 c[HCI_NCOUNTERS + 1];
+
+	hci_child_stop(&g->child, hci_exiting ? hci_exiting : SIGTERM);
+	ring_buffer__consume(g->t.rb);
+	flush_batches(g);
+	put_sync(g);
+	b = (struct hci_w_bye){ .mono_ns = hci_now_ns() };
+	put(g, HCI_WT_BYE, &b, 1);
+	drain_final(g, 2000);
 	fprintf(stderr, "hcitrace guest: %llu requests, %llu app records, %llu bytes sent, "
-		"%llu records dropped%s\n", (unsigned long long)g.req_total,
-		(unsigned long long)g.app_total, (unsigned long long)g.bytes_sent,
-		(unsigned long long)g.dropped,
-		g.out_len ? " (channel closed with frames unsent)" : "");
-	{
-		__u64 c[HCI_NCOUNTERS + 1];
+		"%llu records dropped%s\n", (unsigned long long)g->req_total,
+		(unsigned long long)g->app_total, (unsigned long long)g->bytes_sent,
+		(unsigned long long)g->dropped,
+		g->out_len ? " (channel closed with frames unsent)" : "");
+	hci_tracer_counters(&g->t, c);
+	hci_report_lost(c, "hcitrace guest");
+}
 
-		hci_tracer_counters(&g.t, c);
-		hci_report_lost(c, "hcitrace guest");
+int hci_guest_main(int argc, char **argv)
+{
+	struct guest g = { .fd = -1 };
+	int ret;
+
+	if (guest_start(&g, argc, argv, &ret) && !guest_run(&g)) {
+		guest_finish(&g);
+		ret = g.env.cmd ? g.child.status : 0;
 	}
-	ret = g.env.cmd ? g.child.status : 0;
-cleanup:
 	hci_child_stop(&g.child, SIGTERM);
 	hci_tracer_stop(&g.t);
 	if (g.fd >= 0)
