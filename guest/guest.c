@@ -94,6 +94,36 @@ static void flush_batches(struct guest *g)
 	g->nreqs = g->napps = 0;
 }
 
+static void add_req(struct guest *g, const struct hci_event *e)
+{
+	g->reqs[g->nreqs++] = (struct hci_w_req){
+		.dev = e->dev, .flags = e->flags, .op = e->op, .bytes = e->bytes,
+		.sector = e->sector, .ts_q = e->ts_q, .ts_g = e->ts_g, .ts_i = e->ts_i,
+		.ts_d = e->ts_d, .ts_c = e->ts_c,
+	};
+	g->req_total++;
+	if (g->nreqs == HCI_WIRE_MAX_RECS) {
+		put(g, HCI_WT_REQ, g->reqs, g->nreqs);
+		g->nreqs = 0;
+	}
+}
+
+static void add_app(struct guest *g, const struct hci_aevent *e)
+{
+	struct hci_w_app *r = &g->apps[g->napps++];
+
+	*r = (struct hci_w_app){
+		.tgid = e->tgid, .op = e->op, .dev = e->dev, .ino = e->ino, .off = e->off,
+		.bytes = e->bytes, .ts = e->ts,
+	};
+	memcpy(r->comm, e->comm, sizeof(r->comm));
+	g->app_total++;
+	if (g->napps == HCI_WIRE_MAX_RECS) {
+		put(g, HCI_WT_APP, g->apps, g->napps);
+		g->napps = 0;
+	}
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct guest *g = ctx;
@@ -102,59 +132,33 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(type))
 		return 0;
 	memcpy(&type, data, sizeof(type));
-	if (type == HCI_EV_REQ && size >= sizeof(struct hci_event)) {
-		const struct hci_event *e = data;
-		struct hci_w_req *r = &g->reqs[g->nreqs++];
-
-		r->dev = e->dev;
-		r->flags = e->flags;
-		r->op = e->op;
-		r->bytes = e->bytes;
-		r->sector = e->sector;
-		r->ts_q = e->ts_q;
-		r->ts_g = e->ts_g;
-		r->ts_i = e->ts_i;
-		r->ts_d = e->ts_d;
-		r->ts_c = e->ts_c;
-		g->req_total++;
-		if (g->nreqs == HCI_WIRE_MAX_RECS) {
-			put(g, HCI_WT_REQ, g->reqs, g->nreqs);
-			g->nreqs = 0;
-		}
-	} else if (type == HCI_EV_APP && size >= sizeof(struct hci_aevent)) {
-		const struct hci_aevent *e = data;
-		struct hci_w_app *r = &g->apps[g->napps++];
-
-		memset(r, 0, sizeof(*r));
-		r->tgid = e->tgid;
-		r->op = e->op;
-		r->dev = e->dev;
-		r->ino = e->ino;
-		r->off = e->off;
-		r->bytes = e->bytes;
-		r->ts = e->ts;
-		memcpy(r->comm, e->comm, sizeof(r->comm));
-		g->app_total++;
-		if (g->napps == HCI_WIRE_MAX_RECS) {
-			put(g, HCI_WT_APP, g->apps, g->napps);
-			g->napps = 0;
-		}
-	}
+	if (type == HCI_EV_REQ && size >= sizeof(struct hci_event))
+		add_req(g, data);
+	else if (type == HCI_EV_APP && size >= sizeof(struct hci_aevent))
+		add_app(g, data);
 	return 0;
+}
+
+/* The first line of a sysfs file, without its newline; false if there is none. */
+static bool read_sys_line(const char *path, char *buf, int len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return ok;
 }
 
 static long read_sys_long(const char *path)
 {
 	char buf[64];
-	FILE *f = fopen(path, "r");
-	long v = -1;
 
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
+	return read_sys_line(path, buf, sizeof(buf)) ? strtol(buf, NULL, 10) : -1;
 }
 
 /* Whole disks as the guest sees them: name, dev_t, size, serial. */
@@ -169,20 +173,13 @@ static void find_disks(struct guest *g)
 		char path[512], buf[64];
 		unsigned int ma, mi;
 		long v;
-		FILE *f;
 
 		if (de->d_name[0] == '.')
 			continue;
 		memset(k, 0, sizeof(*k));
 		snprintf(path, sizeof(path), "/sys/block/%s/dev", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
+		if (!read_sys_line(path, buf, sizeof(buf)) || sscanf(buf, "%u:%u", &ma, &mi) != 2)
 			continue;
-		if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%u:%u", &ma, &mi) != 2) {
-			fclose(f);
-			continue;
-		}
-		fclose(f);
 		k->dev = HCI_DEV_MKDEV(ma, mi);
 		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
 		v = read_sys_long(path);
@@ -192,14 +189,8 @@ static void find_disks(struct guest *g)
 		k->lbs = v > 0 ? (uint32_t)v : 512;
 		snprintf(k->name, sizeof(k->name), "%.31s", de->d_name);
 		snprintf(path, sizeof(path), "/sys/block/%s/serial", de->d_name);
-		f = fopen(path, "r");
-		if (f) {
-			if (fgets(buf, sizeof(buf), f)) {
-				buf[strcspn(buf, "\n")] = '\0';
-				snprintf(k->serial, sizeof(k->serial), "%.31s", buf);
-			}
-			fclose(f);
-		}
+		if (read_sys_line(path, buf, sizeof(buf)))
+			snprintf(k->serial, sizeof(k->serial), "%.31s", buf);
 		g->ndisks++;
 	}
 	if (d)
@@ -301,24 +292,14 @@ static int find_port(const char *name, char *path, size_t len)
 	/* no udev (an initramfs): find the port by its name in sysfs */
 	d = opendir("/sys/class/virtio-ports");
 	while (d && (de = readdir(d))) {
-		FILE *f;
-
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", de->d_name);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f)) {
-			buf[strcspn(buf, "\n")] = '\0';
-			if (!strcmp(buf, name)) {
-				fclose(f);
-				snprintf(path, len, "/dev/%s", de->d_name);
-				closedir(d);
-				return access(path, F_OK) ? -ENOENT : 0;
-			}
+		if (read_sys_line(p, buf, sizeof(buf)) && !strcmp(buf, name)) {
+			snprintf(path, len, "/dev/%s", de->d_name);
+			closedir(d);
+			return access(path, F_OK) ? -ENOENT : 0;
 		}
-		fclose(f);
 	}
 	if (d)
 		closedir(d);
