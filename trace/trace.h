@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * hcitrace's run: the state one trace carries from start to report, and the
+ * steps that share it. main.c drives the steps (the event loop); events.c
+ * reads the ring buffer, report.c builds the report, guests.c serves the
+ * guest channels, kvm.c the KVM table, origins.c names origins and VMs,
+ * outfiles.c opens and closes the output files.
+ */
+#ifndef HCI_TRACE_H
+#define HCI_TRACE_H
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "hci_abi.h"
+#include "bpf/tracer.h"
+#include "core/child.h"
+#include "host/cgroups.h"
+#include "host/vmm.h"
+#include "channel.h"
+#include "options.h"
+#include "output.h"
+#include "report_json.h"
+
+struct origin_ent {
+	__u64 cgid;
+	__u32 tgid;
+	char origin[HCI_ORIGIN_MAX];
+};
+
+struct vmm_ent {
+	__u32 tgid;
+	struct hci_vmm_info info;	/* taken while the VMM was alive */
+};
+
+struct trace_run;
+
+/*
+ * Reading the ring buffer. A drain stops at a deadline, so a consumer that
+ * is behind still stops, closes intervals and ends on time; what the
+ * producers lost meanwhile is marked in the -p streams where it was lost.
+ */
+struct ring_drain {
+	__u64 until_ns;		/* on_event pauses the drain at this time */
+	bool stopping;		/* the last drain: a stop request no longer ends it */
+	bool skip;		/* then: count what is left, read nothing */
+	__u64 unread;		/* request events left in the ring buffer at stop */
+	__u64 rb_lost;		/* ringbuf_full seen so far */
+	/* losses not yet marked in the streams, oldest first: each goes before
+	 * the first event stamped after the look that saw it */
+	struct { __u64 ns, count; } pending[32];
+	int npending;
+	__u64 checked_ns;
+	__u64 *percpu;		/* one counter's per-CPU values */
+};
+
+/* One guest stream, joined to its VM's VMM requests. */
+struct guest_chan {
+	struct hci_chan c;
+	struct trace_run *tr;
+	char origin[HCI_ORIGIN_MAX];	/* the VM's (origin_of's table moves) */
+	struct hci_volrow *vols;	/* one per interval */
+	size_t nvols;
+	__u64 host_taken[HCI_NOPS], splits_taken, merges_taken;
+	int polled_fd;
+};
+
+/* Everything one hcitrace run holds, from the parsed options to the report. */
+struct trace_run {
+	struct hci_env env;
+	struct guest_chan *chans;
+	int nchans;
+	FILE *join_csv;
+	FILE *vol_csv;
+	struct hci_tracer t;
+	struct hci_cgroups cg;
+	struct origin_ent *origins;
+	size_t norigins;
+	struct vmm_ent **vmms;
+	size_t nvmms;
+	struct hci_snap prev[2];	/* by enum hci_layer */
+	FILE *req_csv;
+	FILE *vreq_csv;
+	FILE *json;
+	bool json_first;
+	FILE *hist_csv;		/* --csv, opened before attach, written at the end */
+	FILE *brk_csv;		/* its breakdown side file (--guest-channel) */
+	__u64 t0_ns;
+	struct hci_child child;
+	struct ring_drain dr;
+};
+
+/* The earlier of @t and @due, where a @due of 0 is "none". */
+static inline __u64 min_due(__u64 t, __u64 due)
+{
+	return due && due < t ? due : t;
+}
+
+/* origins.c: origins and VMs, named once and kept */
+const struct hci_vmm_info *vmm_info(struct trace_run *tr, __u32 tgid);
+const char *vmm_name(struct trace_run *tr, __u32 tgid);
+const char *origin_of(struct trace_run *tr, __u64 cgid, __u32 tgid);
+const char *vm_origin(struct trace_run *tr, __u32 tgid);
+void origins_name_running_vms(struct trace_run *tr, __u32 vm_tgid);
+void origins_free(struct trace_run *tr);
+
+/* events.c: the ring buffer */
+extern volatile sig_atomic_t trace_hurry;	/* a second Ctrl-C: finish now */
+int on_event(void *ctx, void *data, size_t size);
+void check_losses(struct trace_run *tr, __u64 now, bool force);
+bool drain(struct trace_run *tr, __u64 until);
+void stop_tracing(struct trace_run *tr, bool in_time);
+
+/* report.c: the report, per interval and at the end */
+int build_report(struct trace_run *tr, struct hci_snap cur[2], const struct hci_snap *base,
+		 struct hci_report *r);
+void print_interval(struct trace_run *tr);
+int final_report(struct trace_run *tr);
+
+/* kvm.c */
+int kvm_rows(struct trace_run *tr, const struct hci_report *r, struct hci_kvm_row **out,
+	     size_t *nout);
+
+/* guests.c: the guest channels and their volumes */
+int guests_alloc(struct trace_run *tr);
+int wait_for_guests(struct trace_run *tr, __u32 *vm_tgid);
+void guests_name_origins(struct trace_run *tr);
+void guests_watch(struct trace_run *tr, int ep);
+void service_channels(struct trace_run *tr, bool final);
+void volumes_interval(struct trace_run *tr, bool print);
+void guests_summary(struct trace_run *tr);
+void guests_warn_rejected(struct trace_run *tr);
+void guests_free(struct trace_run *tr);
+
+/* outfiles.c: the output files */
+int open_outputs(struct trace_run *tr);
+int close_out(FILE **f, const char *what);
+int close_outputs(struct trace_run *tr);
+#endif
