@@ -190,27 +190,251 @@ static void add_miss(struct rbuf *b, const struct hci_pol_container *c, size_t i
 	}
 }
 
+/* One step's working state: the sane parameters, the VMs' sane loads, what
+ * the containers said, and the reason being written. */
+struct step {
+	double dec, inc, alpha;
+	unsigned int need;
+	double viops[HCI_POL_MAX], vbps[HCI_POL_MAX];
+	bool vact[HCI_POL_MAX], raised[HCI_POL_MAX];
+	size_t nact, nraised, ncact, nmiss, nchanged;
+	double worst_sev, worst_p99, worst_iops;
+	enum miss_kind worst_kind;
+	bool learned;
+	struct rbuf b;
+};
+
+/* out-of-range parameters take defaults */
+static void step_params(struct step *w, const struct hci_pol_params *p)
+{
+	w->dec = p ? p->decrease : 0;
+	w->inc = p ? p->increase : 0;
+	w->alpha = p ? p->baseline_alpha : 0;
+	w->need = p && p->healthy_intervals ? p->healthy_intervals : 1;
+	if (!(w->dec > 0 && w->dec < 1))
+		w->dec = DEF_DECREASE;
+	if (!(w->inc > 0 && w->inc <= 1))
+		w->inc = DEF_INCREASE;
+	if (!(w->alpha > 0 && w->alpha <= 1))
+		w->alpha = DEF_ALPHA;
+}
+
+/* VMs: sane state, floors on caps in force, peaks while uncapped */
+static void prepare_vms(struct step *w, struct hci_pol_vm *v, size_t nv)
+{
+	for (size_t i = 0; i < nv; i++) {
+		struct hci_pol_vm *m = &v[i];
+		double fi = san(m->floor_iops), fb = san(m->floor_bps);
+
+		w->viops[i] = san(m->iops);
+		w->vbps[i] = san(m->bps);
+		w->vact[i] = w->viops[i] > 0 || w->vbps[i] > 0;
+		w->nact += w->vact[i];
+		m->cap_iops = san(m->cap_iops);
+		m->cap_bps = san(m->cap_bps);
+		m->peak_iops = san(m->peak_iops);
+		m->peak_bps = san(m->peak_bps);
+		w->raised[i] = false;
+		if (m->cap_iops > 0 && m->cap_iops < fi) {
+			m->cap_iops = fi;
+			w->raised[i] = true;
+		}
+		if (m->cap_bps > 0 && m->cap_bps < fb) {
+			m->cap_bps = fb;
+			w->raised[i] = true;
+		}
+		w->nraised += w->raised[i];
+		if (m->cap_iops == 0)
+			m->peak_iops = dmax(m->peak_iops, w->viops[i]);
+		if (m->cap_bps == 0)
+			m->peak_bps = dmax(m->peak_bps, w->vbps[i]);
+	}
+}
+
+/* How badly one active container misses its targets (0: it meets them),
+ * and in which way; its solo baseline is learned while no VM runs. */
+static double miss_of(struct step *w, struct hci_pol_container *k, enum miss_kind *kind)
+{
+	double p99 = san(k->p99_us), iops = san(k->iops);
+	double t_abs = san(k->target_p99_us), t_rel = san(k->target_rel);
+	double mn = san(k->min_iops), sev = 0;
+
+	*kind = MISS_NONE;
+	if (!w->nact && p99 > 0) {
+		k->solo_p99_us = k->solo_p99_us > 0 ?
+			(1 - w->alpha) * k->solo_p99_us + w->alpha * p99 : p99;
+		w->learned = true;
+	}
+	if (t_abs > 0 && p99 > t_abs && p99 / t_abs > sev) {
+		sev = p99 / t_abs;
+		*kind = MISS_ABS;
+	}
+	if (t_rel > 0 && k->solo_p99_us > 0 && p99 > t_rel * k->solo_p99_us &&
+	    p99 / (t_rel * k->solo_p99_us) > sev) {
+		sev = p99 / (t_rel * k->solo_p99_us);
+		*kind = MISS_REL;
+	}
+	if (mn > 0 && iops < mn && mn / iops > sev) {
+		sev = mn / iops;
+		*kind = MISS_MIN;
+	}
+	return sev;
+}
+
+/* containers: solo baselines while no VM runs, then targets; the worst
+ * miss goes to d->worst */
+static void judge_containers(struct step *w, struct hci_pol_container *c, size_t nc,
+			     struct hci_pol_decision *d)
+{
+	for (size_t i = 0; i < nc; i++) {
+		struct hci_pol_container *k = &c[i];
+		enum miss_kind kind;
+		double sev;
+
+		k->solo_p99_us = san(k->solo_p99_us);
+		if (san(k->iops) <= 0)
+			continue;
+		w->ncact++;
+		sev = miss_of(w, k, &kind);
+		if (kind == MISS_NONE)
+			continue;
+		if (!w->nmiss++ || sev > w->worst_sev) {
+			w->worst_sev = sev;
+			w->worst_kind = kind;
+			w->worst_p99 = san(k->p99_us);
+			w->worst_iops = san(k->iops);
+			d->worst = (int)i;
+		}
+	}
+}
+
+static void add_worst(struct step *w, const struct hci_pol_container *c,
+		      const struct hci_pol_decision *d)
+{
+	add_miss(&w->b, &c[d->worst], (size_t)d->worst, w->worst_kind, w->worst_p99,
+		 w->worst_iops, w->nmiss);
+}
+
+/* No VM did I/O: nothing to cap or lift. */
+static void step_no_vm(struct step *w, const struct hci_pol_container *c,
+		       struct hci_pol_decision *d)
+{
+	rb_add(&w->b, "no active VM");
+	if (w->nmiss) {
+		rb_add(&w->b, ", nothing to throttle; ");
+		add_worst(w, c, d);
+	} else if (w->learned) {
+		rb_add(&w->b, "; learning solo baselines");
+	}
+	d->worst = -1;
+}
+
+/* Cap one active VM in both dimensions, adding "vm[i] ..." to lb. */
+static void cap_vm(struct step *w, struct hci_pol_vm *m, size_t i, struct rbuf *lb)
+{
+	double oi = m->cap_iops, ob = m->cap_bps;
+	enum dim_res ri, rb;
+
+	ri = cap_dim(&m->cap_iops, &m->peak_iops, w->viops[i], san(m->floor_iops), w->dec);
+	rb = cap_dim(&m->cap_bps, &m->peak_bps, w->vbps[i], san(m->floor_bps), w->dec);
+	if (ri != DIM_CHANGED && rb != DIM_CHANGED)
+		return;
+	/* "load -> cap": what the decrease was applied to */
+	rb_add(lb, "%svm[%zu]", w->nchanged++ ? "; " : "", i);
+	if (ri == DIM_CHANGED)
+		add_change(lb, false, oi > 0 ? dmin(oi, w->viops[i]) : w->viops[i], m->cap_iops);
+	if (ri == DIM_CHANGED && m->cap_iops == san(m->floor_iops))
+		rb_add(lb, " (floor)");
+	else if (ri == DIM_AT_FLOOR)
+		rb_add(lb, " iops at floor");
+	if (rb == DIM_CHANGED)
+		add_change(lb, true, ob > 0 ? dmin(ob, w->vbps[i]) : w->vbps[i], m->cap_bps);
+	if (rb == DIM_CHANGED && m->cap_bps == san(m->floor_bps))
+		rb_add(lb, " (floor)");
+	else if (rb == DIM_AT_FLOOR)
+		rb_add(lb, " bw at floor");
+}
+
+/* A container misses while VMs run: cap every active VM. */
+static void step_cap(struct step *w, const struct hci_pol_container *c, struct hci_pol_vm *v,
+		     size_t nv, struct hci_pol_decision *d)
+{
+	char list[sizeof(d->reason)];
+	struct rbuf lb = { .s = list, .size = sizeof(list) };
+
+	list[0] = '\0';
+	add_worst(w, c, d);
+	for (size_t i = 0; i < nv; i++)
+		if (w->vact[i])
+			cap_vm(w, &v[i], i, &lb);
+	if (w->nchanged) {
+		/* a cut list is 255 characters: the whole line is cut too */
+		rb_add(&w->b, "; capping %zu VM%s: %s", w->nchanged,
+		       w->nchanged == 1 ? "" : "s", list);
+		d->action = HCI_POL_CAP;
+	} else {
+		rb_add(&w->b, "; all active VMs at floor");
+		d->worst = -1;
+	}
+}
+
+/* Healthy long enough: raise the active VMs' caps. */
+static void lift_vms(struct step *w, struct hci_pol_vm *v, size_t nv)
+{
+	for (size_t i = 0; i < nv; i++) {
+		struct hci_pol_vm *m = &v[i];
+		double oi = m->cap_iops, ob = m->cap_bps;
+		enum dim_res ri, rb;
+
+		if (!w->vact[i])
+			continue;
+		ri = lift_dim(&m->cap_iops, m->peak_iops, w->inc);
+		rb = lift_dim(&m->cap_bps, m->peak_bps, w->inc);
+		if (ri == DIM_NONE && rb == DIM_NONE)
+			continue;
+		rb_add(&w->b, "%svm[%zu]", w->nchanged++ ? "; " : "", i);
+		if (ri != DIM_NONE)
+			add_change(&w->b, false, oi, m->cap_iops);
+		if (rb != DIM_NONE)
+			add_change(&w->b, true, ob, m->cap_bps);
+	}
+}
+
+/* Every container meets its targets while VMs run: count the streak, and
+ * lift once it is long enough. */
+static void step_healthy(struct step *w, struct hci_pol_state *st, struct hci_pol_vm *v,
+			 size_t nv, struct hci_pol_decision *d)
+{
+	const char *how = w->ncact ? "containers meet targets" : "no active container";
+	size_t ncapped = 0;
+
+	if (st->healthy < UINT_MAX)
+		st->healthy++;
+	for (size_t i = 0; i < nv; i++)
+		ncapped += w->vact[i] && (v[i].cap_iops > 0 || v[i].cap_bps > 0);
+	if (ncapped && st->healthy >= w->need) {
+		rb_add(&w->b, "%s for %u intervals; lifting %zu VM%s: ", how, st->healthy,
+		       ncapped, ncapped == 1 ? "" : "s");
+		lift_vms(w, v, nv);
+		d->action = HCI_POL_LIFT;
+	} else if (ncapped) {
+		rb_add(&w->b, "%s, healthy %u/%u; holding caps", how, st->healthy, w->need);
+	} else {
+		bool idle_caps = false;
+
+		for (size_t i = 0; i < nv; i++)
+			idle_caps |= v[i].cap_iops > 0 || v[i].cap_bps > 0;
+		rb_add(&w->b, "%s; %s", how, idle_caps ? "capped VMs idle, caps kept" : "no caps");
+	}
+}
+
 void hci_policy_step(const struct hci_pol_params *p, struct hci_pol_state *st,
 		     struct hci_pol_container *c, size_t nc, struct hci_pol_vm *v, size_t nv,
 		     struct hci_pol_decision *d)
 {
-	double dec = p ? p->decrease : 0, inc = p ? p->increase : 0;
-	double alpha = p ? p->baseline_alpha : 0;
-	unsigned int need = p && p->healthy_intervals ? p->healthy_intervals : 1;
-	double viops[HCI_POL_MAX], vbps[HCI_POL_MAX];
-	bool vact[HCI_POL_MAX], raised[HCI_POL_MAX];
-	double worst_sev = 0, worst_p99 = 0, worst_iops = 0;
-	enum miss_kind worst_kind = MISS_NONE;
-	size_t nact = 0, nmiss = 0, ncact = 0, nraised = 0, nchanged = 0;
-	bool learned = false;
-	struct rbuf b;
+	struct step w = {0};
 
-	if (!(dec > 0 && dec < 1))
-		dec = DEF_DECREASE;
-	if (!(inc > 0 && inc <= 1))
-		inc = DEF_INCREASE;
-	if (!(alpha > 0 && alpha <= 1))
-		alpha = DEF_ALPHA;
+	step_params(&w, p);
 	if (!c)
 		nc = 0;
 	if (!v)
@@ -222,186 +446,24 @@ void hci_policy_step(const struct hci_pol_params *p, struct hci_pol_state *st,
 	d->action = HCI_POL_HOLD;
 	d->worst = -1;
 	d->reason[0] = '\0';
-	b = (struct rbuf){ .s = d->reason, .size = sizeof(d->reason) };
+	w.b = (struct rbuf){ .s = d->reason, .size = sizeof(d->reason) };
 
-	/* VMs: sane state, floors on caps in force, peaks while uncapped */
-	for (size_t i = 0; i < nv; i++) {
-		struct hci_pol_vm *m = &v[i];
-		double fi = san(m->floor_iops), fb = san(m->floor_bps);
-
-		viops[i] = san(m->iops);
-		vbps[i] = san(m->bps);
-		vact[i] = viops[i] > 0 || vbps[i] > 0;
-		nact += vact[i];
-		m->cap_iops = san(m->cap_iops);
-		m->cap_bps = san(m->cap_bps);
-		m->peak_iops = san(m->peak_iops);
-		m->peak_bps = san(m->peak_bps);
-		raised[i] = false;
-		if (m->cap_iops > 0 && m->cap_iops < fi) {
-			m->cap_iops = fi;
-			raised[i] = true;
-		}
-		if (m->cap_bps > 0 && m->cap_bps < fb) {
-			m->cap_bps = fb;
-			raised[i] = true;
-		}
-		nraised += raised[i];
-		if (m->cap_iops == 0)
-			m->peak_iops = dmax(m->peak_iops, viops[i]);
-		if (m->cap_bps == 0)
-			m->peak_bps = dmax(m->peak_bps, vbps[i]);
-	}
-
-	/* containers: solo baselines while no VM runs, then targets */
-	for (size_t i = 0; i < nc; i++) {
-		struct hci_pol_container *k = &c[i];
-		double p99 = san(k->p99_us), iops = san(k->iops);
-		double t_abs = san(k->target_p99_us), t_rel = san(k->target_rel);
-		double mn = san(k->min_iops), sev = 0;
-		enum miss_kind kind = MISS_NONE;
-
-		k->solo_p99_us = san(k->solo_p99_us);
-		if (iops <= 0)
-			continue;
-		ncact++;
-		if (!nact && p99 > 0) {
-			k->solo_p99_us = k->solo_p99_us > 0 ?
-				(1 - alpha) * k->solo_p99_us + alpha * p99 : p99;
-			learned = true;
-		}
-		if (t_abs > 0 && p99 > t_abs && p99 / t_abs > sev) {
-			sev = p99 / t_abs;
-			kind = MISS_ABS;
-		}
-		if (t_rel > 0 && k->solo_p99_us > 0 && p99 > t_rel * k->solo_p99_us &&
-		    p99 / (t_rel * k->solo_p99_us) > sev) {
-			sev = p99 / (t_rel * k->solo_p99_us);
-			kind = MISS_REL;
-		}
-		if (mn > 0 && iops < mn && mn / iops > sev) {
-			sev = mn / iops;
-			kind = MISS_MIN;
-		}
-		if (kind == MISS_NONE)
-			continue;
-		if (!nmiss++ || sev > worst_sev) {
-			worst_sev = sev;
-			worst_kind = kind;
-			worst_p99 = p99;
-			worst_iops = iops;
-			d->worst = (int)i;
-		}
-	}
-
-	if (nmiss)
+	prepare_vms(&w, v, nv);
+	judge_containers(&w, c, nc, d);
+	if (w.nmiss)
 		st->healthy = 0;
+	if (!w.nact)
+		step_no_vm(&w, c, d);
+	else if (w.nmiss)
+		step_cap(&w, c, v, nv, d);
+	else
+		step_healthy(&w, st, v, nv, d);
 
-	if (!nact) {
-		rb_add(&b, "no active VM");
-		if (nmiss) {
-			rb_add(&b, ", nothing to throttle; ");
-			add_miss(&b, &c[d->worst], (size_t)d->worst, worst_kind, worst_p99,
-				 worst_iops, nmiss);
-		} else if (learned) {
-			rb_add(&b, "; learning solo baselines");
-		}
-		d->worst = -1;
-	} else if (nmiss) {
-		char list[sizeof(d->reason)];
-		struct rbuf lb = { .s = list, .size = sizeof(list) };
-
-		list[0] = '\0';
-		add_miss(&b, &c[d->worst], (size_t)d->worst, worst_kind, worst_p99,
-			 worst_iops, nmiss);
-		for (size_t i = 0; i < nv; i++) {
-			struct hci_pol_vm *m = &v[i];
-			double oi = m->cap_iops, ob = m->cap_bps;
-			enum dim_res ri, rb;
-
-			if (!vact[i])
-				continue;
-			ri = cap_dim(&m->cap_iops, &m->peak_iops, viops[i],
-				     san(m->floor_iops), dec);
-			rb = cap_dim(&m->cap_bps, &m->peak_bps, vbps[i],
-				     san(m->floor_bps), dec);
-			if (ri != DIM_CHANGED && rb != DIM_CHANGED)
-				continue;
-			/* "load -> cap": what the decrease was applied to */
-			rb_add(&lb, "%svm[%zu]", nchanged++ ? "; " : "", i);
-			if (ri == DIM_CHANGED)
-				add_change(&lb, false, oi > 0 ? dmin(oi, viops[i]) : viops[i],
-					   m->cap_iops);
-			if (ri == DIM_CHANGED && m->cap_iops == san(m->floor_iops))
-				rb_add(&lb, " (floor)");
-			else if (ri == DIM_AT_FLOOR)
-				rb_add(&lb, " iops at floor");
-			if (rb == DIM_CHANGED)
-				add_change(&lb, true, ob > 0 ? dmin(ob, vbps[i]) : vbps[i],
-					   m->cap_bps);
-			if (rb == DIM_CHANGED && m->cap_bps == san(m->floor_bps))
-				rb_add(&lb, " (floor)");
-			else if (rb == DIM_AT_FLOOR)
-				rb_add(&lb, " bw at floor");
-		}
-		if (nchanged) {
-			/* a cut list is 255 characters: the whole line is cut too */
-			rb_add(&b, "; capping %zu VM%s: %s", nchanged,
-			       nchanged == 1 ? "" : "s", list);
-			d->action = HCI_POL_CAP;
-		} else {
-			rb_add(&b, "; all active VMs at floor");
-			d->worst = -1;
-		}
-	} else {
-		size_t ncapped = 0;
-
-		if (st->healthy < UINT_MAX)
-			st->healthy++;
+	if (w.nraised) {
+		rb_add(&w.b, "; raised to floor:");
 		for (size_t i = 0; i < nv; i++)
-			ncapped += vact[i] && (v[i].cap_iops > 0 || v[i].cap_bps > 0);
-		if (ncapped && st->healthy >= need) {
-			rb_add(&b, "%s for %u intervals; lifting %zu VM%s: ",
-			       ncact ? "containers meet targets" : "no active container",
-			       st->healthy, ncapped, ncapped == 1 ? "" : "s");
-			for (size_t i = 0; i < nv; i++) {
-				struct hci_pol_vm *m = &v[i];
-				double oi = m->cap_iops, ob = m->cap_bps;
-				enum dim_res ri, rb;
-
-				if (!vact[i])
-					continue;
-				ri = lift_dim(&m->cap_iops, m->peak_iops, inc);
-				rb = lift_dim(&m->cap_bps, m->peak_bps, inc);
-				if (ri == DIM_NONE && rb == DIM_NONE)
-					continue;
-				rb_add(&b, "%svm[%zu]", nchanged++ ? "; " : "", i);
-				if (ri != DIM_NONE)
-					add_change(&b, false, oi, m->cap_iops);
-				if (rb != DIM_NONE)
-					add_change(&b, true, ob, m->cap_bps);
-			}
-			d->action = HCI_POL_LIFT;
-		} else if (ncapped) {
-			rb_add(&b, "%s, healthy %u/%u; holding caps",
-			       ncact ? "containers meet targets" : "no active container",
-			       st->healthy, need);
-		} else {
-			bool idle_caps = false;
-
-			for (size_t i = 0; i < nv; i++)
-				idle_caps |= v[i].cap_iops > 0 || v[i].cap_bps > 0;
-			rb_add(&b, "%s; %s",
-			       ncact ? "containers meet targets" : "no active container",
-			       idle_caps ? "capped VMs idle, caps kept" : "no caps");
-		}
-	}
-
-	if (nraised) {
-		rb_add(&b, "; raised to floor:");
-		for (size_t i = 0; i < nv; i++)
-			if (raised[i])
-				rb_add(&b, " vm[%zu]", i);
+			if (w.raised[i])
+				rb_add(&w.b, " vm[%zu]", i);
 		if (d->action == HCI_POL_HOLD)
 			d->action = HCI_POL_LIFT;
 	}
