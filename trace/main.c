@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "core/cmd.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "guest/guest.h"
@@ -246,22 +247,31 @@ static void trace_run_free(struct trace_run *tr)
 	hci_env_free(&tr->env);
 }
 
+static int cmd_guest(int argc, char **argv, void *ctx)
+{
+	(void)ctx;
+	argv[0] = (char *)"hcitrace guest";	/* for --help and errors */
+	return hci_guest_main(argc, argv);
+}
+
+/* hcitrace's subcommands; without one, hcitrace traces this host */
+static const struct hci_cmd trace_cmds[] = {
+	{ "guest", cmd_guest, "inside a VM: stream the guest block layer to the host" },
+	{ NULL },
+};
+
 int main(int argc, char **argv)
 {
 	struct trace_run tr = { .json_first = true };
 	char err[512];
 	int ret;
 
-	if (argc > 1 && !strcmp(argv[1], "guest")) {
-		argv[1] = (char *)"hcitrace guest";	/* for --help and errors */
-		return hci_guest_main(argc - 1, argv + 1);
-	}
+	if (argc > 1 && hci_cmd_find(trace_cmds, argv[1]))
+		return hci_cmd_select(trace_cmds, argc - 1, argv + 1, NULL, err, sizeof(err));
 	ret = hci_env_parse(&tr.env, argc, argv, err, sizeof(err));
 	if (ret) {
-		if (ret < 0 && err[0])
-			hci_errorf("%s", err);
 		hci_env_free(&tr.env);
-		return ret > 0 ? 0 : 2;
+		return hci_parse_exit(ret, err);
 	}
 	hci_set_verbosity(tr.env.verbose);
 	ret = trace(&tr);

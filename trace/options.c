@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cmd.h"
 #include "options.h"
 
 const char *argp_program_version = "hcitrace 0.2.0 (formats: csv v1, json v1, guest wire v1)";
@@ -41,7 +42,7 @@ static const char doc[] =
 enum {
 	OPT_CSV = 0x100, OPT_JSON, OPT_ORIGIN, OPT_DURATION, OPT_RULE, OPT_RULES,
 	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB, OPT_VMM, OPT_VM,
-	OPT_CHANNEL, OPT_BREAKDOWN, OPT_MAX_PENDING, OPT_APP, OPT_PORT, OPT_BUF, OPT_USAGE,
+	OPT_CHANNEL, OPT_BREAKDOWN, OPT_MAX_PENDING, OPT_APP, OPT_PORT, OPT_BUF,
 };
 
 /*
@@ -92,9 +93,7 @@ static const struct argp_option opts[] = {
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 6 },
 	{ "max-pending", OPT_MAX_PENDING, "N", 0,
 	  "Guest and VMM requests held for joining, per VM (default 65536)", 6 },
-	{ "help", 'h', NULL, 0, "Show this help", -1 },
-	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
-	{ "version", 'V', NULL, 0, "Show the version and format versions", -1 },
+	HCI_ARGP_INFO_OPTIONS,
 	{ 0 },
 };
 
@@ -163,32 +162,10 @@ static error_t parse_shared(int key, const char *arg, double *duration, long *sl
 }
 
 /*
- * --help, --usage and --version, for both parsers: 1 in *status (exit 0)
- * when key was one of them. argp's own errors end in "Try `... --usage'",
- * so --usage has to work wherever --help does.
- */
-static bool parse_info(int key, struct argp_state *state, int *status)
-{
-	switch (key) {
-	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
-		break;
-	case OPT_USAGE:
-		argp_state_help(state, stdout, ARGP_HELP_USAGE);
-		break;
-	case 'V':
-		printf("%s\n", argp_program_version);
-		break;
-	default:
-		return false;
-	}
-	*status = 1;
-	return true;
-}
-
-/*
  * Everything after "--" is the command; argp parses what comes before. A
- * shared tail for both parsers: returns 0, 1 (help printed) or -errno.
+ * shared tail for both parsers: returns 0, HCI_PARSE_INFO (help printed)
+ * or -errno. argp's own errors end in "Try `... --usage'", so the info
+ * options (core/cmd.h) are in both parsers.
  */
 static int parse_args(const struct argp *argp, int argc, char **argv, void *input,
 		      const int *status, char ***cmd, const char *hint, char *err,
@@ -231,7 +208,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 #define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
 		       ps->status = -EINVAL; return EINVAL; } while (0)
-	if (parse_info(key, state, &ps->status))
+	if (hci_argp_info(key, state, &ps->status))
 		return 0;
 	switch (key) {
 	case 'd': env->disk = arg; break;
@@ -375,9 +352,7 @@ static const struct argp_option guest_opts[] = {
 	{ "buffer-kib", OPT_BUF, "KIB", 0,
 	  "Records held while the channel is busy (default 1024)", 3 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 3 },
-	{ "help", 'h', NULL, 0, "Show this help", -1 },
-	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
-	{ "version", 'V', NULL, 0, "Show the version and format versions", -1 },
+	HCI_ARGP_INFO_OPTIONS,
 	{ 0 },
 };
 
@@ -396,7 +371,7 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 
 #define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
 		       ps->status = -EINVAL; return EINVAL; } while (0)
-	if (parse_info(key, state, &ps->status))
+	if (hci_argp_info(key, state, &ps->status))
 		return 0;
 	switch (key) {
 	case 'o':

@@ -50,7 +50,8 @@ struct hci_guest_env {
 };
 
 /*
- * Returns 0 to run, 1 when --help/--usage/--version was printed (exit 0),
+ * Returns 0 to run, HCI_PARSE_INFO (core/cmd.h) when --help/--usage/--version
+ * was printed (exit 0),
  * or a negative errno with a one-line message in err.
  */
 int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t errlen);

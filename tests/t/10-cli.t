@@ -53,6 +53,18 @@ check "--usage lists the options" grep -q -- '--duration=SECONDS' "$TMP/u"
 "$HCITRACE" guest --version >"$TMP/gv" 2>&1; rc=$?
 is "guest --version exits 0" "$rc" 0
 check "guest --version names the format versions" grep -q 'guest wire v1' "$TMP/gv"
+# issue 12: -V, --usage and -h answer the same way for hcitrace and hcitrace guest
+for mode in "" guest; do
+	name=${mode:+hcitrace guest}; name=${name:-hcitrace}
+	"$HCITRACE" $mode -V >"$TMP/V" 2>&1; rc=$?
+	is "$name -V exits 0" "$rc" 0
+	check "$name -V prints 'hcitrace VERSION'" grep -qE '^hcitrace [0-9]+\.[0-9]+' "$TMP/V"
+	"$HCITRACE" $mode --usage >"$TMP/u" 2>&1; rc=$?
+	is "$name --usage exits 0" "$rc" 0
+	check "$name --usage names the program" grep -q "^Usage: $name " "$TMP/u"
+	"$HCITRACE" $mode -h >"$TMP/h" 2>&1; rc=$?
+	is "$name -h exits 0" "$rc" 0
+done
 
 expect_err "unknown option" 2 'unrecognized option' --bogus
 expect_err "interval must be a number" 2 "invalid interval 'abc'" abc
