@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * JSON output of the cross-layer join (docs/formats.md): one object per
- * joined request in the "requests" array, and one per guest channel in the
- * "guests" array, with its clock, counters, stages and volumes.
+ * JSON output of the cross-layer join (docs/formats.md), on the streaming
+ * writer: one object per joined request, an item of the "requests" array,
+ * and one per guest channel, an item of the "guests" array, with its clock,
+ * counters, stream, stages and volumes. The code that owns the array opens
+ * and closes it; these write only their items.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,129 +12,218 @@
 #include "join_report.h"
 #include "output.h"
 
-void hci_json_join(FILE *f, const char *origin, const char *disk, const struct hci_jreq *q,
-		   double t_s, bool first)
+void hci_join_json_req(struct hci_jw *w, const char *origin, const char *disk,
+		       const struct hci_jreq *q, double t_s)
 {
-	fprintf(f, "%s\n{\"layer\":\"guest\",\"time_s\":%.9f,\"origin\":", first ? "" : ",", t_s);
-	hci_json_string(f, origin);
-	fputs(",\"disk\":", f);
-	hci_json_string(f, disk);
-	fprintf(f, ",\"op\":\"%s\",\"offset\":%" PRIu64 ",\"bytes\":%u,\"vmm_requests\":%u,"
-		"\"clock_offset_us\":%.3f,\"clock_uncertainty_us\":%.3f,\"stages_us\":{",
-		hci_op_names[q->op], q->off, q->bytes, q->nvmm, hci_jus(q->clock_off),
-		hci_jus(q->clock_unc));
+	hci_jw_start_object(w);
+	hci_jw_string_field(w, "layer", "guest");
+	hci_jw_float_field(w, "time_s", "%.9f", t_s);
+	hci_jw_string_field(w, "origin", origin);
+	hci_jw_string_field(w, "disk", disk);
+	hci_jw_string_field(w, "op", hci_op_names[q->op]);
+	hci_jw_uint_field(w, "offset", q->off);
+	hci_jw_uint_field(w, "bytes", q->bytes);
+	hci_jw_uint_field(w, "vmm_requests", q->nvmm);
+	hci_jw_float_field(w, "clock_offset_us", "%.3f", hci_jus(q->clock_off));
+	hci_jw_float_field(w, "clock_uncertainty_us", "%.3f", hci_jus(q->clock_unc));
+	hci_jw_name(w, "stages_us");
+	hci_jw_start_object(w);
 	for (int k = 0; k < HCI_NJSTAGES; k++) {
-		fprintf(f, "%s\"%s\":", k ? "," : "", hci_jstage_names[k]);
 		if (q->present & (1u << k))
-			fprintf(f, "%.3f", hci_jus(q->ns[k]));
+			hci_jw_float_field(w, hci_jstage_names[k], "%.3f", hci_jus(q->ns[k]));
 		else
-			fputs("null", f);
+			hci_jw_null_field(w, hci_jstage_names[k]);
 	}
-	fputs("}}", f);
+	hci_jw_end_object(w);
+	hci_jw_end_object(w);
 }
 
-static void json_stats(FILE *f, const struct hci_join *j, bool k4)
+static void json_hello(struct hci_jw *w, const struct hci_w_hello *h)
 {
-	bool first_op = true;
+	hci_jw_name(w, "hello");
+	if (!h) {
+		hci_jw_null(w);
+		return;
+	}
+	hci_jw_start_object(w);
+	hci_jw_string_field(w, "host", h->host);
+	hci_jw_string_field(w, "release", h->release);
+	hci_jw_uint_field(w, "ncpus", h->ncpus);
+	hci_jw_bool_field(w, "app", h->flags & HCI_WF_APP);
+	hci_jw_end_object(w);
+}
 
-	fputc('{', f);
+static void json_clock(struct hci_jw *w, const struct hci_join *j)
+{
+	const struct hci_jclock *ck = hci_join_clock_state(j);
+	int64_t off, unc;
+	bool known = hci_join_clock(j, &off, &unc);
+
+	hci_jw_name(w, "clock");
+	hci_jw_start_object(w);
+	if (known)
+		hci_jw_float_field(w, "offset_us", "%.3f", hci_jus(off));
+	else
+		hci_jw_null_field(w, "offset_us");
+	if (known && unc != INT64_MAX)
+		hci_jw_float_field(w, "uncertainty_us", "%.3f", hci_jus(unc));
+	else
+		hci_jw_null_field(w, "uncertainty_us");
+	hci_jw_uint_field(w, "pairs", ck->pairs);
+	hci_jw_uint_field(w, "syncs", ck->syncs);
+	hci_jw_bool_field(w, "kvm_tsc", ck->tsc);
+	hci_jw_end_object(w);
+}
+
+static void json_counters(struct hci_jw *w, const struct hci_jcounters *c)
+{
+	hci_jw_name(w, "counters");
+	hci_jw_start_object(w);
+	hci_jw_uint_field(w, "guest_requests", c->guest_reqs);
+	hci_jw_uint_field(w, "guest_other", c->guest_other);
+	hci_jw_uint_field(w, "app_records", c->app_recs);
+	hci_jw_uint_field(w, "matched", c->matched);
+	hci_jw_uint_field(w, "unmatched", c->unmatched);
+	hci_jw_uint_field(w, "vmm_requests", c->vmm_reqs);
+	hci_jw_uint_field(w, "vmm_unmatched", c->vmm_unmatched);
+	hci_jw_uint_field(w, "guest_dropped", c->guest_dropped);
+	hci_jw_uint_field(w, "guest_missing", c->guest_missing);
+	hci_jw_uint_field(w, "guest_bpf_lost", c->guest_bpf_lost);
+	hci_jw_uint_field(w, "guest_overflow", c->guest_overflow);
+	hci_jw_uint_field(w, "vmm_overflow", c->vmm_overflow);
+	hci_jw_uint_field(w, "clock_conflicts", c->clock_conflicts);
+	hci_jw_uint_field(w, "inversion_cut", c->inversion_cut);
+	hci_jw_end_object(w);
+}
+
+/* The wire's counters; bad_record is the join's, reported with the stream's rejects. */
+static void json_stream(struct hci_jw *w, const struct hci_wire_stats *ws, uint64_t bad_record)
+{
+	hci_jw_name(w, "stream");
+	hci_jw_start_object(w);
+	hci_jw_uint_field(w, "frames", ws->frames);
+	hci_jw_uint_field(w, "records", ws->records);
+	hci_jw_uint_field(w, "bytes", ws->bytes);
+	hci_jw_name(w, "rejects");
+	hci_jw_start_object(w);
+	hci_jw_uint_field(w, "skipped_bytes", ws->skipped);
+	hci_jw_uint_field(w, "bad_version", ws->bad_version);
+	hci_jw_uint_field(w, "bad_type", ws->bad_type);
+	hci_jw_uint_field(w, "bad_length", ws->bad_length);
+	hci_jw_uint_field(w, "bad_crc", ws->bad_crc);
+	hci_jw_uint_field(w, "bad_record", bad_record);
+	hci_jw_uint_field(w, "seq_gaps", ws->seq_gaps);
+	hci_jw_uint_field(w, "restarts", ws->restarts);
+	hci_jw_end_object(w);
+	hci_jw_end_object(w);
+}
+
+/* Per op with requests: their count and each present stage's summary. */
+static void json_stats(struct hci_jw *w, const char *name, const struct hci_join *j, bool k4)
+{
+	hci_jw_name(w, name);
+	hci_jw_start_object(w);
 	for (uint32_t op = 0; op < HCI_NOPS; op++) {
 		const struct hci_jstats *s = hci_join_stats(j, op, k4);
-		bool first = true;
 
 		if (!s->n)
 			continue;
-		fprintf(f, "%s\"%s\":{\"requests\":%" PRIu64, first_op ? "" : ",",
-			hci_op_names[op], s->n);
-		first_op = false;
-		fputs(",\"stages\":{", f);
+		hci_jw_name(w, hci_op_names[op]);
+		hci_jw_start_object(w);
+		hci_jw_uint_field(w, "requests", s->n);
+		hci_jw_name(w, "stages");
+		hci_jw_start_object(w);
 		for (int k = 0; k < HCI_NJSTAGES; k++) {
 			if (!s->count[k])
 				continue;
-			fprintf(f, "%s\"%s\":{\"count\":%" PRIu64 ",\"mean_us\":%.3f,"
-				"\"p50_us\":%.3f,\"p99_us\":%.3f}", first ? "" : ",",
-				hci_jstage_names[k], s->count[k], hci_jstats_mean_us(s, k),
-				hci_slots_percentile_us(s->slots[k], 50),
-				hci_slots_percentile_us(s->slots[k], 99));
-			first = false;
+			hci_jw_name(w, hci_jstage_names[k]);
+			hci_jw_start_object(w);
+			hci_jw_uint_field(w, "count", s->count[k]);
+			hci_jw_float_field(w, "mean_us", "%.3f", hci_jstats_mean_us(s, k));
+			hci_jw_float_field(w, "p50_us", "%.3f",
+					   hci_slots_percentile_us(s->slots[k], 50));
+			hci_jw_float_field(w, "p99_us", "%.3f",
+					   hci_slots_percentile_us(s->slots[k], 99));
+			hci_jw_end_object(w);
 		}
-		fputs("}}", f);
+		hci_jw_end_object(w);
+		hci_jw_end_object(w);
 	}
-	fputc('}', f);
+	hci_jw_end_object(w);
+}
+
+static void json_volume(struct hci_jw *w, const struct hci_volrow *r)
+{
+	const struct hci_jvol *v = &r->v;
+
+	hci_jw_start_object(w);
+	hci_jw_float_field(w, "time_s", "%.3f", r->t_s);
+	for (uint32_t op = HCI_OP_READ; op <= HCI_OP_WRITE; op++) {
+		hci_jw_name(w, hci_op_names[op]);
+		hci_jw_start_object(w);
+		hci_jw_uint_field(w, "app_bytes", v->app[op]);
+		hci_jw_uint_field(w, "guest_bytes", v->guest[op]);
+		hci_jw_uint_field(w, "vmm_bytes", v->vmm[op]);
+		hci_jw_uint_field(w, "host_bytes", r->host[op]);
+		hci_jw_end_object(w);
+	}
+	hci_jw_uint_field(w, "guest_requests", v->guest_reqs);
+	hci_jw_uint_field(w, "matched", v->matched);
+	hci_jw_uint_field(w, "splits", v->splits);
+	hci_jw_uint_field(w, "merges", v->merges);
+	hci_jw_uint_field(w, "host_splits", r->host_splits);
+	hci_jw_uint_field(w, "host_merges", r->host_merges);
+	hci_jw_uint_field(w, "inversions", v->inversions);
+	hci_jw_uint_field(w, "pairs", v->pairs);
+	hci_jw_end_object(w);
+}
+
+void hci_join_json_guest(struct hci_jw *w, const char *origin, const char *path,
+			 const struct hci_join *j, const struct hci_wire_stats *ws,
+			 const struct hci_volrow *vols, size_t nvols)
+{
+	hci_jw_start_object(w);
+	hci_jw_string_field(w, "origin", origin);
+	hci_jw_string_field(w, "channel", path);
+	json_hello(w, hci_join_hello(j));
+	json_clock(w, j);
+	json_counters(w, hci_join_counters(j));
+	json_stream(w, ws, hci_join_counters(j)->bad_record);
+	json_stats(w, "stages", j, false);
+	json_stats(w, "stages_4k", j, true);
+	hci_jw_name(w, "volumes");
+	hci_jw_start_array(w);
+	for (size_t i = 0; i < nvols; i++)
+		json_volume(w, &vols[i]);
+	hci_jw_end_array(w);
+	hci_jw_end_object(w);
+}
+
+/*
+ * For a file not (yet) written through one struct hci_jw: the separator an
+ * item of a line-per-item array has, then the item on a writer of its own.
+ */
+static void json_item_on(FILE *f, bool first, struct hci_jw *w)
+{
+	fputs(first ? "\n" : ",\n", f);
+	hci_jw_init(w, f, false);
+}
+
+void hci_json_join(FILE *f, const char *origin, const char *disk, const struct hci_jreq *q,
+		   double t_s, bool first)
+{
+	struct hci_jw w;
+
+	json_item_on(f, first, &w);
+	hci_join_json_req(&w, origin, disk, q, t_s);
 }
 
 void hci_json_guest(FILE *f, const char *origin, const char *path, const struct hci_join *j,
 		    const struct hci_wire_stats *ws, const struct hci_volrow *vols,
 		    size_t nvols, bool first)
 {
-	const struct hci_jcounters *c = hci_join_counters(j);
-	const struct hci_jclock *ck = hci_join_clock_state(j);
-	const struct hci_w_hello *h = hci_join_hello(j);
-	int64_t off, unc;
-	bool known = hci_join_clock(j, &off, &unc);
+	struct hci_jw w;
 
-	fprintf(f, "%s\n{\"origin\":", first ? "" : ",");
-	hci_json_string(f, origin);
-	fputs(",\"channel\":", f);
-	hci_json_string(f, path);
-	fputs(",\"hello\":", f);
-	if (h) {
-		fputs("{\"host\":", f);
-		hci_json_string(f, h->host);
-		fputs(",\"release\":", f);
-		hci_json_string(f, h->release);
-		fprintf(f, ",\"ncpus\":%u,\"app\":%s}", h->ncpus,
-			h->flags & HCI_WF_APP ? "true" : "false");
-	} else {
-		fputs("null", f);
-	}
-	fputs(",\"clock\":{\"offset_us\":", f);
-	if (known)
-		fprintf(f, "%.3f", hci_jus(off));
-	else
-		fputs("null", f);
-	fputs(",\"uncertainty_us\":", f);
-	if (known && unc != INT64_MAX)
-		fprintf(f, "%.3f", hci_jus(unc));
-	else
-		fputs("null", f);
-	fprintf(f, ",\"pairs\":%" PRIu64 ",\"syncs\":%" PRIu64 ",\"kvm_tsc\":%s}", ck->pairs,
-		ck->syncs, ck->tsc ? "true" : "false");
-	fprintf(f, ",\"counters\":{\"guest_requests\":%" PRIu64 ",\"guest_other\":%" PRIu64
-		",\"app_records\":%" PRIu64
-		",\"matched\":%" PRIu64 ",\"unmatched\":%" PRIu64 ",\"vmm_requests\":%" PRIu64
-		",\"vmm_unmatched\":%" PRIu64 ",\"guest_dropped\":%" PRIu64 ",\"guest_missing\":%"
-		PRIu64 ",\"guest_bpf_lost\":%" PRIu64 ",\"guest_overflow\":%" PRIu64
-		",\"vmm_overflow\":%" PRIu64 ",\"clock_conflicts\":%" PRIu64
-		",\"inversion_cut\":%" PRIu64 "}",
-		c->guest_reqs, c->guest_other, c->app_recs, c->matched, c->unmatched, c->vmm_reqs,
-		c->vmm_unmatched, c->guest_dropped, c->guest_missing, c->guest_bpf_lost,
-		c->guest_overflow, c->vmm_overflow, c->clock_conflicts, c->inversion_cut);
-	fprintf(f, ",\"stream\":{\"frames\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
-		",\"rejects\":{\"skipped_bytes\":%" PRIu64 ",\"bad_version\":%" PRIu64
-		",\"bad_type\":%" PRIu64 ",\"bad_length\":%" PRIu64 ",\"bad_crc\":%" PRIu64
-		",\"bad_record\":%" PRIu64 ",\"seq_gaps\":%" PRIu64 ",\"restarts\":%" PRIu64 "}}",
-		ws->frames, ws->records, ws->bytes, ws->skipped, ws->bad_version, ws->bad_type,
-		ws->bad_length, ws->bad_crc, c->bad_record, ws->seq_gaps, ws->restarts);
-	fputs(",\"stages\":", f);
-	json_stats(f, j, false);
-	fputs(",\"stages_4k\":", f);
-	json_stats(f, j, true);
-	fputs(",\"volumes\":[", f);
-	for (size_t i = 0; i < nvols; i++) {
-		const struct hci_volrow *r = &vols[i];
-		const struct hci_jvol *v = &r->v;
-
-		fprintf(f, "%s{\"time_s\":%.3f", i ? "," : "", r->t_s);
-		for (uint32_t op = HCI_OP_READ; op <= HCI_OP_WRITE; op++)
-			fprintf(f, ",\"%s\":{\"app_bytes\":%" PRIu64 ",\"guest_bytes\":%" PRIu64
-				",\"vmm_bytes\":%" PRIu64 ",\"host_bytes\":%" PRIu64 "}",
-				hci_op_names[op], v->app[op], v->guest[op], v->vmm[op], r->host[op]);
-		fprintf(f, ",\"guest_requests\":%" PRIu64 ",\"matched\":%" PRIu64 ",\"splits\":%"
-			PRIu64 ",\"merges\":%" PRIu64 ",\"host_splits\":%" PRIu64
-			",\"host_merges\":%" PRIu64 ",\"inversions\":%" PRIu64 ",\"pairs\":%" PRIu64
-			"}", v->guest_reqs, v->matched, v->splits, v->merges, r->host_splits,
-			r->host_merges, v->inversions, v->pairs);
-	}
-	fputs("]}", f);
+	json_item_on(f, first, &w);
+	hci_join_json_guest(&w, origin, path, j, ws, vols, nvols);
 }

@@ -8,6 +8,7 @@
 #ifndef HCI_JOIN_REPORT_H
 #define HCI_JOIN_REPORT_H
 #include <stdio.h>
+#include "fmt/json_writer.h"
 #include "join.h"
 
 static inline double hci_jus(int64_t ns)
@@ -36,8 +37,6 @@ void hci_jreq_print(FILE *f, const char *origin, const char *disk, const struct 
 void hci_csv_join_header(FILE *f);
 void hci_csv_join_row(FILE *f, const char *origin, const char *disk,
 		      const struct hci_jreq *q, double t_s);
-void hci_json_join(FILE *f, const char *origin, const char *disk, const struct hci_jreq *q,
-		   double t_s, bool first);
 
 void hci_join_summary(FILE *f, const char *origin, const char *path,
 		      const struct hci_join *j, const struct hci_wire_stats *ws);
@@ -48,6 +47,19 @@ void hci_csv_vol_rows(FILE *f, const struct hci_volrow *r);
 void hci_csv_join_hist(FILE *f, const char *origin, const struct hci_join *j);
 void hci_csv_breakdown_header(FILE *f);
 void hci_csv_breakdown_rows(FILE *f, const char *origin, const struct hci_join *j);
+
+/* JSON (join_json.c): one item of the open "requests" array, of the open "guests" array */
+void hci_join_json_req(struct hci_jw *w, const char *origin, const char *disk,
+		       const struct hci_jreq *q, double t_s);
+void hci_join_json_guest(struct hci_jw *w, const char *origin, const char *path,
+			 const struct hci_join *j, const struct hci_wire_stats *ws,
+			 const struct hci_volrow *vols, size_t nvols);
+/*
+ * The same items on a FILE that no struct hci_jw writes yet; first: the
+ * array's first item. They go once the whole document has one writer.
+ */
+void hci_json_join(FILE *f, const char *origin, const char *disk, const struct hci_jreq *q,
+		   double t_s, bool first);
 void hci_json_guest(FILE *f, const char *origin, const char *path, const struct hci_join *j,
 		    const struct hci_wire_stats *ws, const struct hci_volrow *vols,
 		    size_t nvols, bool first);
