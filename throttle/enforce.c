@@ -7,23 +7,23 @@
  * one io.max with "MAJ:MIN rbps=.. wbps=.. riops=.. wiops=.." lines; "max"
  * means none. Before hcithrottle first writes a (cgroup, device, file), the
  * value that was there goes to the state file (written to a temporary file,
- * fsync'd, renamed), so a SIGKILL leaves a file the next start restores.
+ * fsync'd, renamed), so a SIGKILL leaves a file the next start restores
+ * (enforce_state.c). QEMU drives capped over QMP: enforce_qmp.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hci_abi.h"
-#include "enforce.h"
+#include "enforce_saved.h"
 #include "qmp.h"
 
 #define STATE_HEADER "# hcithrottle state v1: the io limits to restore"
 
-static const char *const v1_files[4] = {
+const char *const enf_v1_files[4] = {
 	"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
 	"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 };
@@ -125,7 +125,7 @@ static void format_saved(FILE *f, const struct hci_saved *s)
 
 /* The whole state file, rewritten atomically; extra (may be NULL) is kept
  * verbatim after the saved limits (lines that could not be restored). */
-static int save_state_with(struct hci_enforcer *e, const char *extra, char *err,
+int enf_save_state_with(struct hci_enforcer *e, const char *extra, char *err,
 			   size_t errlen)
 {
 	char *text = NULL;
@@ -152,9 +152,9 @@ static int save_state_with(struct hci_enforcer *e, const char *extra, char *err,
 	return rc;
 }
 
-static int save_state(struct hci_enforcer *e, char *err, size_t errlen)
+int enf_save_state(struct hci_enforcer *e, char *err, size_t errlen)
 {
-	int rc = save_state_with(e, NULL, err, errlen);
+	int rc = enf_save_state_with(e, NULL, err, errlen);
 
 	if (!rc)
 		e->owns_state = true;
@@ -200,7 +200,7 @@ static int write_file(const char *path, const char *s)
 	return 0;
 }
 
-static struct hci_saved *find_saved(struct hci_enforcer *e, const char *cgdir, __u32 dev,
+struct hci_saved *enf_find_saved(struct hci_enforcer *e, const char *cgdir, __u32 dev,
 				    const char *file)
 {
 	for (size_t i = 0; i < e->nsaved; i++)
@@ -210,7 +210,7 @@ static struct hci_saved *find_saved(struct hci_enforcer *e, const char *cgdir, _
 	return NULL;
 }
 
-static struct hci_saved *new_saved(struct hci_enforcer *e)
+struct hci_saved *enf_new_saved(struct hci_enforcer *e)
 {
 	if (e->nsaved == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 16;
@@ -232,7 +232,7 @@ static const struct hci_saved *remember(struct hci_enforcer *e, const char *cgdi
 					const char *file, int *rc, char *err, size_t errlen)
 {
 	char path[700], cur[160];
-	struct hci_saved *s = find_saved(e, cgdir, dev, file);
+	struct hci_saved *s = enf_find_saved(e, cgdir, dev, file);
 
 	*rc = 0;
 	if (s)
@@ -243,7 +243,7 @@ static const struct hci_saved *remember(struct hci_enforcer *e, const char *cgdi
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	s = new_saved(e);
+	s = enf_new_saved(e);
 	if (!s) {
 		*rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -255,7 +255,7 @@ static const struct hci_saved *remember(struct hci_enforcer *e, const char *cgdi
 	s->dev = dev;
 	snprintf(s->file, sizeof(s->file), "%s", file);
 	snprintf(s->orig, sizeof(s->orig), "%s", cur[0] ? cur : e->v1 ? "0" : "max");
-	*rc = save_state(e, err, errlen);
+	*rc = enf_save_state(e, err, errlen);
 	if (*rc) {
 		e->nsaved--;	/* not on disk: not saved */
 		return NULL;
@@ -264,7 +264,7 @@ static const struct hci_saved *remember(struct hci_enforcer *e, const char *cgdi
 }
 
 /* Ours, under the operator's own limit: a cap never loosens it (0 = none). */
-static double capped(double ours, double own)
+double enf_capped(double ours, double own)
 {
 	if (!(ours > 0))
 		return own;
@@ -273,7 +273,7 @@ static double capped(double ours, double own)
 	return own > 0 && own < ours ? own : ours;
 }
 
-static const char *const v2_keys[4] = { "riops", "wiops", "rbps", "wbps" };
+const char *const enf_v2_keys[4] = { "riops", "wiops", "rbps", "wbps" };
 
 /* The four limits of a v2 io.max value ("rbps=max wbps=... riops=.."): 0 = none. */
 static void parse_v2(const char *v, double out[4])
@@ -283,7 +283,7 @@ static void parse_v2(const char *v, double out[4])
 		const char *p;
 
 		out[k] = 0;
-		snprintf(key, sizeof(key), "%s=", v2_keys[k]);
+		snprintf(key, sizeof(key), "%s=", enf_v2_keys[k]);
 		for (p = strstr(v, key); p && p != v && p[-1] != ' '; p = strstr(p + 1, key))
 			;
 		if (p && strncmp(p + strlen(key), "max", 3))
@@ -306,12 +306,13 @@ static int set_v1(struct hci_enforcer *e, const char *cgdir, __u32 dev, const do
 	int rc;
 
 	for (int k = 0; k < 4; k++) {
-		const struct hci_saved *s = remember(e, cgdir, dev, v1_files[k], &rc, err, errlen);
+		const struct hci_saved *s = remember(e, cgdir, dev, enf_v1_files[k], &rc, err,
+						     errlen);
 
 		if (!s)
 			return rc;
-		w[k] = capped(v[k], strtod(s->orig, NULL));
-		snprintf(path, sizeof(path), "%s/%s", cgdir, v1_files[k]);
+		w[k] = enf_capped(v[k], strtod(s->orig, NULL));
+		snprintf(path, sizeof(path), "%s/%s", cgdir, enf_v1_files[k]);
 		snprintf(buf, sizeof(buf), "%u:%u %.0f", HCI_DEV_MAJOR(dev), HCI_DEV_MINOR(dev),
 			 w[k]);
 		e->writes++;
@@ -340,7 +341,7 @@ static int set_v2(struct hci_enforcer *e, const char *cgdir, __u32 dev, const do
 		return rc;
 	parse_v2(s->orig, own);
 	for (int k = 0; k < 4; k++) {
-		w[k] = capped(v[k], own[k]);
+		w[k] = enf_capped(v[k], own[k]);
 		fmt_v2(f[k], sizeof(f[k]), w[k]);
 	}
 	snprintf(buf, sizeof(buf), "%u:%u rbps=%s wbps=%s riops=%s wiops=%s",
@@ -401,7 +402,7 @@ int hci_enf_forget(struct hci_enforcer *e, const char *cgpath)
 	if (j == e->nsaved)
 		return 0;
 	e->nsaved = j;
-	return save_state(e, err, sizeof(err));
+	return enf_save_state(e, err, sizeof(err));
 }
 
 /* The VM (its QMP socket) or its drive is gone: its limits went with it. */
@@ -410,7 +411,7 @@ static bool qmp_gone(int rc)
 	return rc == -ENOENT || rc == -ECONNREFUSED || rc == -ECONNRESET;
 }
 
-static int put_back(const struct hci_saved *s)
+int enf_put_back(const struct hci_saved *s)
 {
 	char path[800], buf[700];
 	int rc;
@@ -445,7 +446,7 @@ int hci_enf_restore(struct hci_enforcer *e)
 		return 0;
 	}
 	for (size_t i = 0; i < e->nsaved; i++)
-		if (put_back(&e->saved[i])) {
+		if (enf_put_back(&e->saved[i])) {
 			fprintf(stderr, "hcithrottle: could not restore %s %s for %u:%u\n",
 				e->saved[i].cgdir, e->saved[i].file, HCI_DEV_MAJOR(e->saved[i].dev),
 				HCI_DEV_MINOR(e->saved[i].dev));
@@ -461,271 +462,6 @@ int hci_enf_restore(struct hci_enforcer *e)
 	return failed;
 }
 
-__attribute__((format(printf, 1, 2)))
-static void enf_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("Error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Digits only, as the kernel prints a limit (and as hcithrottle saves it). */
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-/* "MAJ:MIN", decimal, nothing else. */
-static bool parse_devno(const char *s, unsigned int *ma, unsigned int *mi)
-{
-	char a[16], b[16];
-	const char *c = strchr(s, ':');
-
-	if (!c || c - s >= (long)sizeof(a) || strlen(c + 1) >= sizeof(b))
-		return false;
-	memcpy(a, s, (size_t)(c - s));
-	a[c - s] = '\0';
-	snprintf(b, sizeof(b), "%s", c + 1);
-	if (!all_digits(a) || !all_digits(b) || strlen(a) > 9 || strlen(b) > 9)
-		return false;
-	*ma = (unsigned int)strtoul(a, NULL, 10);
-	*mi = (unsigned int)strtoul(b, NULL, 10);
-	return true;
-}
-
-/* An io.max value as the kernel prints it: each of the four keys once. */
-static bool valid_v2_value(const char *v)
-{
-	char buf[640], *save = NULL;
-	unsigned int seen = 0;
-
-	if (!strcmp(v, "max"))
-		return true;
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-		char *eq = strchr(t, '=');
-		int k;
-
-		if (!eq)
-			return false;
-		*eq = '\0';
-		for (k = 0; k < 4 && strcmp(t, v2_keys[k]); k++)
-			;
-		if (k == 4 || (seen & (1u << k)) || (strcmp(eq + 1, "max") && !all_digits(eq + 1)))
-			return false;
-		seen |= 1u << k;
-	}
-	return seen == 15;
-}
-
-/*
- * A cgroup directory hcithrottle could have written: strictly below the io
- * controller's mount (never its root), without "." or ".." or empty parts.
- */
-static bool valid_cgdir(const struct hci_enforcer *e, const char *dir)
-{
-	size_t n = strlen(e->root);
-	const char *p;
-
-	if (!n || strncmp(dir, e->root, n) || dir[n] != '/' || !dir[n + 1])
-		return false;
-	for (p = dir + n; *p; ) {
-		size_t len;
-
-		p++;	/* past '/' */
-		len = strcspn(p, "/");
-		if (!len || (len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
-			return false;
-		p += len;
-	}
-	return true;
-}
-
-/*
- * One state line into s, or false: the kind, file and value must be ones
- * hcithrottle writes for this host's io controller, the target a cgroup
- * below its mount (or an absolute QMP socket).
- */
-static bool parse_state_line(const struct hci_enforcer *e, char *line, struct hci_saved *s)
-{
-	char *f[6], *save = NULL;
-	unsigned int ma = 0, mi = 0, k = 0;
-	bool ok;
-
-	for (char *t = strtok_r(line, "\t", &save); t && k < 6; t = strtok_r(NULL, "\t", &save))
-		f[k++] = t;
-	if (k != 5)
-		return false;
-	if (!strcmp(f[0], "qmp")) {
-		struct hci_qmp_throttle t;
-
-		ok = f[1][0] == '/' && !strcmp(f[2], "-") && !hci_qmp_parse(f[4], &t);
-	} else if (!strcmp(f[0], "v1")) {
-		ok = e->v1 && valid_cgdir(e, f[1]) && parse_devno(f[2], &ma, &mi) &&
-		     all_digits(f[4]);
-		for (k = 0; ok && k < 4 && strcmp(f[3], v1_files[k]); k++)
-			;
-		ok = ok && k < 4;
-	} else if (!strcmp(f[0], "v2")) {
-		ok = !e->v1 && valid_cgdir(e, f[1]) && parse_devno(f[2], &ma, &mi) &&
-		     !strcmp(f[3], "io.max") && valid_v2_value(f[4]);
-	} else {
-		ok = false;
-	}
-	if (!ok || strlen(f[1]) >= sizeof(s->cgdir) || strlen(f[3]) >= sizeof(s->file) ||
-	    strlen(f[4]) >= sizeof(s->orig))
-		return false;
-	memset(s, 0, sizeof(*s));
-	snprintf(s->kind, sizeof(s->kind), "%s", f[0]);
-	snprintf(s->cgdir, sizeof(s->cgdir), "%s", f[1]);
-	s->dev = HCI_DEV_MKDEV(ma, mi);
-	snprintf(s->file, sizeof(s->file), "%s", f[3]);
-	snprintf(s->orig, sizeof(s->orig), "%s", f[4]);
-	return true;
-}
-
-struct sline {
-	char text[1024];
-	int lineno;
-	bool ok;		/* a line hcithrottle writes */
-	struct hci_saved s;
-};
-
-/* Read the data lines (not comments) of the state file; *n of them. */
-static int read_state_lines(const struct hci_enforcer *e, FILE *f, struct sline **out,
-			    size_t *n)
-{
-	struct sline *v = NULL, *t;
-	size_t cap = 0, cnt = 0;
-	char line[1024];
-	int lineno = 0;
-
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-		/* a line cut short has no newline; too long a line is refused whole */
-		bool complete = (len && line[len - 1] == '\n') || len == sizeof(line) - 1;
-		char copy[1024];
-
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || (!line[0] && complete))
-			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			t = realloc(v, cap * sizeof(*v));
-			if (!t) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = t;
-		}
-		t = &v[cnt++];
-		memset(t, 0, sizeof(*t));
-		snprintf(t->text, sizeof(t->text), "%s", line);
-		t->lineno = lineno;
-		snprintf(copy, sizeof(copy), "%s", line);
-		t->ok = complete && parse_state_line(e, copy, &t->s);
-		if (!t->ok)
-			enf_error("%s:%d: %s; this line is kept in the file: fix or remove it, then "
-				  "run 'hcithrottle reset' again", e->state_path, lineno,
-				  complete ? "not a state line (or a target hcithrottle never "
-				  "writes)" : "line cut short (no newline)");
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
-}
-
-/* Another valid line for the same limit: which one is the original? */
-static const struct sline *conflict(const struct sline *v, size_t n, size_t i)
-{
-	for (size_t j = 0; j < n; j++)
-		if (j != i && v[j].ok && v[j].s.dev == v[i].s.dev &&
-		    !strcmp(v[j].s.cgdir, v[i].s.cgdir) && !strcmp(v[j].s.file, v[i].s.file))
-			return &v[j];
-	return NULL;
-}
-
-/* Restore one valid line; false (reported) if it is kept. */
-static bool recover_line(struct hci_enforcer *e, const struct sline *v, size_t n, size_t i)
-{
-	const struct sline *other = conflict(v, n, i);
-
-	if (other) {
-		enf_error("%s:%d: line %d saves another original for %s %s; both are kept "
-			  "in the file: remove the wrong one", e->state_path, v[i].lineno,
-			  other->lineno, v[i].s.cgdir, v[i].s.file);
-		return false;
-	}
-	if (!e->dry_run && put_back(&v[i].s)) {
-		enf_error("%s:%d: cannot restore %s/%s; this line is kept for another try",
-			  e->state_path, v[i].lineno, v[i].s.cgdir, v[i].s.file);
-		return false;
-	}
-	return true;
-}
-
-/*
- * Every valid line is restored, whatever the others hold. The lines that
- * could not be (reported one by one) stay in the state file, rewritten
- * atomically; the file goes once none is left.
- */
-int hci_enf_recover(struct hci_enforcer *e, int *nkept, char *err, size_t errlen)
-{
-	char *kept = NULL;
-	size_t keptlen = 0, nl = 0;
-	struct sline *v = NULL;
-	FILE *f = fopen(e->state_path, "r"), *k;
-	int n = 0, rc;
-
-	*nkept = 0;
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		rc = -errno;
-		snprintf(err, errlen, "cannot read state file %s: %s", e->state_path,
-			 strerror(-rc));
-		return rc;
-	}
-	rc = read_state_lines(e, f, &v, &nl);
-	fclose(f);
-	k = rc ? NULL : open_memstream(&kept, &keptlen);
-	if (!k) {
-		free(v);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < nl; i++) {
-		if (v[i].ok && recover_line(e, v, nl, i)) {
-			n++;
-			continue;
-		}
-		fprintf(k, "%s\n", v[i].text);
-		(*nkept)++;
-	}
-	fclose(k);
-	free(v);
-	e->nsaved = 0;		/* restored: nothing of ours is in force */
-	rc = 0;
-	if (!e->dry_run) {
-		if (!*nkept)
-			unlink(e->state_path);
-		else
-			rc = save_state_with(e, kept, err, errlen);
-	}
-	free(kept);
-	return rc ? rc : n;
-}
-
 int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
 		 struct hci_limit *l)
 {
@@ -735,7 +471,7 @@ int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
 	memset(l, 0, sizeof(*l));
 	if (e->v1) {
 		for (int k = 0; k < 4; k++) {
-			snprintf(path, sizeof(path), "%s%s/%s", e->root, cgpath, v1_files[k]);
+			snprintf(path, sizeof(path), "%s%s/%s", e->root, cgpath, enf_v1_files[k]);
 			if (read_line_for(path, dev, v, sizeof(v)))
 				return -errno;
 			*out[k] = strtod(v, NULL);
@@ -753,75 +489,6 @@ int hci_enf_read(const struct hci_enforcer *e, const char *cgpath, __u32 dev,
 			*out[k] = w[k];
 	}
 	return 0;
-}
-
-/* A direction's ceiling from a drive's own limits: its own, else the total. */
-static double own_ceiling(const struct hci_qmp_throttle *o, int dir, int total)
-{
-	return o->v[dir] > 0 ? o->v[dir] : o->v[total];
-}
-
-int hci_enf_set_qmp(struct hci_enforcer *e, const char *sock, const char *drive,
-		    const struct hci_limit *l, struct hci_limit *written, char *err,
-		    size_t errlen)
-{
-	struct hci_saved *s = find_saved(e, sock, 0, drive);
-	struct hci_qmp_throttle own, t;
-	int rc;
-
-	if (strchr(sock, '\t') || strchr(sock, '\n') || strchr(drive, '\t') ||
-	    strchr(drive, '\n')) {
-		snprintf(err, errlen, "refusing QMP socket '%s' drive '%s'", sock, drive);
-		return -EPERM;
-	}
-	e->writes++;
-	if (e->dry_run)
-		return 0;
-	if (!s) {
-		/* the drive's own throttling, saved before the first change */
-		rc = hci_qmp_get(sock, drive, &own, err, errlen);
-		if (rc)
-			return rc;
-		if (strchr(own.group, '\t') || strchr(own.group, '\n')) {
-			snprintf(err, errlen, "QMP %s: refusing drive '%s' in throttle group '%s'",
-				 sock, drive, own.group);
-			return -EPERM;
-		}
-		s = new_saved(e);
-		if (!s)
-			return -ENOMEM;
-		memset(s, 0, sizeof(*s));
-		snprintf(s->kind, sizeof(s->kind), "qmp");
-		snprintf(s->cgdir, sizeof(s->cgdir), "%s", sock);
-		snprintf(s->file, sizeof(s->file), "%s", drive);
-		hci_qmp_format(&own, s->orig, sizeof(s->orig));
-		rc = save_state(e, err, errlen);
-		if (rc)
-			return rc;
-	} else if (hci_qmp_parse(s->orig, &own)) {
-		snprintf(err, errlen, "bad saved limits for %s", drive);
-		return -EINVAL;
-	}
-	if (!(l->riops > 0) && !(l->wiops > 0) && !(l->rbps > 0) && !(l->wbps > 0)) {
-		t = own;	/* no cap: the drive's own limits, exactly */
-	} else {
-		memset(&t, 0, sizeof(t));
-		snprintf(t.group, sizeof(t.group), "%s", own.group);
-		t.v[HCI_QMP_IOPS_RD] = capped(l->riops, own_ceiling(&own, HCI_QMP_IOPS_RD, HCI_QMP_IOPS));
-		t.v[HCI_QMP_IOPS_WR] = capped(l->wiops, own_ceiling(&own, HCI_QMP_IOPS_WR, HCI_QMP_IOPS));
-		t.v[HCI_QMP_BPS_RD] = capped(l->rbps, own_ceiling(&own, HCI_QMP_BPS_RD, HCI_QMP_BPS));
-		t.v[HCI_QMP_BPS_WR] = capped(l->wbps, own_ceiling(&own, HCI_QMP_BPS_WR, HCI_QMP_BPS));
-		t.v[HCI_QMP_IOPS_SIZE] = own.v[HCI_QMP_IOPS_SIZE];
-	}
-	rc = hci_qmp_set(sock, drive, &t, err, errlen);
-	if (!rc && written)
-		*written = (struct hci_limit){
-			.riops = own_ceiling(&t, HCI_QMP_IOPS_RD, HCI_QMP_IOPS),
-			.wiops = own_ceiling(&t, HCI_QMP_IOPS_WR, HCI_QMP_IOPS),
-			.rbps = own_ceiling(&t, HCI_QMP_BPS_RD, HCI_QMP_BPS),
-			.wbps = own_ceiling(&t, HCI_QMP_BPS_WR, HCI_QMP_BPS),
-		};
-	return rc;
 }
 
 void hci_enf_free(struct hci_enforcer *e)
