@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
 #include "core/hist.h"
+#include "fmt/json_writer.h"
 #include "host/devices.h"
 #include "trace.h"
 
@@ -155,35 +156,50 @@ void print_interval(struct trace_run *tr)
 	}
 }
 
-/* "vms": the VMs seen, with their images; hci_json_end closes this array. */
-static void json_vms(struct trace_run *tr)
+/* One item of the "vms" array: a VM seen, with its images. */
+static void json_vm(struct hci_jw *w, struct trace_run *tr, const struct vmm_ent *vm)
 {
+	const struct hci_vmm_info *vi = &vm->info;
 	char dev[32];
 
+	hci_jw_start_object(w);
+	hci_jw_string_field(w, "origin", vm_origin(tr, vm->tgid));
+	hci_jw_int_field(w, "pid", vi->pid);
+	hci_jw_string_field(w, "comm", vi->comm);
+	hci_jw_string_field(w, "drives", vi->drives);
+	hci_jw_name(w, "images");
+	hci_jw_start_array(w);
+	for (int m = 0; m < vi->nimages; m++) {
+		const struct hci_image *im = &vi->images[m];
+
+		hci_dev_name(im->dev, dev, sizeof(dev));
+		hci_jw_start_object(w);
+		hci_jw_int_field(w, "fd", im->fd);
+		hci_jw_string_field(w, "path", im->path);
+		hci_jw_string_field(w, "device", dev);
+		hci_jw_uint_field(w, "size", im->size);
+		hci_jw_int_field(w, "extents", im->extents);
+		hci_jw_bool_field(w, "blockdev", im->blockdev);
+		hci_jw_end_object(w);
+	}
+	hci_jw_end_array(w);
+	hci_jw_end_object(w);
+}
+
+/*
+ * "vms": the VMs seen. The document around it is not yet written through
+ * one struct hci_jw (output.c opens it, hci_json_end closes this array), so
+ * each item has a writer of its own after its line-per-item separator.
+ */
+static void json_vms(struct trace_run *tr)
+{
 	fputs("],\n\"vms\":[", tr->json);
 	for (size_t i = 0; i < tr->nvmms; i++) {
-		const struct hci_vmm_info *vi = &tr->vmms[i]->info;
+		struct hci_jw w;
 
-		fprintf(tr->json, "%s\n{\"origin\":", i ? "," : "");
-		hci_json_string(tr->json, vm_origin(tr, tr->vmms[i]->tgid));
-		fprintf(tr->json, ",\"pid\":%d,\"comm\":", vi->pid);
-		hci_json_string(tr->json, vi->comm);
-		fputs(",\"drives\":", tr->json);
-		hci_json_string(tr->json, vi->drives);
-		fputs(",\"images\":[", tr->json);
-		for (int m = 0; m < vi->nimages; m++) {
-			const struct hci_image *im = &vi->images[m];
-
-			hci_dev_name(im->dev, dev, sizeof(dev));
-			fprintf(tr->json, "%s{\"fd\":%d,\"path\":", m ? "," : "", im->fd);
-			hci_json_string(tr->json, im->path);
-			fputs(",\"device\":", tr->json);
-			hci_json_string(tr->json, dev);
-			fprintf(tr->json, ",\"size\":%llu,\"extents\":%ld,\"blockdev\":%s}",
-				(unsigned long long)im->size, im->extents,
-				im->blockdev ? "true" : "false");
-		}
-		fputs("]}", tr->json);
+		fputs(i ? ",\n" : "\n", tr->json);
+		hci_jw_init(&w, tr->json, false);
+		json_vm(&w, tr, tr->vmms[i]);
 	}
 }
 
