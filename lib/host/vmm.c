@@ -20,6 +20,7 @@
 #include "devices.h"
 #include "hci_abi.h"
 #include "origin.h"
+#include "procs.h"
 #include "vmm.h"
 
 bool hci_is_vmm_comm(const char *comm)
@@ -138,19 +139,16 @@ static int read_file(const char *path, char *buf, size_t len)
 
 int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
 {
-	char path[64], link[PATH_MAX], cmd[8192];
+	char path[64], link[PATH_MAX], cmd[HCI_CMDLINE_MAX];
 	struct dirent *d;
 	DIR *dir;
 	int n;
 
 	memset(vi, 0, sizeof(*vi));
 	vi->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	if (read_file(path, vi->comm, sizeof(vi->comm)) < 0)
+	if (hci_proc_comm(pid, vi->comm, sizeof(vi->comm)) < 0)
 		return -ESRCH;
-	vi->comm[strcspn(vi->comm, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	n = read_file(path, cmd, sizeof(cmd));
+	n = hci_proc_cmdline(pid, cmd, sizeof(cmd));
 	if (n <= 0 || hci_vmm_name_from_cmdline(cmd, (size_t)n, vi->name, sizeof(vi->name)))
 		snprintf(vi->name, sizeof(vi->name), "%d", pid);
 	if (n > 0)
@@ -205,33 +203,30 @@ int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
 	return 0;
 }
 
+struct discovery {
+	struct hci_vmm_info *out;
+	int max, n;
+};
+
+static int discover_one(const struct hci_proc *p, void *ctx)
+{
+	struct discovery *dc = ctx;
+
+	if (hci_is_vmm_comm(p->comm) && !hci_vmm_inspect(p->pid, &dc->out[dc->n]))
+		dc->n++;
+	return dc->n == dc->max;
+}
+
 int hci_vmm_discover(struct hci_vmm_info *out, int max, pid_t only)
 {
-	struct dirent *d;
-	DIR *proc;
-	int n = 0;
+	struct discovery dc = { .out = out, .max = max };
 
 	if (only > 0)
 		return hci_vmm_inspect(only, &out[0]) ? 0 : 1;
-	proc = opendir("/proc");
-	if (!proc)
+	if (max <= 0)
 		return 0;
-	while (n < max && (d = readdir(proc))) {
-		char path[64], comm[32];
-		char *end;
-		long pid = strtol(d->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		if (read_file(path, comm, sizeof(comm)) < 0)
-			continue;
-		comm[strcspn(comm, "\n")] = '\0';
-		if (hci_is_vmm_comm(comm) && !hci_vmm_inspect((pid_t)pid, &out[n]))
-			n++;
-	}
-	closedir(proc);
-	return n;
+	hci_procs_each(HCI_PROC_COMM, discover_one, &dc);
+	return dc.n;
 }
 
 void hci_vmm_print(FILE *f, const struct hci_vmm_info *vi)
@@ -280,14 +275,10 @@ static bool is_vmm_exe(pid_t pid)
  */
 static bool is_vmm_process(pid_t pid)
 {
-	char path[64], comm[32];
+	char comm[32];
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	if (read_file(path, comm, sizeof(comm)) > 0) {
-		comm[strcspn(comm, "\n")] = '\0';
-		if (hci_is_vmm_comm(comm))
-			return true;
-	}
+	if (hci_proc_comm(pid, comm, sizeof(comm)) >= 0 && hci_is_vmm_comm(comm))
+		return true;
 	return is_vmm_exe(pid);
 }
 
@@ -351,40 +342,44 @@ static bool launches_vmm(const char *cmd, size_t len)
 	return false;
 }
 
+struct name_search {
+	const char *name;
+	struct vm_candidates *c;
+	pid_t self;
+};
+
+static int match_named(const struct hci_proc *p, void *ctx)
+{
+	struct name_search *ns = ctx;
+	struct vm_candidates *c = ns->c;
+	char vm[128];
+
+	/* hcitrace itself may carry the VM's command line after "--" */
+	if (p->pid == ns->self || !p->cmdline_len ||
+	    hci_vmm_name_from_cmdline(p->cmdline, p->cmdline_len, vm, sizeof(vm)) ||
+	    strcmp(vm, ns->name))
+		return 0;
+	if (c->n < HCI_VM_CANDIDATES) {
+		c->pid[c->n] = p->pid;
+		c->kind[c->n] = is_vmm_process(p->pid) ? VM_VMM :
+				launches_vmm(p->cmdline, p->cmdline_len) ? VM_LAUNCHER : VM_OTHER;
+	}
+	c->n++;
+	return 0;
+}
+
 /* Every process whose command line names the VM @name (-name, --id) */
 static int find_named(const char *name, struct vm_candidates *c, char *err, size_t errlen)
 {
-	char path[64], cmd[8192], vm[128];
-	struct dirent *d;
-	DIR *proc;
+	struct name_search ns = { .name = name, .c = c, .self = getpid() };
+	int ret;
 
 	memset(c, 0, sizeof(*c));
-	proc = opendir("/proc");
-	if (!proc) {
-		snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
-		return -errno;
+	ret = hci_procs_each(HCI_PROC_CMDLINE, match_named, &ns);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read /proc: %s", strerror(-ret));
+		return ret;
 	}
-	while ((d = readdir(proc))) {
-		char *end;
-		long pid = strtol(d->d_name, &end, 10);
-		int n;
-
-		/* hcitrace itself may carry the VM's command line after "--" */
-		if (*end || pid <= 0 || pid == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-		n = read_file(path, cmd, sizeof(cmd));
-		if (n <= 0 || hci_vmm_name_from_cmdline(cmd, (size_t)n, vm, sizeof(vm)) ||
-		    strcmp(vm, name))
-			continue;
-		if (c->n < HCI_VM_CANDIDATES) {
-			c->pid[c->n] = (pid_t)pid;
-			c->kind[c->n] = is_vmm_process((pid_t)pid) ? VM_VMM :
-					launches_vmm(cmd, (size_t)n) ? VM_LAUNCHER : VM_OTHER;
-		}
-		c->n++;
-	}
-	closedir(proc);
 	return 0;
 }
 
