@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * hcithrottle's command line (argp): the command word, then each command's
- * own options and help, under the name "hcithrottle COMMAND".
+ * hcithrottle's command line (argp), in lib/core/cmd.h's convention. The
+ * command word is found before argp runs (argp answers --help as soon as it
+ * sees it, wherever it is): each command then parses with its own options
+ * and help, under the name "hcithrottle COMMAND". Errors are said as argp
+ * says them and returned: nothing here exits.
  */
 #include <argp.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "throttle.h"
@@ -76,7 +80,6 @@ enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
 
 #define OPT_CONFIG { "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 }
 #define OPT_VERBOSE { "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 }
-#define OPT_HELP { NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 }
 
 static const struct argp_option options[] = {
 	OPT_CONFIG,
@@ -85,7 +88,7 @@ static const struct argp_option options[] = {
 	{ "measure-log", OPT_MLOG, "FILE", 0,
 	  "run: write every interval's measurements, per origin, as CSV", 0 },
 	OPT_VERBOSE,
-	OPT_HELP,
+	HCI_ARGP_INFO_OPTIONS,
 	{ 0 },
 };
 
@@ -96,51 +99,79 @@ static const struct argp_option run_options[] = {
 	{ "measure-log", OPT_MLOG, "FILE", 0,
 	  "Write every interval's measurements, per origin, as CSV", 0 },
 	OPT_VERBOSE,
-	OPT_HELP,
+	HCI_ARGP_INFO_OPTIONS,
 	{ 0 },
 };
 
 static const struct argp_option cmd_options[] = {	/* status, reset */
 	OPT_CONFIG,
 	OPT_VERBOSE,
-	OPT_HELP,
+	HCI_ARGP_INFO_OPTIONS,
 	{ 0 },
 };
 
-static bool is_command(const char *a)
+/* Each command's own options and help. */
+static const struct {
+	const char *name;
+	const struct argp_option *options;
+	const char *doc;
+} cmd_argp[] = {
+	{ "run", run_options, run_doc },
+	{ "status", cmd_options, status_doc },
+	{ "reset", cmd_options, reset_doc },
+};
+
+/*
+ * An error, said as argp_error() says it, and returned: argp_parse() runs
+ * with ARGP_NO_EXIT, so argp_error() only prints. argp prints it rather than
+ * hci_usage_error() because argp wraps its "Try ..." line at 79 columns,
+ * which "hcithrottle run" reaches.
+ */
+__attribute__((format(printf, 2, 3)))
+static error_t parse_error(struct argp_state *state, const char *fmt, ...)
 {
-	return thr_command(a) != NULL;
+	struct thr_parse *ps = state->input;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+	va_end(ap);
+	argp_error(state, "%s", ps->err);
+	return EINVAL;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	struct opts *o = state->input;
-	char *end;
+	struct thr_parse *ps = state->input;
+	struct opts *o = ps->o;
+	char names[128], *end;
 
+	if (hci_argp_info(key, state, &ps->status)) {
+		state->next = state->argc;	/* answered: nothing more is read */
+		return 0;
+	}
+	hci_cmd_names(ps->cmds, names, sizeof(names));
 	switch (key) {
 	case 'c': o->config = arg; break;
 	case OPT_DRY: o->dry_run = true; break;
 	case OPT_MLOG: o->measure_log = arg; break;
 	case 'v': o->verbose++; break;
-	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
-		break;
 	case OPT_DURATION:
 		errno = 0;
 		o->duration = strtod(arg, &end);
 		if (errno || end == arg || *end || !isfinite(o->duration) || o->duration <= 0)
-			argp_error(state, "invalid --duration '%s': want seconds > 0", arg);
+			return parse_error(state, "invalid --duration '%s': want seconds > 0", arg);
 		break;
 	case ARGP_KEY_ARG:
 		if (o->cmd)
-			argp_error(state, "unexpected argument '%s'", arg);
-		if (!is_command(arg))
-			argp_error(state, "unknown command '%s': want run, status or reset", arg);
+			return parse_error(state, "unexpected argument '%s'", arg);
+		if (!hci_cmd_find(ps->cmds, arg))
+			return parse_error(state, "unknown command '%s': want %s", arg, names);
 		o->cmd = arg;
 		break;
 	case ARGP_KEY_END:
-		if (!o->cmd)
-			argp_error(state, "a command is needed: run, status or reset");
+		if (!o->cmd && !ps->status)
+			return parse_error(state, "a command is needed: %s", names);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -148,16 +179,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/*
- * The command word, found before argp runs (argp handles --help as soon as
- * it sees it, wherever it is): each command then parses with its own options
- * and help, under the name "hcithrottle COMMAND". Returns its index, or 0.
- */
-static int find_command(int argc, char **argv)
+/* argp's own messages (an unknown option) are printed by argp_parse(). */
+static int parse(const struct argp *argp, int argc, char **argv, struct thr_parse *ps)
+{
+	error_t e = argp_parse(argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, ps);
+
+	if (ps->status)
+		return ps->status;
+	return e ? -e : 0;
+}
+
+int thr_find_command(int argc, char **argv, const struct hci_cmd *cmds)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
-			return i + 1 < argc && is_command(argv[i + 1]) ? i + 1 : 0;
+			return i + 1 < argc && hci_cmd_find(cmds, argv[i + 1]) ? i + 1 : 0;
 		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") ||
 		    !strcmp(argv[i], "--duration") || !strcmp(argv[i], "--measure-log")) {
 			i++;
@@ -165,32 +201,38 @@ static int find_command(int argc, char **argv)
 		}
 		if (argv[i][0] == '-' && argv[i][1])
 			continue;
-		return is_command(argv[i]) ? i : 0;
+		return hci_cmd_find(cmds, argv[i]) ? i : 0;
 	}
 	return 0;
 }
 
-void thr_parse_args(int argc, char **argv, struct opts *o)
+int thr_parse_top(int argc, char **argv, struct thr_parse *ps)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc,
 			     .args_doc = "run|status|reset" };
-	char name[64], *args[argc + 1];
-	int ci = find_command(argc, argv), n = 0;
 
-	if (!ci) {
-		argp_parse(&argp, argc, argv, 0, NULL, o);	/* exits 2 on bad arguments */
-		return;
-	}
-	o->cmd = argv[ci];
-	snprintf(name, sizeof(name), "hcithrottle %s", argv[ci]);
-	args[n++] = name;
-	for (int i = 1; i < argc; i++)
-		if (i != ci)
-			args[n++] = argv[i];
-	args[n] = NULL;
-	argp.args_doc = NULL;
-	argp.options = !strcmp(o->cmd, "run") ? run_options : cmd_options;
-	argp.doc = !strcmp(o->cmd, "run") ? run_doc :
-		   !strcmp(o->cmd, "status") ? status_doc : reset_doc;
-	argp_parse(&argp, n, args, 0, NULL, o);
+	return parse(&argp, argc, argv, ps);
+}
+
+int thr_parse_command(int argc, char **argv, struct thr_parse *ps)
+{
+	struct argp argp = { .parser = parse_opt };
+	char name[64], *args[argc + 1];
+
+	ps->o->cmd = argv[0];
+	for (size_t i = 0; i < sizeof(cmd_argp) / sizeof(cmd_argp[0]); i++)
+		if (!strcmp(cmd_argp[i].name, argv[0])) {
+			argp.options = cmd_argp[i].options;
+			argp.doc = cmd_argp[i].doc;
+		}
+	snprintf(name, sizeof(name), "hcithrottle %s", argv[0]);
+	args[0] = name;
+	for (int i = 1; i <= argc; i++)
+		args[i] = argv[i];
+	return parse(&argp, argc, args, ps);
+}
+
+int thr_parse_exit(int rc)
+{
+	return rc > 0 ? 0 : 2;	/* help, usage or version; or an error, said */
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <linux/types.h>
+#include "core/cmd.h"
 #include "core/hist.h"
 #include "host/cgroups.h"
 #include "host/origin.h"
@@ -95,8 +96,22 @@ struct svc {
 /* the backend's name, as the config file spells it */
 extern const char *const thr_backend_names[];
 
-/* options.c: the command and its options; exits 2 on bad arguments */
-void thr_parse_args(int argc, char **argv, struct opts *o);
+/* options.c: a parse of the command line, in lib/core/cmd.h's convention */
+struct thr_parse {
+	struct opts *o;			/* what it fills in */
+	const struct hci_cmd *cmds;	/* the commands it accepts */
+	int status;		/* HCI_PARSE_INFO once help, usage or version is out */
+	char err[256];		/* the error, already said on stderr */
+};
+/* the index of the command word in argv, or 0 when it is not plainly there */
+int thr_find_command(int argc, char **argv, const struct hci_cmd *cmds);
+/* The whole line, with every option (no command word found first). Each
+ * returns 0, HCI_PARSE_INFO, or -errno with the error said on stderr. */
+int thr_parse_top(int argc, char **argv, struct thr_parse *ps);
+/* One command's options: argv[0] is the command word. */
+int thr_parse_command(int argc, char **argv, struct thr_parse *ps);
+/* main()'s end of a parse that did not return 0: the exit status (0, 2) */
+int thr_parse_exit(int rc);
 
 /* measure.c */
 const char *thr_vmm_name_of(struct svc *s, __u32 tgid, char *buf, size_t len);
@@ -121,12 +136,5 @@ void thr_write_status(struct svc *s);
 int thr_cmd_run(struct svc *s);		/* service.c */
 int thr_cmd_status(struct svc *s);	/* state.c */
 int thr_cmd_reset(struct svc *s);	/* state.c */
-
-struct thr_command {
-	const char *name;
-	int (*run)(struct svc *s);
-};
-/* main.c: the command of that name, or NULL */
-const struct thr_command *thr_command(const char *name);
 void thr_on_hup(int sig);		/* service.c: SIGHUP reloads the config */
 #endif

@@ -139,4 +139,34 @@ check "host reads a stream file: 300 guest requests, no rejects, none matched" j
 	'.guests[0] | .counters.guest_requests == 300 and .counters.matched == 0 and
 	 .counters.unmatched == 300 and ([.stream.rejects[]] | add) == 0' "$TMP/g.json"
 
+# issue 12: hcithrottle and its commands answer -V, --usage and -h the same
+# way, and its argument errors keep argp's words and exit 2
+HCITHROTTLE=${HCITHROTTLE:-$OUT/hcithrottle}
+for cmd in "" run status reset; do
+	name="hcithrottle${cmd:+ $cmd}"
+	"$HCITHROTTLE" $cmd -V >"$TMP/tv" 2>&1; rc=$?
+	is "$name -V exits 0" "$rc" 0
+	check "$name -V names the format versions" grep -q 'config v1, decision log csv v1' "$TMP/tv"
+	"$HCITHROTTLE" $cmd --usage >"$TMP/tu" 2>&1; rc=$?
+	is "$name --usage exits 0" "$rc" 0
+	check "$name --usage starts 'Usage: $name '" grep -q "^Usage: $name \[" "$TMP/tu"
+	"$HCITHROTTLE" $cmd -h >"$TMP/th" 2>&1; rc=$?
+	is "$name -h exits 0" "$rc" 0
+	check "$name -h lists -h, --usage and -V" \
+		test "$(grep -cE -- '^ +(-h, --help|--usage|-V, --version) ' "$TMP/th")" = 3
+done
+"$HCITHROTTLE" bogus >/dev/null 2>"$TMP/te"; rc=$?
+is "hcithrottle bogus: exit 2" "$rc" 2
+is "hcithrottle bogus: argp's two lines" "$(cat "$TMP/te")" \
+	"hcithrottle: unknown command 'bogus': want run, status or reset
+Try \`hcithrottle --help' or \`hcithrottle --usage' for more information."
+"$HCITHROTTLE" run --duration 0 >/dev/null 2>"$TMP/te"; rc=$?
+is "hcithrottle run --duration 0: exit 2" "$rc" 2
+check "hcithrottle run --duration 0: says why" \
+	grep -q "^hcithrottle run: invalid --duration '0': want seconds > 0$" "$TMP/te"
+"$HCITHROTTLE" >/dev/null 2>"$TMP/te"; rc=$?
+is "hcithrottle without a command: exit 2" "$rc" 2
+check "hcithrottle without a command: says which" \
+	grep -q '^hcithrottle: a command is needed: run, status or reset$' "$TMP/te"
+
 done_testing
