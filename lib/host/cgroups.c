@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "core/vec.h"
 #include "cgroups.h"
 
 int hci_cgroups_init(struct hci_cgroups *cg, char *err, size_t errlen)
@@ -57,15 +58,11 @@ void hci_cgroups_free(struct hci_cgroups *cg)
 
 static int add(struct hci_cgroups *cg, __u64 id, const char *path)
 {
-	if (cg->n == cg->cap) {
-		size_t cap = cg->cap ? cg->cap * 2 : 64;
-		struct hci_cg_ent *e = realloc(cg->ents, cap * sizeof(*e));
+	struct hci_cg_ent *e = hci_vec_grow(cg->ents, &cg->cap, cg->n, sizeof(*e), 64);
 
-		if (!e)
-			return -ENOMEM;
-		cg->ents = e;
-		cg->cap = cap;
-	}
+	if (!e)
+		return -ENOMEM;
+	cg->ents = e;
 	cg->ents[cg->n].path = strdup(path);
 	if (!cg->ents[cg->n].path)
 		return -ENOMEM;

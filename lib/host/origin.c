@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/vec.h"
 #include "origin.h"
 
 static bool valid_class(const char *c)
@@ -89,15 +90,11 @@ int hci_rule_parse(const char *spec, struct hci_rule *r, char *err, size_t errle
 
 int hci_rules_add(struct hci_rules *rules, const struct hci_rule *r)
 {
-	if (rules->n == rules->cap) {
-		size_t cap = rules->cap ? rules->cap * 2 : 8;
-		struct hci_rule *v = realloc(rules->v, cap * sizeof(*v));
+	struct hci_rule *v = hci_vec_grow(rules->v, &rules->cap, rules->n, sizeof(*v), 8);
 
-		if (!v)
-			return -ENOMEM;
-		rules->v = v;
-		rules->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	rules->v = v;
 	rules->v[rules->n++] = *r;
 	return 0;
 }

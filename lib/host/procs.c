@@ -9,8 +9,7 @@
 #include <unistd.h>
 #include "procs.h"
 
-/* at most len - 1 bytes of path, NUL-terminated: bytes read, or -1 */
-static int read_proc_file(pid_t pid, const char *what, char *buf, size_t len)
+int hci_proc_read(pid_t pid, const char *what, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
@@ -30,7 +29,7 @@ static int read_proc_file(pid_t pid, const char *what, char *buf, size_t len)
 
 int hci_proc_comm(pid_t pid, char *buf, size_t len)
 {
-	if (read_proc_file(pid, "comm", buf, len) < 0)
+	if (hci_proc_read(pid, "comm", buf, len) < 0)
 		return -1;
 	buf[strcspn(buf, "\n")] = '\0';
 	return (int)strlen(buf);
@@ -38,7 +37,7 @@ int hci_proc_comm(pid_t pid, char *buf, size_t len)
 
 int hci_proc_cmdline(pid_t pid, char *buf, size_t len)
 {
-	return read_proc_file(pid, "cmdline", buf, len);
+	return hci_proc_read(pid, "cmdline", buf, len);
 }
 
 int hci_procs_each(unsigned flags, int (*fn)(const struct hci_proc *p, void *ctx), void *ctx)

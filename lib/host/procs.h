@@ -30,6 +30,8 @@ enum {
  */
 int hci_procs_each(unsigned flags, int (*fn)(const struct hci_proc *p, void *ctx), void *ctx);
 
+/* /proc/PID/WHAT, at most len - 1 bytes, NUL-terminated: bytes read, or -1 */
+int hci_proc_read(pid_t pid, const char *what, char *buf, size_t len);
 /* comm of pid without its newline: its length, or -1 (gone) */
 int hci_proc_comm(pid_t pid, char *buf, size_t len);
 /* the NUL-separated command line into buf (NUL-terminated): bytes read, or -1 */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/vec.h"
 #include "procs.h"
 #include "resolver.h"
 
@@ -15,42 +16,63 @@ void hci_resolver_init(struct hci_resolver *r, struct hci_cgroups *cg,
 	*r = (struct hci_resolver){ .cg = cg, .rules = rules, .images = images };
 }
 
-static void drop_origins(struct hci_resolver *r)
+/* a zeroed entry of size bytes, appended to t; NULL when out of memory */
+static void *entry_add(struct hci_entries *t, size_t size)
 {
-	for (size_t i = 0; i < r->norigins; i++)
-		free(r->origins[i]);
-	r->norigins = 0;
+	void *e = calloc(1, size), **v;
+
+	v = e ? hci_vec_grow(t->v, &t->cap, t->n, sizeof(*v), 16) : NULL;
+	if (!v) {
+		free(e);
+		return NULL;
+	}
+	t->v = v;
+	t->v[t->n++] = e;
+	return e;
+}
+
+/* drop the entries keep() refuses (all of them when keep is NULL) */
+static void entries_filter(struct hci_entries *t, bool (*keep)(const void *e, __u64 arg),
+			   __u64 arg)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (keep && keep(t->v[i], arg))
+			t->v[k++] = t->v[i];
+		else
+			free(t->v[i]);
+	}
+	t->n = k;
+}
+
+static void entries_free(struct hci_entries *t)
+{
+	entries_filter(t, NULL, 0);
+	free(t->v);
+	*t = (struct hci_entries){ 0 };
 }
 
 void hci_resolver_free(struct hci_resolver *r)
 {
-	drop_origins(r);
-	free(r->origins);
-	for (size_t i = 0; i < r->nvmms; i++)
-		free(r->vmms[i]);
-	free(r->vmms);
-	r->origins = NULL;
-	r->vmms = NULL;
-	r->norigins = r->nvmms = 0;
+	entries_free(&r->origins);
+	entries_free(&r->vmms);
 }
 
 void hci_resolver_set_rules(struct hci_resolver *r, const struct hci_rules *rules)
 {
 	r->rules = rules;
-	drop_origins(r);
+	entries_filter(&r->origins, NULL, 0);
+}
+
+static bool other_cgroup(const void *e, __u64 cgid)
+{
+	return ((const struct hci_origin *)e)->cgid != cgid;
 }
 
 void hci_resolver_forget_cgroup(struct hci_resolver *r, __u64 cgid)
 {
-	size_t k = 0;
-
-	for (size_t i = 0; i < r->norigins; i++) {
-		if (r->origins[i]->cgid != cgid)
-			r->origins[k++] = r->origins[i];
-		else
-			free(r->origins[i]);
-	}
-	r->norigins = k;
+	entries_filter(&r->origins, other_cgroup, cgid);
 }
 
 /* The VM name alone: comm and command line, no open files */
@@ -74,19 +96,16 @@ static void inspect_name(pid_t pid, struct hci_vmm_info *vi)
 
 const struct hci_vmm_info *hci_resolver_vmm(struct hci_resolver *r, __u32 tgid)
 {
-	struct hci_vmm_info **v, *e;
+	struct hci_vmm_info *e;
 
-	for (size_t i = 0; i < r->nvmms; i++)
-		if ((__u32)r->vmms[i]->pid == tgid)
-			return r->vmms[i];
-	e = calloc(1, sizeof(*e));
-	v = e ? realloc(r->vmms, (r->nvmms + 1) * sizeof(*v)) : NULL;
-	if (!v) {
-		free(e);
-		return NULL;
+	for (size_t i = 0; i < r->vmms.n; i++) {
+		e = r->vmms.v[i];
+		if ((__u32)e->pid == tgid)
+			return e;
 	}
-	r->vmms = v;
-	r->vmms[r->nvmms++] = e;
+	e = entry_add(&r->vmms, sizeof(*e));
+	if (!e)
+		return NULL;
 	if (!r->images)
 		inspect_name((pid_t)tgid, e);
 	else if (hci_vmm_inspect((pid_t)tgid, e))
@@ -129,21 +148,18 @@ static const char *cgroup_of(struct hci_resolver *r, struct hci_origin *o, char 
 
 const struct hci_origin *hci_origin_lookup(struct hci_resolver *r, __u64 cgid, __u32 tgid)
 {
-	struct hci_origin **v, *o;
+	struct hci_origin *o;
 	const char *path;
 	char gone[64];
 
-	for (size_t i = 0; i < r->norigins; i++)
-		if (r->origins[i]->cgid == cgid && r->origins[i]->tgid == tgid)
-			return r->origins[i];
-	o = calloc(1, sizeof(*o));
-	v = o ? realloc(r->origins, (r->norigins + 1) * sizeof(*v)) : NULL;
-	if (!v) {
-		free(o);
-		return NULL;
+	for (size_t i = 0; i < r->origins.n; i++) {
+		o = r->origins.v[i];
+		if (o->cgid == cgid && o->tgid == tgid)
+			return o;
 	}
-	r->origins = v;
-	r->origins[r->norigins++] = o;
+	o = entry_add(&r->origins, sizeof(*o));
+	if (!o)
+		return NULL;
 	o->cgid = cgid;
 	o->tgid = tgid;
 	path = cgroup_of(r, o, gone, sizeof(gone));

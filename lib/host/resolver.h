@@ -48,14 +48,18 @@ struct hci_origin {
 	char name[HCI_ORIGIN_MAX];	/* vm:NAME, container:ID, host:PATH */
 };
 
+/* entries allocated one by one, so a pointer to one stays valid */
+struct hci_entries {
+	void **v;
+	size_t n, cap;
+};
+
 struct hci_resolver {
 	struct hci_cgroups *cg;		/* the caller's */
 	const struct hci_rules *rules;	/* the caller's; may be NULL */
 	bool images;			/* inspect VMMs' image files too */
-	struct hci_origin **origins;	/* each allocated: pointers stay valid */
-	size_t norigins;
-	struct hci_vmm_info **vmms;	/* in the order first seen */
-	size_t nvmms;
+	struct hci_entries origins;	/* struct hci_origin */
+	struct hci_entries vmms;	/* struct hci_vmm_info, in the order first seen */
 };
 
 void hci_resolver_init(struct hci_resolver *r, struct hci_cgroups *cg,
@@ -80,10 +84,15 @@ const char *hci_vm_origin(struct hci_resolver *r, __u32 tgid);
 const struct hci_vmm_info *hci_resolver_vmm(struct hci_resolver *r, __u32 tgid);
 /* its VM name, "?" when out of memory */
 const char *hci_resolver_vmm_name(struct hci_resolver *r, __u32 tgid);
-/* the VMMs seen so far, in order: i < r->nvmms */
+/* the VMMs seen so far, in the order first seen: i < hci_resolver_nvmms(r) */
+static inline size_t hci_resolver_nvmms(const struct hci_resolver *r)
+{
+	return r->vmms.n;
+}
+
 static inline const struct hci_vmm_info *hci_resolver_vmm_at(const struct hci_resolver *r,
 							     size_t i)
 {
-	return r->vmms[i];
+	return r->vmms.v[i];
 }
 #endif

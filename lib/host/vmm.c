@@ -122,21 +122,6 @@ int hci_image_sector(const struct hci_image *im, __u64 off, __u64 *sector)
 	return -1;
 }
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
 {
 	char path[64], link[PATH_MAX], cmd[HCI_CMDLINE_MAX];
@@ -284,11 +269,10 @@ static bool is_vmm_process(pid_t pid)
 
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], stat[512], *rp;
+	char stat[512], *rp;
 	int ppid;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, stat, sizeof(stat)) <= 0)
+	if (hci_proc_read(pid, "stat", stat, sizeof(stat)) <= 0)
 		return 0;
 	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses */
 	rp = strrchr(stat, ')');

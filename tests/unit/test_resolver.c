@@ -119,7 +119,7 @@ static void test_policy(struct hci_resolver *r, pid_t vmm, const char *root)
 	is_str(hci_origin_of(r, 987654321, (__u32)vmm), "vm:vmtest", "removed, from a VMM");
 	snprintf(path, sizeof(path), "vm:%d", (int)gone);
 	is_str(hci_vm_origin(r, (__u32)gone), path, "a VMM gone before it was seen: its tgid");
-	is_int(r->nvmms, 2, "two VMMs seen");
+	is_int(hci_resolver_nvmms(r), 2, "two VMMs seen");
 	is_int(hci_resolver_vmm_at(r, 0)->pid, vmm, "in the order first seen");
 	is_str(hci_resolver_vmm_at(r, 0)->comm, "sh", "with their comm");
 	is_str(hci_resolver_vmm_name(r, (__u32)vmm), "vmtest", "and VM name");
