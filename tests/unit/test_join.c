@@ -12,6 +12,7 @@
 #include <string.h>
 #include "tap.h"
 #include "trace/join.h"
+#include "trace/join_report.h"
 
 #define US 1000ULL
 #define MS 1000000ULL
@@ -988,6 +989,75 @@ static void test_tsc(void)
 	   "tsc: 3 GHz, 1 s after calibration: %lld", (long long)got);
 }
 
+/*
+ * The join's JSON items, byte for byte as docs/formats.md shows them: the
+ * same through one shared writer (the "requests" and "guests" arrays) as
+ * through the FILE adapters.
+ */
+static void test_json(void)
+{
+	const struct hci_jreq q = {
+		.op = HCI_OP_WRITE, .off = 4096, .bytes = 4096, .nvmm = 2,
+		.clock_off = 1500, .clock_unc = 250,
+		.present = 1u << HCI_J_GUEST | 1u << HCI_J_V2Q,
+		.ns = { [HCI_J_GUEST] = 1000, [HCI_J_V2Q] = 2500 },
+	};
+	const struct hci_wire_stats ws = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	struct hci_join *j = hci_join_new(16, NULL, NULL);
+	const char *want_req = "{\"layer\":\"guest\",\"time_s\":1.500000000,\"origin\":"
+		"\"vm:\\\"a\\u0001\",\"disk\":\"vda\",\"op\":\"write\",\"offset\":4096,"
+		"\"bytes\":4096,\"vmm_requests\":2,\"clock_offset_us\":1.500,"
+		"\"clock_uncertainty_us\":0.250,\"stages_us\":{\"guest\":1.000,\"notify\":null,"
+		"\"vmm_submit\":2.500,\"host_queue\":null,\"device\":null,\"vmm_complete\":null,"
+		"\"vmm_cached\":null,\"irq\":null,\"total\":null,\"tax\":null}}";
+	const char *want_guest = "{\"origin\":\"vm:a\",\"channel\":\"/p\",\"hello\":null,"
+		"\"clock\":{\"offset_us\":null,\"uncertainty_us\":null,\"pairs\":0,\"syncs\":0,"
+		"\"kvm_tsc\":false},\"counters\":{\"guest_requests\":0,\"guest_other\":0,"
+		"\"app_records\":0,\"matched\":0,\"unmatched\":0,\"vmm_requests\":0,"
+		"\"vmm_unmatched\":0,\"guest_dropped\":0,\"guest_missing\":0,\"guest_bpf_lost\":0,"
+		"\"guest_overflow\":0,\"vmm_overflow\":0,\"clock_conflicts\":0,"
+		"\"inversion_cut\":0},\"stream\":{\"frames\":1,\"records\":2,\"bytes\":3,"
+		"\"rejects\":{\"skipped_bytes\":4,\"bad_version\":5,\"bad_type\":6,"
+		"\"bad_length\":7,\"bad_crc\":8,\"bad_record\":0,\"seq_gaps\":9,\"restarts\":10}},"
+		"\"stages\":{},\"stages_4k\":{},\"volumes\":[]}";
+	char want[4096], *a = NULL, *b = NULL;
+	size_t na, nb;
+	FILE *fa = open_memstream(&a, &na), *fb = open_memstream(&b, &nb);
+	struct hci_jw w;
+
+	snprintf(want, sizeof(want), "{\"requests\":[\n%s,\n%s],\n\"guests\":[\n%s]}\n",
+		 want_req, want_req, want_guest);
+	fputs("{\"requests\":[", fa);
+	hci_json_join(fa, "vm:\"a\x01", "vda", &q, 1.5, true);
+	hci_json_join(fa, "vm:\"a\x01", "vda", &q, 1.5, false);
+	fputs("],\n\"guests\":[", fa);
+	hci_json_guest(fa, "vm:a", "/p", j, &ws, NULL, 0, true);
+	fputs("]}\n", fa);
+	fclose(fa);
+	hci_jw_init(&w, fb, false);
+	hci_jw_start_object(&w);
+	hci_jw_name(&w, "requests");
+	hci_jw_start_array(&w);
+	hci_jw_lines(&w);
+	hci_join_json_req(&w, "vm:\"a\x01", "vda", &q, 1.5);
+	hci_join_json_req(&w, "vm:\"a\x01", "vda", &q, 1.5);
+	hci_jw_end_array(&w);
+	hci_jw_break(&w);
+	hci_jw_name(&w, "guests");
+	hci_jw_start_array(&w);
+	hci_jw_lines(&w);
+	hci_join_json_guest(&w, "vm:a", "/p", j, &ws, NULL, 0);
+	hci_jw_end_array(&w);
+	hci_jw_end_object(&w);
+	is_int(hci_jw_finish(&w), 0, "json: the shared writer closes cleanly");
+	fclose(fb);
+	is_str(a, want, "json: request and guest items through the FILE adapters");
+	is_str(b, want, "json: the same items through one shared writer");
+	free(a);
+	free(b);
+	hci_join_free(j);
+}
+
 int main(void)
 {
 	test_stream();
@@ -999,5 +1069,6 @@ int main(void)
 	test_clock();
 	test_inversions();
 	test_tsc();
+	test_json();
 	return done_testing();
 }
