@@ -5,10 +5,9 @@
  * (enforce.c), each logged with its reason; the VMs that cannot be capped
  * are said once; the measure log gets every origin.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
+#include "host/procs.h"
 #include "host/vmm.h"
 #include "throttle.h"
 
@@ -128,37 +127,31 @@ static bool proc_io_cgroup(const struct svc *s, pid_t pid, char *out, size_t len
 	return found;
 }
 
+/* One process at start: a VMM in the root cgroup, named, that no qmp line caps. */
+static int check_cappable(const struct hci_proc *p, void *ctx)
+{
+	struct svc *s = ctx;
+	const struct hci_vmm_info *vi;
+	char cg[512], origin[HCI_ORIGIN_MAX];
+
+	if (!hci_is_vmm_comm(p->comm) || !proc_io_cgroup(s, p->pid, cg, sizeof(cg)) ||
+	    strcmp(cg, "/"))
+		return 0;
+	/* a VMM gone since (no comm when the resolver looked) has no name */
+	vi = hci_resolver_vmm(&s->res, (__u32)p->pid);
+	if (!vi || !vi->comm[0])
+		return 0;
+	snprintf(origin, sizeof(origin), "vm:%s", vi->name);
+	if (!thr_qmp_for(s, origin))
+		say_uncappable(s, origin, p->pid);
+	return 0;
+}
+
 /* At start: every VMM process now in the root cgroup that no qmp line caps. */
 void thr_scan_uncappable(struct svc *s)
 {
-	struct dirent *de;
-	DIR *proc;
-
-	if (s->conf.backend == HCI_BACKEND_NONE || !(proc = opendir("/proc")))
-		return;
-	while ((de = readdir(proc))) {
-		char path[64], comm[32] = "", cg[512], name[128], origin[HCI_ORIGIN_MAX];
-		pid_t pid = (pid_t)atoi(de->d_name);
-		FILE *f;
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = '\0';
-		fclose(f);
-		comm[strcspn(comm, "\n")] = '\0';
-		if (!hci_is_vmm_comm(comm) || !proc_io_cgroup(s, pid, cg, sizeof(cg)) ||
-		    strcmp(cg, "/") || !thr_vmm_name_of(s, (__u32)pid, name, sizeof(name)))
-			continue;
-		snprintf(origin, sizeof(origin), "vm:%s", name);
-		if (!thr_qmp_for(s, origin))
-			say_uncappable(s, origin, pid);
-	}
-	closedir(proc);
+	if (s->conf.backend != HCI_BACKEND_NONE)
+		hci_procs_each(HCI_PROC_COMM, check_cappable, s);
 }
 
 /*

@@ -1,51 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * hcithrottle's measurement: each interval's histogram deltas turned into
- * IOPS, bytes, in-flight depth and p99 per origin and device, the VMMs'
- * names behind the origins, and the cgroup events that retire an origin.
+ * IOPS, bytes, in-flight depth and p99 per origin and device (the origins
+ * are lib/host/resolver's), and the cgroup events that retire an origin.
  */
 #include <string.h>
 #include "hcitrace.skel.h"
 #include "hci_abi.h"
-#include "host/vmm.h"
+#include "host/resolver.h"
 #include "throttle.h"
 
-
 /*
- * A VMM's VM name, from its command line: read once per process, not every
- * interval (a kept name outlives its process; a reused pid keeps it).
+ * The origin the resolver gave an I/O, but for a VMM already gone when first
+ * seen: that one is named by its cgroup alone, as before the resolver (its
+ * name would only be its tgid).
  */
-const char *thr_vmm_name_of(struct svc *s, __u32 tgid, char *buf, size_t len)
+static const char *origin_of(struct svc *s, const struct hci_origin *ro, char *buf,
+			     size_t len)
 {
-	char path[64], cmd[4096];
-	struct vmm_name *e;
-	FILE *f;
-	size_t n;
+	const struct hci_vmm_info *vi = ro->tgid ? hci_resolver_vmm(&s->res, ro->tgid) : NULL;
 
-	if (!tgid)
-		return NULL;
-	for (size_t i = 0; i < s->nvmms; i++)
-		if (s->vmms[i].tgid == tgid) {
-			snprintf(buf, len, "%s", s->vmms[i].name);
-			return buf;
-		}
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	n = fread(cmd, 1, sizeof(cmd), f);
-	fclose(f);
-	if (!n || hci_vmm_name_from_cmdline(cmd, n, buf, len))
-		snprintf(buf, len, "%u", tgid);
-	if (s->nvmms < MAX_ORIGINS) {
-		e = &s->vmms[s->nvmms++];
-		e->tgid = tgid;
-		snprintf(e->name, sizeof(e->name), "%s", buf);
-	}
+	if (!vi || vi->comm[0])
+		return ro->name;
+	hci_classify(&s->conf.rules, ro->cgpath, NULL, buf, len);
 	return buf;
 }
 
-static struct ostate *ostate_get(struct svc *s, struct tdev *d, const char *origin, __u64 cgid)
+static struct ostate *ostate_get(struct tdev *d, const char *origin, __u64 cgid,
+				 const char *cgpath)
 {
 	struct ostate *o;
 
@@ -65,11 +47,7 @@ static struct ostate *ostate_get(struct svc *s, struct tdev *d, const char *orig
 	memset(o, 0, sizeof(*o));
 	snprintf(o->origin, sizeof(o->origin), "%s", origin);
 	o->cgid = cgid;
-	{
-		const char *p = hci_cgroup_path(&s->cg, cgid);
-
-		snprintf(o->cgpath, sizeof(o->cgpath), "%s", p ? p : "");
-	}
+	snprintf(o->cgpath, sizeof(o->cgpath), "%s", cgpath);
 	o->vm = !strncmp(origin, "vm:", 3);
 	o->container = !strncmp(origin, "container:", 10);
 	return o;
@@ -113,8 +91,8 @@ int thr_measure(struct svc *s, double secs)
 		const struct hci_hist_val *old = (const void *)(s->prev.n ?
 							hci_snap_find(&s->prev, key) : NULL);
 		struct hci_hist_val d;
-		char origin[HCI_ORIGIN_MAX], vname[128];
-		const char *path;
+		char buf[HCI_ORIGIN_MAX];
+		const struct hci_origin *ro;
 		struct tdev *td = NULL;
 		struct ostate *o;
 		double lat_ns, r;
@@ -132,13 +110,10 @@ int thr_measure(struct svc *s, double secs)
 			memcpy(&d, v, sizeof(d));
 		if (!d.ios)
 			continue;	/* idle this interval: its origin's zeros stand */
-		path = key->cgid ? hci_cgroup_path(&s->cg, key->cgid) : NULL;
-		if (!path)
+		ro = hci_origin_lookup(&s->res, key->cgid, key->vmm_tgid);
+		if (!ro || ro->cg != HCI_CG_LIVE)
 			continue;	/* unknown or removed cgroup: nothing to act on */
-		hci_classify(&s->conf.rules, path,
-			     thr_vmm_name_of(s, key->vmm_tgid, vname, sizeof(vname)), origin,
-			     sizeof(origin));
-		o = ostate_get(s, td, origin, key->cgid);
+		o = ostate_get(td, origin_of(s, ro, buf, sizeof(buf)), key->cgid, ro->cgpath);
 		if (!o)
 			continue;
 		apply_conf(s, o);
@@ -183,6 +158,7 @@ int thr_on_event(void *ctx, void *data, size_t size)
 	}
 	if (e.kind != HCI_CG_RMDIR)
 		return 0;
+	hci_resolver_forget_cgroup(&s->res, e.cgid);
 	for (int k = 0; k < s->ndevs; k++)
 		for (int i = 0; i < s->devs[k].n; i++) {
 			struct ostate *o = &s->devs[k].o[i];

@@ -80,6 +80,8 @@ enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
 
 #define OPT_CONFIG { "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 }
 #define OPT_VERBOSE { "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 }
+/* argp's own help key, kept as a hidden -h: scripts may use it */
+#define OPT_QHELP { NULL, '?', NULL, OPTION_HIDDEN, NULL, -1 }
 
 static const struct argp_option options[] = {
 	OPT_CONFIG,
@@ -89,6 +91,7 @@ static const struct argp_option options[] = {
 	  "run: write every interval's measurements, per origin, as CSV", 0 },
 	OPT_VERBOSE,
 	HCI_ARGP_INFO_OPTIONS,
+	OPT_QHELP,
 	{ 0 },
 };
 
@@ -100,6 +103,7 @@ static const struct argp_option run_options[] = {
 	  "Write every interval's measurements, per origin, as CSV", 0 },
 	OPT_VERBOSE,
 	HCI_ARGP_INFO_OPTIONS,
+	OPT_QHELP,
 	{ 0 },
 };
 
@@ -107,6 +111,7 @@ static const struct argp_option cmd_options[] = {	/* status, reset */
 	OPT_CONFIG,
 	OPT_VERBOSE,
 	HCI_ARGP_INFO_OPTIONS,
+	OPT_QHELP,
 	{ 0 },
 };
 
@@ -146,7 +151,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct opts *o = ps->o;
 	char names[128], *end;
 
-	if (hci_argp_info(key, state, &ps->status)) {
+	if (hci_argp_info(key == '?' ? 'h' : key, state, &ps->status)) {
 		state->next = state->argc;	/* answered: nothing more is read */
 		return 0;
 	}

@@ -104,6 +104,7 @@ static void reload_conf(struct svc *s)
 		s->conf = old;
 	} else {
 		hci_tconf_free(&old);
+		hci_resolver_set_rules(&s->res, &s->conf.rules);
 		fprintf(stderr, "hcithrottle: configuration reloaded\n");
 	}
 }
@@ -216,6 +217,7 @@ static int stop_run(struct svc *s, int ret)
 	hci_tracer_stop(&s->t);
 	hci_snap_free(&s->prev);
 	hci_enf_free(&s->enf);
+	hci_resolver_free(&s->res);
 	hci_cgroups_free(&s->cg);
 	return ret;
 }
@@ -234,6 +236,8 @@ int thr_cmd_run(struct svc *s)
 		hci_errorf("%s", err);
 		return 1;
 	}
+	/* names only: hcithrottle needs no VMM's image files */
+	hci_resolver_init(&s->res, &s->cg, &s->conf.rules, false);
 	ret = start_run(s);
 	if (!ret)
 		serve(s);

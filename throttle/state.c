@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "host/procs.h"
 #include "throttle.h"
 
 static void limit_col(char *buf, size_t len, double v)
@@ -135,18 +136,13 @@ static pid_t lock_holder(const char *path)
 /* "pid N (hcithrottle run -c FILE)": who holds the lock, for the message. */
 static void describe_pid(pid_t pid, char *buf, size_t len)
 {
-	char path[64], cmd[200] = "";
-	size_t n = 0;
-	FILE *f;
+	char cmd[200] = "";
+	int n = hci_proc_cmdline(pid, cmd, sizeof(cmd));
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-	}
+	if (n < 0)
+		n = 0;
 	cmd[n] = '\0';
-	for (size_t i = 0; i + 1 < n; i++)
+	for (int i = 0; i + 1 < n; i++)
 		if (!cmd[i])
 			cmd[i] = ' ';
 	if (pid <= 0)

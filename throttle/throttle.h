@@ -14,6 +14,7 @@
 #include "core/cmd.h"
 #include "core/hist.h"
 #include "host/cgroups.h"
+#include "host/resolver.h"
 #include "host/origin.h"
 #include "bpf/tracer.h"
 #include "config.h"
@@ -64,19 +65,12 @@ struct uncappable {
 	pid_t pid;		/* its VMM, 0 if not known */
 };
 
-/* A VMM's VM name, kept for the life of the run (measure.c). */
-struct vmm_name {
-	__u32 tgid;
-	char name[128];
-};
-
 /* The service: all one hcithrottle command holds, for its whole life. */
 struct svc {
 	struct opts o;
-	struct vmm_name vmms[MAX_ORIGINS];
-	size_t nvmms;
 	struct hci_tconf conf;
 	struct hci_cgroups cg;
+	struct hci_resolver res;	/* origins and VMM names, over cg and conf.rules */
 	struct hci_tracer t;
 	struct hci_enforcer enf;
 	struct tdev devs[HCI_TCONF_MAX];
@@ -114,7 +108,6 @@ int thr_parse_command(int argc, char **argv, struct thr_parse *ps);
 int thr_parse_exit(int rc);
 
 /* measure.c */
-const char *thr_vmm_name_of(struct svc *s, __u32 tgid, char *buf, size_t len);
 int thr_measure(struct svc *s, double secs);
 int thr_on_event(void *ctx, void *data, size_t size);
 
