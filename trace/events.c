@@ -32,7 +32,7 @@ static void join_vevent(struct trace_run *tr, const struct hci_vevent *e)
 /* The VM image a VMM request went to, and its sector there, when known. */
 static void vevent_image(struct trace_run *tr, const struct hci_vevent *e, struct hci_vreq *q)
 {
-	const struct hci_image *im = hci_vmm_image(vmm_info(tr, e->vmm_tgid), e->dev, e->ino);
+	const struct hci_image *im = hci_vmm_image(hci_resolver_vmm(&tr->res, e->vmm_tgid), e->dev, e->ino);
 	__u64 sec;
 
 	if (im) {
@@ -53,7 +53,7 @@ static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 	if (!tr->env.per_request)
 		return 0;
 	memset(&q, 0, sizeof(q));
-	q.origin = vm_origin(tr, e->vmm_tgid);
+	q.origin = hci_vm_origin(&tr->res, e->vmm_tgid);
 	if (tr->env.origin && !hci_origin_matches(q.origin, tr->env.origin))
 		return 0;
 	hci_dev_name(e->dev, dev, sizeof(dev));
@@ -161,13 +161,13 @@ static int handle_event(struct trace_run *tr, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	if (e->type == HCI_EV_VMM) {
-		vmm_name(tr, e->vmm_tgid);
+		hci_resolver_vmm_name(&tr->res, e->vmm_tgid);
 		return 0;
 	}
 	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS || !tr->env.per_request)
 		return 0;
 	memset(&q, 0, sizeof(q));
-	q.origin = origin_of(tr, e->cgid, e->vmm_tgid);
+	q.origin = hci_origin_of(&tr->res, e->cgid, e->vmm_tgid);
 	if (tr->env.origin && !hci_origin_matches(q.origin, tr->env.origin))
 		return 0;
 	hci_dev_name(e->dev, dev, sizeof(dev));

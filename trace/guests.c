@@ -215,7 +215,7 @@ void guests_name_origins(struct trace_run *tr)
 {
 	for (int i = 0; i < tr->nchans; i++)
 		snprintf(tr->chans[i].origin, sizeof(tr->chans[i].origin), "%s",
-			 vm_origin(tr, tr->chans[i].c.vm_tgid));
+			 hci_vm_origin(&tr->res, tr->chans[i].c.vm_tgid));
 }
 
 /* Channels that (re)connected join the wait on @ep (as 1 + their index). */

@@ -46,7 +46,7 @@ static struct hci_kvm_row *kvm_row_of(struct trace_run *tr, const struct hci_rep
 	struct hci_kvm_row *k = NULL, *nr;
 
 	for (size_t j = 0; j < *n; j++)
-		if (!strcmp((*rows)[j].origin, vm_origin(tr, tgid)))
+		if (!strcmp((*rows)[j].origin, hci_vm_origin(&tr->res, tgid)))
 			k = &(*rows)[j];
 	if (k)
 		return k;
@@ -56,7 +56,7 @@ static struct hci_kvm_row *kvm_row_of(struct trace_run *tr, const struct hci_rep
 	*rows = nr;
 	k = &nr[(*n)++];
 	memset(k, 0, sizeof(*k));
-	snprintf(k->origin, sizeof(k->origin), "%s", vm_origin(tr, tgid));
+	snprintf(k->origin, sizeof(k->origin), "%s", hci_vm_origin(&tr->res, tgid));
 	for (size_t e = 0; e < r->n; e++)
 		if (r->rows[e].layer == HCI_LAYER_VMM && !strcmp(r->rows[e].origin, k->origin))
 			k->vmm_ios += r->rows[e].vm.ios;

@@ -187,6 +187,17 @@ static int resolve_filters(struct trace_run *tr, __u32 *dev, __u64 *cgid)
 	return 0;
 }
 
+/* Name the VMs that run now, while they run (@vm_tgid: only that one). */
+static void name_running_vms(struct trace_run *tr, __u32 vm_tgid)
+{
+	struct hci_vmm_info *found = calloc(64, sizeof(*found));
+	int n = found ? hci_vmm_discover(found, 64, (pid_t)vm_tgid) : 0;
+
+	for (int i = 0; i < n; i++)
+		hci_resolver_vmm(&tr->res, (__u32)found[i].pid);
+	free(found);
+}
+
 /* Load and attach the BPF side, then name the VMs that run now. */
 static int start_tracing(struct trace_run *tr, __u32 dev, __u64 cgid, __u32 vm_tgid)
 {
@@ -207,7 +218,7 @@ static int start_tracing(struct trace_run *tr, __u32 dev, __u64 cgid, __u32 vm_t
 		return -1;
 	tr->dr.percpu = calloc((size_t)tr->t.ncpus, sizeof(*tr->dr.percpu));
 	if (tr->env.vmm)
-		origins_name_running_vms(tr, vm_tgid);
+		name_running_vms(tr, vm_tgid);
 	guests_name_origins(tr);
 	return 0;
 }
@@ -241,7 +252,7 @@ static void trace_run_free(struct trace_run *tr)
 	free(tr->dr.percpu);
 	guests_free(tr);
 	hci_cgroups_free(&tr->cg);
-	origins_free(tr);
+	hci_resolver_free(&tr->res);
 	hci_snap_free(&tr->prev[0]);
 	hci_snap_free(&tr->prev[1]);
 	hci_env_free(&tr->env);
@@ -274,6 +285,7 @@ int main(int argc, char **argv)
 		return hci_parse_exit(ret, err);
 	}
 	hci_set_verbosity(tr.env.verbose);
+	hci_resolver_init(&tr.res, &tr.cg, &tr.env.rules, true);
 	ret = trace(&tr);
 	/* one cleanup for every path out: links are fds, the command is stopped */
 	hci_child_stop(&tr.child, SIGTERM);

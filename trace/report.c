@@ -43,13 +43,13 @@ static int add_rows(struct trace_run *tr, enum hci_layer layer, const struct hci
 		if (layer == HCI_LAYER_VMM) {
 			const struct hci_vmm_key *vk = k;
 
-			origin = vm_origin(tr, vk->vmm_tgid);
+			origin = hci_vm_origin(&tr->res, vk->vmm_tgid);
 			op = vk->op;
 			devno = vk->dev;
 		} else {
 			const struct hci_hist_key *hk = k;
 
-			origin = origin_of(tr, hk->cgid, hk->vmm_tgid);
+			origin = hci_origin_of(&tr->res, hk->cgid, hk->vmm_tgid);
 			op = hk->op;
 			devno = hk->dev;
 		}
@@ -89,7 +89,7 @@ static int add_unreaped(struct trace_run *tr, struct hci_report *r)
 		if (!(q.io.ncompl & HCI_AIO_SUBMITTED) || !q.io.nbios || done < q.io.nbios ||
 		    q.io.op >= HCI_NOPS || !q.io.t_q || q.io.t_c < q.io.t_q)
 			continue;
-		origin = vm_origin(tr, q.tgid);
+		origin = hci_vm_origin(&tr->res, q.tgid);
 		if (tr->env.origin && !hci_origin_matches(origin, tr->env.origin))
 			continue;
 		memset(&v, 0, sizeof(v));
@@ -157,13 +157,12 @@ void print_interval(struct trace_run *tr)
 }
 
 /* One item of the "vms" array: a VM seen, with its images. */
-static void json_vm(struct hci_jw *w, struct trace_run *tr, const struct vmm_ent *vm)
+static void json_vm(struct hci_jw *w, struct trace_run *tr, const struct hci_vmm_info *vi)
 {
-	const struct hci_vmm_info *vi = &vm->info;
 	char dev[32];
 
 	hci_jw_start_object(w);
-	hci_jw_string_field(w, "origin", vm_origin(tr, vm->tgid));
+	hci_jw_string_field(w, "origin", hci_vm_origin(&tr->res, (__u32)vi->pid));
 	hci_jw_int_field(w, "pid", vi->pid);
 	hci_jw_string_field(w, "comm", vi->comm);
 	hci_jw_string_field(w, "drives", vi->drives);
@@ -194,12 +193,12 @@ static void json_vm(struct hci_jw *w, struct trace_run *tr, const struct vmm_ent
 static void json_vms(struct trace_run *tr)
 {
 	fputs("],\n\"vms\":[", tr->json);
-	for (size_t i = 0; i < tr->nvmms; i++) {
+	for (size_t i = 0; i < hci_resolver_nvmms(&tr->res); i++) {
 		struct hci_jw w;
 
 		fputs(i ? ",\n" : "\n", tr->json);
 		hci_jw_init(&w, tr->json, false);
-		json_vm(&w, tr, tr->vmms[i]);
+		json_vm(&w, tr, hci_resolver_vmm_at(&tr->res, i));
 	}
 }
 
@@ -237,10 +236,10 @@ static void print_summary(struct trace_run *tr, const struct hci_report *r,
 		printf("no block I/O traced%s\n", tr->env.origin ? " for that origin" : "");
 	hci_report_print(stdout, r, tr->env.show_hist);
 	hci_kvm_print(stdout, kvm, nkvm);
-	if (tr->nvmms)
+	if (hci_resolver_nvmms(&tr->res))
 		printf("\nVMs:\n");
-	for (size_t i = 0; i < tr->nvmms; i++)
-		hci_vmm_print(stdout, &tr->vmms[i]->info);
+	for (size_t i = 0; i < hci_resolver_nvmms(&tr->res); i++)
+		hci_vmm_print(stdout, hci_resolver_vmm_at(&tr->res, i));
 }
 
 /* The histogram CSV and its breakdown side file, written and closed. */

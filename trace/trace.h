@@ -3,8 +3,8 @@
  * hcitrace's run: the state one trace carries from start to report, and the
  * steps that share it. main.c drives the steps (the event loop); events.c
  * reads the ring buffer, report.c builds the report, guests.c serves the
- * guest channels, kvm.c the KVM table, origins.c names origins and VMs,
- * outfiles.c opens and closes the output files.
+ * guest channels, kvm.c the KVM table, outfiles.c opens and closes the
+ * output files. Origins and VMs are named by host/resolver.h.
  */
 #ifndef HCI_TRACE_H
 #define HCI_TRACE_H
@@ -15,22 +15,12 @@
 #include "bpf/tracer.h"
 #include "core/child.h"
 #include "host/cgroups.h"
+#include "host/resolver.h"
 #include "host/vmm.h"
 #include "channel.h"
 #include "options.h"
 #include "output.h"
 #include "report_json.h"
-
-struct origin_ent {
-	__u64 cgid;
-	__u32 tgid;
-	char origin[HCI_ORIGIN_MAX];
-};
-
-struct vmm_ent {
-	__u32 tgid;
-	struct hci_vmm_info info;	/* taken while the VMM was alive */
-};
 
 struct trace_run;
 
@@ -57,7 +47,7 @@ struct ring_drain {
 struct guest_chan {
 	struct hci_chan c;
 	struct trace_run *tr;
-	char origin[HCI_ORIGIN_MAX];	/* the VM's (origin_of's table moves) */
+	char origin[HCI_ORIGIN_MAX];	/* the VM's, copied when tracing starts */
 	struct hci_volrow *vols;	/* one per interval */
 	size_t nvols;
 	__u64 host_taken[HCI_NOPS], splits_taken, merges_taken;
@@ -73,10 +63,7 @@ struct trace_run {
 	FILE *vol_csv;
 	struct hci_tracer t;
 	struct hci_cgroups cg;
-	struct origin_ent *origins;
-	size_t norigins;
-	struct vmm_ent **vmms;
-	size_t nvmms;
+	struct hci_resolver res;	/* origins and VMs, named once and kept */
 	struct hci_snap prev[2];	/* by enum hci_layer */
 	FILE *req_csv;
 	FILE *vreq_csv;
@@ -94,14 +81,6 @@ static inline __u64 min_due(__u64 t, __u64 due)
 {
 	return due && due < t ? due : t;
 }
-
-/* origins.c: origins and VMs, named once and kept */
-const struct hci_vmm_info *vmm_info(struct trace_run *tr, __u32 tgid);
-const char *vmm_name(struct trace_run *tr, __u32 tgid);
-const char *origin_of(struct trace_run *tr, __u64 cgid, __u32 tgid);
-const char *vm_origin(struct trace_run *tr, __u32 tgid);
-void origins_name_running_vms(struct trace_run *tr, __u32 vm_tgid);
-void origins_free(struct trace_run *tr);
 
 /* events.c: the ring buffer */
 extern volatile sig_atomic_t trace_hurry;	/* a second Ctrl-C: finish now */
