@@ -58,11 +58,23 @@ deps:
 $(OUT) $(OUT)/asan:
 	$(Q)mkdir -p $@
 
-# BPF object -> linked object -> skeleton
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/*.h $(VMLINUX) | $(OUT)
+# BPF: one object per layer file (bpf/*.bpf.c), linked by libbpf's static
+# linker into one object, then one skeleton (bpf/maps.bpf.c says why)
+# maps.bpf.c first: libbpf 1.1's linker resolves an extern map only against
+# a definition it has already seen
+BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(sort $(wildcard bpf/*.bpf.c)))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+
+$(OUT)/bpf:
+	$(Q)mkdir -p $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/*.h $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG_BPF) $(BPF_CFLAGS) -c $< -o $@.tmp
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+	$(Q)$(CLANG_BPF) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/hcitrace.bpf.o: $(BPF_OBJS) | $(OUT)
+	$(call msg,GEN-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $(BPF_OBJS)
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

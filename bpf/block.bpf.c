@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * block.bpf.c: the host block layer, per request, per origin.
+ *
+ * What it measures. Every block request goes through up to five points:
+ * the bio is queued (Q), a request is allocated for it (G), the request is
+ * inserted into a scheduler or dispatch list (I), dispatched to the driver (D)
+ * and completed (C). Bio-based disks (zram, dm, md) have no request, so they
+ * only have Q and C. For each completed request we add the time between these
+ * points into a log2-microsecond histogram keyed by (origin, disk, op, stage).
+ * A point the kernel skipped leaves its stages out of the histogram: absent,
+ * never zero.
+ *
+ * Origin. Completion runs in IRQ or worker context, so the current task says
+ * nothing there. The origin is taken at submission instead: the owner cgroup
+ * of the bio (bio->bi_blkg, which is also right for writeback on cgroup v2)
+ * and, if the submitting process is a VMM, its tgid. The VMM test reads the
+ * thread-group leader's comm, because QEMU submits from worker threads named
+ * "worker" or "iou-wrk-N", not from its main thread.
+ *
+ * Cost. No global hash keyed by request on the hot path: per-object state
+ * lives in address-hashed array slots (see hci_slots.bpf.h), histograms in a
+ * per-CPU hash that is looked up once per completion. The per-request ring
+ * buffer is off unless --per-request asks for it.
+ *
+ * What it hands on. The histograms (hists) are the report's block layer; with
+ * --per-request, one record per request (events). With --vmm, each bio is
+ * offered to the VMM layer one level up (hci_vmm_link.bpf.h), which links it
+ * to the VMM request that queued it and is told when it completes. Every
+ * program exists twice, tp_btf and raw_tp (HCI_TP below); user space loads
+ * one of the two before load (lib/bpf/layers.c).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "hci_abi.h"
+#include "hci_core.bpf.h"
+#include "hci_slots.bpf.h"
+#include "hci_common.bpf.h"
+#include "hci_vmm_link.bpf.h"
+
+/* see addr_scratch in hci_maps.bpf.h: a typed pointer made a number */
+static __always_inline __u64 addr_of(void *p, __u32 slot)
+{
+	volatile __u64 *s = bpf_map_lookup_elem(&addr_scratch, &slot);
+
+	if (!s)
+		return 0;
+	*s = (__u64)p;
+	return *s;
+}
+
+/*
+ * Both variants of a program from one handler. v5.11 (commit a54895fa057c)
+ * dropped the request_queue first argument of most block tracepoints; the
+ * verifier never walks the branch that targ_single_arg rules out.
+ *
+ * Each use takes its own addr_scratch slot from __COUNTER__, which counts
+ * per translation unit: every HCI_TP user lives in this file, so the slots
+ * stay distinct. A second file using HCI_TP would need a base of its own.
+ */
+#define HCI_TP(tp, handler, type, idx_new, idx_old)				\
+HCI_TP_SLOT(tp, handler, type, idx_new, idx_old, __COUNTER__)
+#define HCI_TP_SLOT(tp, handler, type, idx_new, idx_old, slot)			\
+_Static_assert((slot) < HCI_NSCRATCH, "addr_scratch slots");			\
+SEC("tp_btf/" #tp)								\
+int BPF_PROG(tp##_btf)								\
+{										\
+	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
+										\
+	return handler(ctx, p, addr_of(p, slot), true, slot);			\
+}										\
+SEC("raw_tp/" #tp)								\
+int BPF_PROG(tp##_raw)								\
+{										\
+	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
+										\
+	return handler(ctx, p, (__u64)p, false, slot);				\
+}
+
+static __always_inline struct hci_hist_val *hist_get(__u64 cgid, __u32 vmm,
+						     __u32 dev, __u32 op)
+{
+	struct hci_hist_key k = {
+		.cgid = cgid, .vmm_tgid = vmm, .dev = dev, .op = op,
+	};
+
+	return lookup_or_init(&hists, &k, &hist_zero, HCI_CNT_HIST_FULL);
+}
+
+static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key,
+						 __u64 now, bool *created)
+{
+	struct hci_slot *s;
+	__u64 stale = 0;
+
+	s = hci_slot_get(arr, ovf, key, targ_slot_mask, now, created, &stale);
+	if (stale)
+		count(HCI_CNT_STALE);
+	if (!s)
+		count(HCI_CNT_SLOT_FULL);
+	return s;
+}
+
+#define bio_find(key) hci_slot_find(&bio_slots, &bio_ovf, (key), targ_slot_mask)
+#define rq_find(key) hci_slot_find(&rq_slots, &rq_ovf, (key), targ_slot_mask)
+#define bio_new(key, now, created) slot_new(&bio_slots, &bio_ovf, (key), (now), (created))
+#define rq_new(key, now, created) slot_new(&rq_slots, &rq_ovf, (key), (now), (created))
+#define bio_put(s) hci_slot_put(&bio_ovf, (s))
+#define rq_put(s) hci_slot_put(&rq_ovf, (s))
+
+/* ---- Q: the bio enters the block layer, in the submitter's context ---- */
+
+static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
+					const bool btf, const __u32 slot)
+{
+	struct hci_slot *s;
+	bool created;
+	__u64 cgid, now;
+
+	if (targ_dev && hci_disk_dev(hci_bio_disk(bio, btf), btf) != targ_dev)
+		return 0;
+	cgid = hci_bio_cgid(bio, btf);
+	if (targ_cgid && cgid != targ_cgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	s = bio_new(key, now, &created);
+	if (!s)
+		return 0;
+	s->tq = now;
+	s->cgid = cgid;
+	s->vmm_tgid = vmm_tgid_of_current(btf);
+	s->flags = HCI_HAVE_Q;
+	s->bytes = HCI_RD(btf, bio, bi_iter.bi_size);
+	s->sector = HCI_RD(btf, bio, bi_iter.bi_sector);
+	if (targ_vmm)
+		vmm_link_bio(s, bio, now, btf);
+	return 0;
+}
+HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
+
+/* ---- G: a request is allocated for the bio ---- */
+
+static __always_inline int on_getrq(__u64 *ctx, struct bio *bio, __u64 key,
+				    const bool btf, const __u32 slot)
+{
+	struct hci_slot *s = bio_find(key);
+
+	if (s) {
+		s->tg = bpf_ktime_get_ns();
+		s->flags |= HCI_HAVE_G;
+	}
+	return 0;
+}
+HCI_TP(block_getrq, on_getrq, struct bio, 0, 1)
+
+/*
+ * The first time we see a request (insert or issue), move what we know about
+ * its first bio into the request's slot and free the bio's.
+ */
+static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 key,
+						      __u64 now, const bool btf,
+						      const __u32 slot)
+{
+	struct bio *bio;
+	struct hci_slot *s, *b = NULL;
+	bool created;
+
+	s = rq_find(key);
+	if (s) {
+		/* inserted, or requeued (D cleared), and now on its way on */
+		if (s->flags && !(s->flags & HCI_HAVE_D))
+			return s;
+		/*
+		 * Dispatched before and seen again with no requeue between:
+		 * it completed, and our completion program never ran for it.
+		 * Count it, and start afresh for this new use of the request
+		 * (also for a dead overflow entry, see hci_slot_put()).
+		 */
+		if (s->flags)
+			count(HCI_CNT_CPL_UNSEEN);
+		rq_put(s);
+		if (rq_find(key))
+			return NULL;	/* a dead entry we cannot delete now */
+	}
+	if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
+		return NULL;
+	bio = HCI_RD(btf, rq, bio);
+	if (bio)
+		b = bio_find(btf ? addr_of(bio, slot) : (__u64)bio);
+	if (!b && targ_cgid && hci_bio_cgid(bio, btf) != targ_cgid)
+		return NULL;
+	s = rq_new(key, now, &created);
+	if (!s || !created)
+		return s;
+	if (b) {
+		s->tq = b->tq;
+		s->tg = b->tg;
+		s->cgid = b->cgid;
+		s->vmm_tgid = b->vmm_tgid;
+		if (targ_vmm && b->vmm_tgid)
+			vmm_stack_down(rq, bio, b->vmm_tgid, btf);
+		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING);
+		s->vseq = b->vseq;
+		s->vtid = b->vtid;
+		bio_put(b);
+	} else {
+		/* flush sequences, passthrough, or I/O queued before we attached */
+		s->cgid = hci_bio_cgid(bio, btf);
+		count(HCI_CNT_Q_MISSING);
+	}
+	return s;
+}
+
+static __always_inline int on_rq_insert(__u64 *ctx, struct request *rq, __u64 key,
+					const bool btf, const __u32 slot)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct hci_slot *s = rq_slot_first(rq, key, now, btf, slot);
+
+	if (s) {
+		s->ti = now;
+		s->flags |= HCI_HAVE_I;
+	}
+	return 0;
+}
+HCI_TP(block_rq_insert, on_rq_insert, struct request, 0, 1)
+
+static __always_inline int on_rq_issue(__u64 *ctx, struct request *rq, __u64 key,
+				       const bool btf, const __u32 slot)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct hci_slot *s = rq_slot_first(rq, key, now, btf, slot);
+
+	if (s) {
+		s->td = now;
+		s->flags |= HCI_HAVE_D;
+	}
+	return 0;
+}
+HCI_TP(block_rq_issue, on_rq_issue, struct request, 0, 1)
+
+static __always_inline void emit_request(struct hci_slot *s, __u32 dev,
+					 __u32 op, __u32 bytes, __u64 sector,
+					 __u64 now, __u32 extra)
+{
+	struct hci_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(HCI_CNT_RB_LOST);
+		return;
+	}
+	e->type = HCI_EV_REQ;
+	e->flags = s->flags | extra;
+	e->cgid = s->cgid;
+	e->vmm_tgid = s->vmm_tgid;
+	e->dev = dev;
+	e->op = op;
+	e->bytes = bytes;
+	e->sector = sector;
+	e->ts_q = s->tq;
+	e->ts_g = s->tg;
+	e->ts_i = s->ti;
+	e->ts_d = s->td;
+	e->ts_c = now;
+	__builtin_memset(e->comm, 0, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * Every stage whose two ends this request passed (hci_stages.h), into its
+ * histogram value. The loop unrolls to the same straight line of tests the
+ * rules spell out: stage and points are constants in each copy.
+ */
+static __always_inline void rq_stages_add(struct hci_hist_val *v, struct hci_slot *s, __u64 now)
+{
+	const __u64 ts[HCI_NPOINTS] = { s->tq, s->tg, s->ti, s->td, now };
+	__u32 f = s->flags;
+
+#pragma unroll
+	for (int st = 0; st < HCI_NSTAGES; st++)
+		if (hci_stage_present(f, st))
+			stage_add(v, st, ts[hci_stage_from(st)], ts[hci_stage_to(st)]);
+}
+
+/* ---- C: the request completes (any context: do not look at current) ---- */
+
+static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 key,
+					  const bool btf, const __u32 slot)
+{
+	__u32 nr_bytes = (__u32)ctx[2];
+	struct hci_slot *s;
+	struct hci_hist_val *v;
+	__u64 now;
+	__u32 dev, op;
+
+	s = rq_find(key);
+	if (!s) {
+		/* not ours to count: another disk's, or (-c) another cgroup's */
+		if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
+			return 0;
+		if (targ_cgid && hci_bio_cgid(HCI_RD(btf, rq, bio), btf) != targ_cgid)
+			return 0;
+		count(HCI_CNT_RQ_UNSEEN);
+		return 0;
+	}
+	if (nr_bytes < HCI_RD(btf, rq, __data_len)) {
+		/* more of this request is still to come */
+		count(HCI_CNT_PARTIAL);
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	dev = hci_disk_dev(hci_rq_disk(rq, btf), btf);
+	op = hci_op_of(HCI_RD(btf, rq, cmd_flags));
+	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
+	if (v) {
+		v->ios++;
+		v->bytes += nr_bytes;
+		rq_stages_add(v, s, now);
+	}
+	if (targ_per_request)
+		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
+	if (targ_vmm)
+		vmm_rq_done(s, rq, now, btf);
+	rq_put(s);
+	return 0;
+}
+/* block_rq_complete has had (rq, error, nr_bytes) since v4.10 */
+HCI_TP(block_rq_complete, on_rq_complete, struct request, 0, 0)
+
+/*
+ * ---- C on bio-based disks ----
+ * blk-mq clears BIO_TRACE_COMPLETION before ending a request's bios, so this
+ * fires only for bios that never became requests (zram, dm, md).
+ */
+static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 key,
+					   const bool btf, const __u32 slot)
+{
+	struct hci_slot *s = bio_find(key);
+	struct hci_hist_val *v;
+	__u32 dev, op;
+	__u64 now;
+
+	if (!s)
+		return 0;
+	now = bpf_ktime_get_ns();
+	dev = hci_disk_dev(hci_bio_disk(bio, btf), btf);
+	op = hci_op_of(HCI_RD(btf, bio, bi_opf));
+	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
+	if (v) {
+		v->ios++;
+		v->bytes += s->bytes;
+		stage_add(v, HCI_Q2C, s->tq, now);
+	}
+	if (targ_per_request)
+		emit_request(s, dev, op, s->bytes, s->sector, now, HCI_BIO_BASED);
+	if (targ_vmm)
+		vio_complete(s, now);
+	bio_put(s);
+	return 0;
+}
+/* (request_queue, bio) on every kernel */
+HCI_TP(block_bio_complete, on_bio_complete, struct bio, 1, 1)
+
+/* ---- merges, splits, requeues: counted per origin ---- */
+
+static __always_inline int on_bio_merge(__u64 *ctx, struct bio *bio, __u64 key,
+					const bool btf, const __u32 slot)
+{
+	struct hci_slot *s = bio_find(key);
+	struct hci_hist_val *v;
+
+	if (!s)
+		return 0;
+	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_bio_disk(bio, btf), btf),
+		     hci_op_of(HCI_RD(btf, bio, bi_opf)));
+	if (v)
+		v->merges++;
+	/* the bio now rides on an existing request: it has no C of its own */
+	bio_put(s);
+	return 0;
+}
+HCI_TP(block_bio_backmerge, on_bio_merge, struct bio, 0, 2)
+HCI_TP(block_bio_frontmerge, on_bio_merge, struct bio, 0, 2)
+
+/*
+ * A split bio is the front part, chained to the original (bi_private is the
+ * parent, see bio_chain()). It inherits the parent's Q and origin.
+ */
+static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
+				    const bool btf, const __u32 slot)
+{
+	struct bio *parent = HCI_RD(btf, split, bi_private);
+	struct hci_slot *p, *s;
+	struct hci_hist_val *v;
+	bool created;
+
+	if (!parent)
+		return 0;
+	p = bio_find(btf ? addr_of(parent, slot) : (__u64)parent);
+	if (!p)
+		return 0;
+	v = hist_get(p->cgid, p->vmm_tgid, hci_disk_dev(hci_bio_disk(split, btf), btf),
+		     hci_op_of(HCI_RD(btf, split, bi_opf)));
+	if (v)
+		v->splits++;
+	s = bio_new(key, bpf_ktime_get_ns(), &created);
+	if (s) {
+		s->tq = p->tq;
+		s->cgid = p->cgid;
+		s->vmm_tgid = p->vmm_tgid;
+		s->flags = HCI_HAVE_Q | (p->flags & (HCI_VAIO | HCI_VURING));
+		s->bytes = HCI_RD(btf, split, bi_iter.bi_size);
+		s->sector = HCI_RD(btf, split, bi_iter.bi_sector);
+		s->vseq = p->vseq;
+		s->vtid = p->vtid;
+	}
+	return 0;
+}
+HCI_TP(block_split, on_split, struct bio, 0, 1)
+
+static __always_inline int on_rq_requeue(__u64 *ctx, struct request *rq, __u64 key,
+					 const bool btf, const __u32 slot)
+{
+	struct hci_slot *s = rq_find(key);
+	struct hci_hist_val *v;
+
+	if (!s)
+		return 0;
+	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq, btf), btf),
+		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
+	if (v)
+		v->requeues++;
+	/* it will be dispatched again: D is re-stamped then */
+	s->flags &= ~HCI_HAVE_D;
+	return 0;
+}
+HCI_TP(block_rq_requeue, on_rq_requeue, struct request, 0, 1)
+
+/* A request merged into another is freed without a completion of its own. */
+static __always_inline int on_rq_merge(__u64 *ctx, struct request *rq, __u64 key,
+				       const bool btf, const __u32 slot)
+{
+	struct hci_slot *s = rq_find(key);
+	struct hci_hist_val *v;
+
+	if (!s)
+		return 0;
+	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq, btf), btf),
+		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
+	if (v)
+		v->rq_merges++;
+	rq_put(s);
+	return 0;
+}
+HCI_TP(block_rq_merge, on_rq_merge, struct request, 0, 1)

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every map and every setting (targ_*) of the one BPF object, by layer.
+ *
+ * The per-layer files are compiled alone and linked into one object
+ * (bpftool gen object), so that hcitrace, hcitrace guest and hcithrottle keep
+ * one skeleton and the layers share their histograms. Each map is written
+ * here once: maps.bpf.c defines HCI_MAP empty and includes this header, which
+ * makes it the one definition; every other file sees the same text as an
+ * extern declaration, which the static linker resolves to that definition.
+ * The settings are defined (with their defaults) in maps.bpf.c and declared
+ * here, as the linker wants for `const volatile` globals.
+ */
+#ifndef HCI_MAPS_BPF_H
+#define HCI_MAPS_BPF_H
+
+#include "hci_abi.h"
+
+#ifndef HCI_MAP
+#define HCI_MAP extern
+#endif
+
+/* ---- settings, written by user space before load (see maps.bpf.c) ---- */
+extern const volatile __u32 targ_dev;
+extern const volatile __u64 targ_cgid;
+extern const volatile bool targ_per_request;
+extern const volatile bool targ_single_arg;
+extern const volatile __u32 targ_slot_mask;
+extern const volatile bool targ_vmm;
+extern const volatile __u32 targ_vm_tgid;
+extern const volatile bool targ_kvm_exit_reason_arg;
+extern const volatile bool targ_uring_cqe_ptr;
+extern const volatile __u32 targ_self_tgid;
+
+/* ---- shared by every layer: counters, the ring buffer, known VMMs ---- */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HCI_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* VMM processes already announced to user space (HCI_EV_VMM) */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} vmm_seen SEC(".maps");
+
+/* ---- block.bpf.c: per-object slots and the block histograms ---- */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct hci_slot);
+} bio_slots SEC(".maps");
+
+/* overflow tables: plain hashes, never LRU (see hci_slots.bpf.h) */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct hci_slot);
+} bio_ovf SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct hci_slot);
+} rq_slots SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct hci_slot);
+} rq_ovf SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hci_hist_key);
+	__type(value, struct hci_hist_val);
+} hists SEC(".maps");
+
+/* A zeroed value to insert new histogram keys from (too big for the stack). */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hci_hist_val);
+} hist_zero SEC(".maps");
+
+/*
+ * tp_btf hands out typed kernel pointers, which the verifier will not let us
+ * hash. Passing the value through a map slot turns it into a plain number
+ * (map values keep no pointer types) for a few instructions, where
+ * bpf_probe_read_kernel would cost a helper call.
+ *
+ * One slot per program: a completion in softirq can interrupt a program
+ * between the store and the load, and a shared slot would hand it the
+ * other program's address. A program never nests with itself.
+ */
+#define HCI_NSCRATCH 16
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HCI_NSCRATCH);
+	__type(key, __u32);
+	__type(value, __u64);
+} addr_scratch SEC(".maps");
+
+/* ---- vmm*.bpf.c: VMM requests, their histograms, and their links ---- */
+/* VMM requests in flight, by submitting thread (the syscalls are blocking) */
+#define vio hci_vio
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vio);
+} vmm_inflight SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hci_vmm_key);
+	__type(value, struct hci_vmm_val);
+} vmm_hists SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hci_vmm_val);
+} vmm_zero SEC(".maps");
+
+/*
+ * QEMU aio=native: one VMM request per iocb. io_submit submits the iocbs in
+ * order, and with O_DIRECT each one's bios are queued before the next one
+ * starts, so the thread's bios are handed to the iocbs by bytes.
+ */
+#define AIO_BATCH 32
+#define AIO_IOVS 16
+
+#define aio_key hci_aio_key	/* iocb: the iocb's user address, QEMU's handle */
+#define aio_req hci_aio_req
+
+struct aio_cursor {
+	__u32 n, idx;
+	__u64 acc;
+	__u64 iocb[AIO_BATCH];
+	__u64 len[AIO_BATCH];
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aio_key);
+	__type(value, struct aio_req);
+} aio_reqs SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct aio_cursor);
+} aio_cursors SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aio_cursor);
+} aio_zero SEC(".maps");
+
+/*
+ * VMMs that reap with io_getevents (not QEMU, which reads its ring in user
+ * space): each event names its iocb, and the syscall's return is the VMM
+ * completion of those requests.
+ */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} getevents_bufs SEC(".maps");
+
+/* the eventfd each VM's aio completions signal (iocb aio_resfd), by tgid */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} aio_evfds SEC(".maps");
+
+/*
+ * Image files of VMs, by (file system disk, inode): with a cached image
+ * (cache=writeback) the VMM's writes stop in the host page cache, and the
+ * flusher kworkers write them out later; those bios are the VM's.
+ */
+struct image_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct image_key);
+	__type(value, __u32);
+} image_inodes SEC(".maps");
+
+/*
+ * Stacked devices: a loop device with direct I/O (and dm, which clones bios)
+ * sends the upper request's own pages down to the device below. The first
+ * page of each VM request on its way down identifies the lower bios its
+ * worker queues, so they are the VM's too: the next layer of the request.
+ */
+struct stack_parent {
+	__u32 vmm_tgid;
+	__u32 upper_dev;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct stack_parent);
+} stack_pages SEC(".maps");
+
+/* QEMU aio=io_uring: requests by io_kiocb, and each thread's current one */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct aio_req);
+} ureqs SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} uring_cur SEC(".maps");
+
+/* ---- kvm.bpf.c: per-VM KVM state and counts ---- */
+/*
+ * Per-VM KVM state: the notify and the VMM completion that still wait for
+ * their request and their interrupt. Written from vCPU threads and VMM
+ * threads of one process; a lost race costs one stage sample, nothing else.
+ */
+struct kvm_state {
+	__u64 t_notify;		/* last virtqueue notify not yet taken by a submit */
+	__u64 t_vdone;		/* last VMM completion not yet followed by an irq */
+	__u32 vdone_dev;
+	__u32 vdone_op;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct kvm_state);
+} kvm_states SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct hci_kvm_val);
+} kvm_counts SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct hci_exit_key);
+	__type(value, __u64);
+} kvm_exits SEC(".maps");
+
+/* ---- app.bpf.c: application reads and writes in flight ---- */
+struct app_io {
+	__u64 ino;
+	__u64 off;
+	__u32 dev;
+	__u32 op;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct app_io);
+} app_inflight SEC(".maps");
+
+#endif /* HCI_MAPS_BPF_H */

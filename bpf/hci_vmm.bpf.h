@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the three VMM files (vmm.bpf.c for blocking syscalls, vmm_aio.bpf.c
+ * for native aio, vmm_uring.bpf.c for io_uring) share: is this process one
+ * we trace, which image a file descriptor names, the notify a new request
+ * answers, and the one way a VMM request ends (vio_finish, in vmm.bpf.c).
+ */
+#ifndef HCI_VMM_BPF_H
+#define HCI_VMM_BPF_H
+
+#include "hci_common.bpf.h"
+
+static __always_inline bool vio_wanted(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (targ_vm_tgid)
+		return tgid == targ_vm_tgid;
+	return vmm_tgid_of_current(false) != 0;
+}
+
+/* The first VMM submit after a notify answers it. */
+static __always_inline __u64 kvm_take_notify(__u32 tgid)
+{
+	struct kvm_state *st = bpf_map_lookup_elem(&kvm_states, &tgid);
+	__u64 t;
+
+	if (!st || !st->t_notify)
+		return 0;
+	t = st->t_notify;
+	st->t_notify = 0;
+	return t;
+}
+
+/*
+ * The image behind a VMM's fd: a regular file (its file system's disk) or a
+ * block device. Returns false for anything else (eventfds, sockets...).
+ */
+static __always_inline bool vio_filp(struct file *f, struct vio *io)
+{
+	struct inode *inode;
+	__u16 mode;
+
+	if (!f)
+		return false;
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & 0170000) == 0060000) {		/* S_IFBLK */
+		io->dev = BPF_CORE_READ(inode, i_rdev);
+	} else if ((mode & 0170000) == 0100000) {	/* S_IFREG */
+		struct image_key k = {};
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		io->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		k.dev = io->dev;
+		k.ino = BPF_CORE_READ(inode, i_ino);
+		if (!bpf_map_lookup_elem(&image_inodes, &k))
+			bpf_map_update_elem(&image_inodes, &k, &tgid, BPF_ANY);
+	} else {
+		return false;
+	}
+	io->ino = BPF_CORE_READ(inode, i_ino);
+	return true;
+}
+
+static __always_inline bool vio_file(__u64 fd, struct vio *io)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct file **fds, *f = NULL;
+
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return false;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return vio_filp(f, io);
+}
+
+static __always_inline struct hci_vmm_val *vhist_get(__u32 tgid, __u32 dev, __u32 op)
+{
+	struct hci_vmm_key k = { .vmm_tgid = tgid, .dev = dev, .op = op };
+
+	return lookup_or_init(&vmm_hists, &k, &vmm_zero, HCI_CNT_VHIST_FULL);
+}
+
+/*
+ * A VMM request is complete as the VMM sees it: account and report it.
+ * Defined once in vmm.bpf.c and called from the other VMM files: a real
+ * BPF-to-BPF call. It is a global function, which the verifier checks once
+ * on its own, not once per call site: sys_enter_io_submit calls it in a
+ * loop of AIO_BATCH, and checking it there 32 times over (as for an inline
+ * or __hidden helper) exceeds the verifier's budget. It runs once per VMM
+ * request, not per bio. Always returns 0 (a global function returns a
+ * scalar).
+ */
+int vio_finish(struct vio *io, __u32 tgid, __u32 tid, long ret, __u64 now);
+
+#endif /* HCI_VMM_BPF_H */

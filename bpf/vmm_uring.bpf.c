@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * vmm_uring.bpf.c: VMM requests made with io_uring (QEMU aio=io_uring).
+ *
+ * What it observes. io_uring_submit_req fires in the submitting thread just
+ * before the SQE is issued, so the bios it queues inline are that request's
+ * (uring_cur names the thread's current request, uring_link in
+ * hci_vmm_link.bpf.h reads it). A request punted to an io-wq worker gets its
+ * file in the worker (io_uring_file_get), which links the worker's bios to
+ * it. QEMU reaps CQEs from the ring in user space, so the VMM completion is
+ * the CQE being posted (io_uring_complete).
+ *
+ * What it hands on. Requests by io_kiocb (ureqs), finished through
+ * vio_finish (vmm.bpf.c) like every other VMM request.
+ *
+ * The io_uring tracepoints are optional: a kernel without them loses these
+ * requests' stages, never the rest (lib/bpf/layers.c).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "hci_vmm.bpf.h"
+
+static __always_inline __u32 uring_op(__u8 opcode)
+{
+	switch (opcode) {
+	case 1: case 4: case 22: return HCI_OP_READ;	/* READV, READ_FIXED, READ */
+	case 2: case 5: case 23: return HCI_OP_WRITE;	/* WRITEV, WRITE_FIXED, WRITE */
+	case 3: return HCI_OP_FLUSH;			/* FSYNC */
+	default: return HCI_NOPS;
+	}
+}
+
+SEC("raw_tp/io_uring_submit_req")
+int BPF_PROG(io_uring_submit_req_raw)
+{
+	struct io_kiocb *req = (void *)ctx[0];
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), key = ctx[0];
+	__u32 tid = (__u32)pid_tgid;
+	struct aio_req r = {};
+
+	if (!vio_wanted())
+		return 0;
+	r.io.op = uring_op(BPF_CORE_READ(req, opcode));
+	if (r.io.op >= HCI_NOPS) {
+		bpf_map_delete_elem(&uring_cur, &tid);
+		return 0;
+	}
+	/*
+	 * The file is assigned only when the request is issued, after this
+	 * tracepoint; the SQE's fd is already in cqe.fd. A registered ("fixed")
+	 * file's fd is an index, not an fd: its disk stays unknown (0).
+	 */
+	if (!(BPF_CORE_READ(req, flags) & 1 /* REQ_F_FIXED_FILE */) &&
+	    !vio_file(BPF_CORE_READ(req, cqe.fd), &r.io)) {
+		bpf_map_delete_elem(&uring_cur, &tid);
+		return 0;
+	}
+	if (bpf_core_type_exists(struct io_rw))
+		r.io.off = BPF_CORE_READ((struct io_rw *)req, kiocb.ki_pos);
+	r.io.t_sub = bpf_ktime_get_ns();
+	r.io.t_n = kvm_take_notify(pid_tgid >> 32);
+	r.tgid = pid_tgid >> 32;
+	r.io.tid = tid;
+	if (bpf_map_update_elem(&ureqs, &key, &r, BPF_ANY)) {
+		count(HCI_CNT_VIO_FULL);
+		return 0;
+	}
+	bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	return 0;
+}
+
+/*
+ * The request's file is assigned when it is issued, in the issuing thread:
+ * the submitter inline, or an io-wq worker for a punted request. From here
+ * on, this thread's bios are that request's.
+ */
+SEC("raw_tp/io_uring_file_get")
+int BPF_PROG(io_uring_file_get_raw)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key = ctx[0];
+
+	if (bpf_map_lookup_elem(&ureqs, &key))
+		bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	return 0;
+}
+
+/* handed to an io-wq worker: linked again at io_uring_file_get, if it fires */
+SEC("raw_tp/io_uring_queue_async_work")
+int BPF_PROG(io_uring_queue_async_work_raw)
+{
+	__u64 key = ctx[0];
+	struct aio_req *r = bpf_map_lookup_elem(&ureqs, &key);
+
+	if (r)
+		r->io.punted = 1;
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
+int sys_exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&uring_cur, &tid);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(io_uring_complete_raw)
+{
+	__u64 key = ctx[1];
+	struct aio_req *r = bpf_map_lookup_elem(&ureqs, &key);
+	long res;
+
+	if (!r)
+		return 0;
+	if (targ_uring_cqe_ptr)
+		res = BPF_CORE_READ((struct io_uring_cqe *)ctx[2], res);
+	else
+		res = (int)ctx[3];
+	vio_finish(&r->io, r->tgid, 0, res, bpf_ktime_get_ns());
+	bpf_map_delete_elem(&ureqs, &key);
+	return 0;
+}
