@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/hist.h"
+#include "hci_stages.h"
 #include "output.h"
 
 int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origin,
@@ -153,26 +154,15 @@ void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist)
 	}
 }
 
+/* the stage rules BPF applies at completion (hci_stages.h), on one record */
 void hci_req_stages(const struct hci_event *e, double *us, bool *present)
 {
-	static const struct { int stage; __u32 need; int from, to; } def[] = {
-		{ HCI_Q2G, HCI_HAVE_Q | HCI_HAVE_G, 0, 1 },
-		{ HCI_G2I, HCI_HAVE_G | HCI_HAVE_I, 1, 2 },
-		{ HCI_I2D, HCI_HAVE_I | HCI_HAVE_D, 2, 3 },
-		{ HCI_G2D, HCI_HAVE_G | HCI_HAVE_D, 1, 3 },
-		{ HCI_D2C, HCI_HAVE_D, 3, 4 },
-		{ HCI_Q2C, HCI_HAVE_Q, 0, 4 },
-	};
-	const __u64 ts[5] = { e->ts_q, e->ts_g, e->ts_i, e->ts_d, e->ts_c };
+	const __u64 ts[HCI_NPOINTS] = { e->ts_q, e->ts_g, e->ts_i, e->ts_d, e->ts_c };
 
-	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++) {
-		int s = def[i].stage;
-
-		present[s] = (e->flags & def[i].need) == def[i].need;
-		us[s] = 0;
-		if (present[s])
-			us[s] = ts[def[i].to] >= ts[def[i].from] ?
-				(double)(ts[def[i].to] - ts[def[i].from]) / 1000.0 : 0;
+	for (int s = 0; s < HCI_NSTAGES; s++) {
+		present[s] = hci_stage_present(e->flags, s);
+		us[s] = present[s] ? (double)hci_span_ns(ts[hci_stage_from(s)],
+							  ts[hci_stage_to(s)]) / 1000.0 : 0;
 	}
 }
 
@@ -482,27 +472,24 @@ void hci_json_end(FILE *f, const struct hci_report *r, const struct hci_kvm_row 
 	fputs("}}\n", f);
 }
 
+/*
+ * The stage rules BPF applies in vio_finish (hci_stages.h), on one record.
+ * N2V and V2I are per-VM events, not carried by the request record: the
+ * record has no notify time (n = 0), and V2I is never one request's.
+ */
 void hci_vreq_stages(const struct hci_vevent *e, double *us, bool *present)
 {
-	const __u64 v = e->ts_v, q = e->ts_q, c = e->ts_c, vc = e->ts_vc;
+	const struct hci_vpoints p = {
+		.v = e->ts_v, .q = e->ts_q, .d = e->ts_d, .c = e->ts_c, .vc = e->ts_vc,
+		.nbios = e->nbios,
+	};
+	__u64 from, to;
 
-#define SPAN(a, b) ((b) >= (a) ? (double)((b) - (a)) / 1000.0 : 0)
-	present[HCI_V2Q] = e->nbios && q;
-	us[HCI_V2Q] = present[HCI_V2Q] ? SPAN(v, q) : 0;
-	present[HCI_VQ2C] = present[HCI_V2Q] && c;
-	us[HCI_VQ2C] = present[HCI_VQ2C] ? SPAN(q, c) : 0;
-	present[HCI_C2V] = present[HCI_VQ2C];
-	us[HCI_C2V] = present[HCI_C2V] ? SPAN(c, vc) : 0;
-	present[HCI_V2V] = true;
-	us[HCI_V2V] = SPAN(v, vc);
-	present[HCI_VQ2D] = present[HCI_VQ2C] && e->ts_d >= q && e->ts_d <= c;
-	us[HCI_VQ2D] = present[HCI_VQ2D] ? SPAN(q, e->ts_d) : 0;
-	present[HCI_VD2C] = present[HCI_VQ2D];
-	us[HCI_VD2C] = present[HCI_VD2C] ? SPAN(e->ts_d, c) : 0;
-	/* N2V and V2I are per-VM events, not carried by the request record */
-	present[HCI_N2V] = present[HCI_V2I] = false;
-	us[HCI_N2V] = us[HCI_V2I] = 0;
-#undef SPAN
+	for (int s = 0; s < HCI_NVSTAGES; s++) {
+		present[s] = hci_vstage_present(&p, s);
+		hci_vstage_ends(&p, s, &from, &to);
+		us[s] = present[s] ? (double)hci_span_ns(from, to) / 1000.0 : 0;
+	}
 }
 
 void hci_vreq_print(FILE *f, const struct hci_vreq *q)
