@@ -2,6 +2,7 @@
 /* Argument parsing: positional interval/count, "--", and errors. */
 #include <string.h>
 #include "tap.h"
+#include "core/cmd.h"
 #include "trace/options.h"
 
 #define ARGV(...) ((char *[]){ "hcitrace", __VA_ARGS__, NULL })
@@ -50,6 +51,14 @@ int main(void)
 	hci_env_free(&env);
 	is_int(PARSE("--version"), 1, "--version is printed, exit 0");
 	hci_env_free(&env);
+	/* issue 12: the info options of core/cmd.h, short forms too */
+	is_int(PARSE("-V"), HCI_PARSE_INFO, "-V is printed, exit 0");
+	hci_env_free(&env);
+	is_int(PARSE("-h"), HCI_PARSE_INFO, "-h is printed, exit 0");
+	hci_env_free(&env);
+	ok(PARSE("--bogus") < 0 && strstr(err, "try --help"), "an unknown option is an error: %s",
+	   err);
+	hci_env_free(&env);
 	{
 		struct hci_guest_env genv;
 		char *gv[] = { "hcitrace guest", "--version", NULL };
@@ -62,6 +71,10 @@ int main(void)
 		       "guest --usage is printed, exit 0");
 		is_int(hci_guest_env_parse(&genv, 2, gh, err, sizeof(err)), 1,
 		       "guest --help is printed, exit 0");
+		char *gV[] = { "hcitrace guest", "-V", NULL };
+
+		is_int(hci_guest_env_parse(&genv, 2, gV, err, sizeof(err)), HCI_PARSE_INFO,
+		       "guest -V is printed, exit 0");
 	}
 	return done_testing();
 }
