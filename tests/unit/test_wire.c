@@ -459,25 +459,15 @@ static void on_flood(void *ctx, unsigned int type, uint32_t seq, const void *rec
 	c->bytes += len;
 }
 
-static void test_flood(void)
+/*
+ * A valid frame every ~100 KB of buf, of every type in turn, seq 0, 1, 2, ...
+ * Returns how many; adds their records, bytes and the fake headers planted.
+ */
+static size_t plant_frames(uint8_t *buf, size_t *nrecs, size_t *frame_bytes, size_t *nfakes)
 {
-	uint8_t *buf = malloc(FLOOD);
-	struct hci_wire_parser *p = malloc(sizeof(*p));
 	uint8_t rec[HCI_WIRE_MAX_PAYLOAD];
-	size_t nframes = 0, nrecs = 0, frame_bytes = 0, held_bad = 0, chunks = 0, nfakes = 0;
-	const size_t size0 = sizeof(*p);
-	struct fcheck c = {0};
-	struct hci_wire_stats first;
+	size_t nframes = 0;
 
-	if (!buf || !p) {
-		ok(0, "flood: out of memory");
-		free(buf);
-		free(p);
-		return;
-	}
-	rng = 0x2545F4914F6CDD1Dull;
-	fill(buf, FLOOD);
-	/* a valid frame every ~100 KB, of every type in turn, seq 0, 1, 2, ... */
 	for (size_t at = EVERY; at + HCI_WIRE_MAX_FRAME < FLOOD; at += EVERY + xs64() % 4096) {
 		unsigned int type = 1 + nframes % HCI_WT_MAX;
 		size_t nrec = type == HCI_WT_REQ || type == HCI_WT_APP ? 1 + xs64() % 64 : 1;
@@ -494,12 +484,33 @@ static void test_flood(void)
 		 */
 		if (nframes % 3 == 0) {
 			put_hdr(buf + at - 100, 1, HCI_WT_REQ, HCI_WIRE_MAX_PAYLOAD, 0);
-			nfakes++;
+			(*nfakes)++;
 		}
-		frame_bytes += n;
-		nrecs += nrec;
+		*frame_bytes += n;
+		*nrecs += nrec;
 		nframes++;
 	}
+	return nframes;
+}
+
+static void test_flood(void)
+{
+	uint8_t *buf = malloc(FLOOD);
+	struct hci_wire_parser *p = malloc(sizeof(*p));
+	size_t nframes = 0, nrecs = 0, frame_bytes = 0, held_bad = 0, chunks = 0, nfakes = 0;
+	const size_t size0 = sizeof(*p);
+	struct fcheck c = {0};
+	struct hci_wire_stats first;
+
+	if (!buf || !p) {
+		ok(0, "flood: out of memory");
+		free(buf);
+		free(p);
+		return;
+	}
+	rng = 0x2545F4914F6CDD1Dull;
+	fill(buf, FLOOD);
+	nframes = plant_frames(buf, &nrecs, &frame_bytes, &nfakes);
 
 	hci_wire_init(p);
 	for (size_t off = 0; off < FLOOD; chunks++) {
