@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
 #include "core/hist.h"
+#include "layers.h"
 #include "tracer.h"
 
 const char *const hci_counter_names[HCI_NCOUNTERS + 1] = {
@@ -42,9 +43,79 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static bool has_prefix(const char *s, const char *p)
+/* settings and map sizes, between open and load */
+static void configure(struct hcitrace *skel, const struct hci_tracer_opts *o,
+		      const struct hci_features *feat)
 {
-	return !strncmp(s, p, strlen(p));
+	skel->rodata->targ_dev = o->dev;
+	skel->rodata->targ_cgid = o->cgid;
+	skel->rodata->targ_per_request = o->per_request;
+	skel->rodata->targ_single_arg = feat->single_arg;
+	skel->rodata->targ_slot_mask = (__u32)o->slots - 1;
+	skel->rodata->targ_vmm = o->vmm;
+	skel->rodata->targ_vm_tgid = o->vm_tgid;
+	skel->rodata->targ_self_tgid = o->self_tgid;
+	skel->rodata->targ_kvm_exit_reason_arg = feat->kvm_exit_reason_arg;
+	skel->rodata->targ_uring_cqe_ptr = feat->uring_cqe_ptr;
+	bpf_map__set_max_entries(skel->maps.bio_slots, (__u32)o->slots);
+	bpf_map__set_max_entries(skel->maps.rq_slots, (__u32)o->slots);
+	bpf_map__set_max_entries(skel->maps.bio_ovf, (__u32)o->slots);
+	bpf_map__set_max_entries(skel->maps.rq_ovf, (__u32)o->slots);
+	bpf_map__set_max_entries(skel->maps.hists, (__u32)o->max_keys);
+	bpf_map__set_max_entries(skel->maps.events,
+				 o->per_request || o->app ? (__u32)o->rb_kib * 1024 : 256 * 1024);
+}
+
+static int keep_link(struct hci_tracer *t, struct bpf_link *link)
+{
+	struct bpf_link **links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
+
+	if (!links) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	t->links = links;
+	t->links[t->nlinks++] = link;
+	return 0;
+}
+
+/*
+ * Attach one by one: the KVM and io_uring tracepoints are an optional
+ * extra, and a kernel without them must not stop the rest.
+ */
+static int attach_all(struct hci_tracer *t, const struct hci_tracer_opts *o)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		const struct hci_prog_layer *layer = hci_prog_layer_of(name);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			if (layer->optional) {
+				if (o->verbose)
+					fprintf(stderr, "tracepoint %s unavailable (%s): "
+						"its stages will be absent\n", name,
+						strerror(-err));
+				continue;
+			}
+			hci_errorf("cannot attach %s: %s%s", name, strerror(-err),
+				   layer->tracefs && !t->feat.tracefs ?
+				   " (tracefs is not mounted: mount -t tracefs tracefs "
+				   "/sys/kernel/tracing)" : "");
+			return err;
+		}
+		err = keep_link(t, link);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
@@ -71,85 +142,20 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		hci_errorf("cannot open BPF object: %s", strerror(errno));
 		return -errno;
 	}
-	t->skel->rodata->targ_dev = o->dev;
-	t->skel->rodata->targ_cgid = o->cgid;
-	t->skel->rodata->targ_per_request = o->per_request;
-	t->skel->rodata->targ_single_arg = feat->single_arg;
-	t->skel->rodata->targ_slot_mask = (__u32)o->slots - 1;
-	t->skel->rodata->targ_vmm = o->vmm;
-	t->skel->rodata->targ_vm_tgid = o->vm_tgid;
-	t->skel->rodata->targ_self_tgid = o->self_tgid;
-	t->skel->rodata->targ_kvm_exit_reason_arg = feat->kvm_exit_reason_arg;
-	t->skel->rodata->targ_uring_cqe_ptr = feat->uring_cqe_ptr;
-	bpf_map__set_max_entries(t->skel->maps.bio_slots, (__u32)o->slots);
-	bpf_map__set_max_entries(t->skel->maps.rq_slots, (__u32)o->slots);
-	bpf_map__set_max_entries(t->skel->maps.bio_ovf, (__u32)o->slots);
-	bpf_map__set_max_entries(t->skel->maps.rq_ovf, (__u32)o->slots);
-	bpf_map__set_max_entries(t->skel->maps.hists, (__u32)o->max_keys);
-	bpf_map__set_max_entries(t->skel->maps.events,
-				 o->per_request || o->app ? (__u32)o->rb_kib * 1024 : 256 * 1024);
-
+	configure(t->skel, o, feat);
 	/* choose the variant before load: the loser is never loaded */
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		size_t l = strlen(name);
-		bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
-
-		/* the optional layers cost nothing unless asked for */
-		if (has_prefix(name, "sys_"))
-			bpf_program__set_autoload(prog, o->vmm);
-		else if (has_prefix(name, "app_"))
-			bpf_program__set_autoload(prog, o->app);
-		else if (has_prefix(name, "cg_"))
-			bpf_program__set_autoload(prog, o->cgroups);
-		else if (has_prefix(name, "kvm_"))
-			bpf_program__set_autoload(prog, o->vmm && feat->kvm);
-		else if (has_prefix(name, "io_uring_"))
-			bpf_program__set_autoload(prog, o->vmm && feat->uring);
-		else
-			bpf_program__set_autoload(prog, is_btf == use_btf);
-	}
+	bpf_object__for_each_program(prog, t->skel->obj)
+		bpf_program__set_autoload(prog, hci_prog_wanted(bpf_program__name(prog), o,
+								 feat, use_btf));
 	err = hcitrace__load(t->skel);
 	if (err) {
 		hci_errorf("cannot load BPF programs: %s%s", strerror(-err),
 			   o->verbose ? "" : " (run with -v for the verifier log)");
 		return err;
 	}
-	/*
-	 * Attach one by one: the KVM and io_uring tracepoints are an optional
-	 * extra, and a kernel without them must not stop the rest.
-	 */
-	bpf_object__for_each_program(prog, t->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		struct bpf_link *link, **links;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			if (has_prefix(name, "kvm_") || has_prefix(name, "io_uring_")) {
-				if (o->verbose)
-					fprintf(stderr, "tracepoint %s unavailable (%s): "
-						"its stages will be absent\n", name,
-						strerror(-err));
-				continue;
-			}
-			hci_errorf("cannot attach %s: %s%s", name, strerror(-err),
-				   (has_prefix(name, "sys_") || has_prefix(name, "app_")) &&
-				   !feat->tracefs ?
-				   " (tracefs is not mounted: mount -t tracefs tracefs "
-				   "/sys/kernel/tracing)" : "");
-			return err;
-		}
-		links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
-		if (!links) {
-			bpf_link__destroy(link);
-			return -ENOMEM;
-		}
-		t->links = links;
-		t->links[t->nlinks++] = link;
-	}
+	err = attach_all(t, o);
+	if (err)
+		return err;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), cb, ctx, NULL);
 	if (!t->rb) {
 		hci_errorf("cannot create ring buffer: %s", strerror(errno));
