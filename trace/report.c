@@ -14,6 +14,7 @@
 #include "core/hist.h"
 #include "fmt/json_writer.h"
 #include "host/devices.h"
+#include "hci_stages.h"
 #include "trace.h"
 
 /* Add a snapshot's rows to the report, minus @base (for interval deltas). */
@@ -65,6 +66,29 @@ static int add_rows(struct trace_run *tr, enum hci_layer layer, const struct hci
 }
 
 /*
+ * An unreaped request's host part, by the stage rules of hci_stages.h: V2Q
+ * and VQ2C, VQ2D and VD2C when the dispatch lies inside. Its VMM
+ * completion was not seen, so C2V and V2V are absent.
+ */
+static void unreaped_stages(const struct hci_aio_req *q, struct hci_vmm_val *v)
+{
+	static const int stages[] = { HCI_V2Q, HCI_VQ2C, HCI_VQ2D, HCI_VD2C };
+	const struct hci_vpoints p = {
+		.v = q->io.t_sub, .q = q->io.t_q, .d = q->io.t_d, .c = q->io.t_c,
+		.nbios = q->io.nbios,
+	};
+
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		__u64 from, to;
+
+		if (!hci_vstage_present(&p, stages[i]))
+			continue;
+		hci_vstage_ends(&p, stages[i], &from, &to);
+		hci_span_add(v->slots[stages[i]], &v->sum_ns[stages[i]], from, to);
+	}
+}
+
+/*
  * Native-aio requests the VMM reaped by polling its ring, with no eventfd
  * read since: their host part is known, their VMM completion is not. At the
  * end of tracing, report them with V2Q and VQ2C, and C2V/V2V absent.
@@ -96,16 +120,7 @@ static int add_unreaped(struct trace_run *tr, struct hci_report *r)
 		v.ios = 1;
 		v.bytes = q.len;
 		v.bios = q.io.nbios;
-		v.slots[HCI_V2Q][hci_bucket_of_ns(q.io.t_q - q.io.t_sub)]++;
-		v.sum_ns[HCI_V2Q] = q.io.t_q - q.io.t_sub;
-		v.slots[HCI_VQ2C][hci_bucket_of_ns(q.io.t_c - q.io.t_q)]++;
-		v.sum_ns[HCI_VQ2C] = q.io.t_c - q.io.t_q;
-		if (q.io.t_d >= q.io.t_q && q.io.t_d <= q.io.t_c) {
-			v.slots[HCI_VQ2D][hci_bucket_of_ns(q.io.t_d - q.io.t_q)]++;
-			v.sum_ns[HCI_VQ2D] = q.io.t_d - q.io.t_q;
-			v.slots[HCI_VD2C][hci_bucket_of_ns(q.io.t_c - q.io.t_d)]++;
-			v.sum_ns[HCI_VD2C] = q.io.t_c - q.io.t_d;
-		}
+		unreaped_stages(&q, &v);
 		hci_dev_name(q.io.dev, dev, sizeof(dev));
 		if (hci_report_add(r, HCI_LAYER_VMM, origin, dev, q.io.op, &v))
 			return -ENOMEM;
