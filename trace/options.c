@@ -199,6 +199,30 @@ static int parse_args(const struct argp *argp, int argc, char **argv, void *inpu
 	return 0;
 }
 
+/* [INTERVAL [COUNT]]: an argp answer, as parse_opt's */
+static error_t parse_positional(struct pstate *ps, const char *arg)
+{
+	struct hci_env *env = ps->env;
+	const char *want = NULL;
+
+	if (ps->npos == 0) {
+		if (parse_long(arg, 1, INT_MAX, &env->interval))
+			want = "invalid interval '%s': want whole seconds > 0";
+	} else if (ps->npos == 1) {
+		if (parse_long(arg, 1, INT_MAX, &env->count))
+			want = "invalid count '%s': want a number > 0";
+	} else {
+		want = "unexpected argument '%s' (a command goes after --)";
+	}
+	if (want) {
+		snprintf(ps->err, ps->errlen, want, arg);
+		ps->status = -EINVAL;
+		return EINVAL;
+	}
+	ps->npos++;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pstate *ps = state->input;
@@ -265,17 +289,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->max_pending = v;
 		break;
 	case ARGP_KEY_ARG:
-		if (ps->npos == 0) {
-			if (parse_long(arg, 1, INT_MAX, &env->interval))
-				FAIL("invalid interval '%s': want whole seconds > 0", arg);
-		} else if (ps->npos == 1) {
-			if (parse_long(arg, 1, INT_MAX, &env->count))
-				FAIL("invalid count '%s': want a number > 0", arg);
-		} else {
-			FAIL("unexpected argument '%s' (a command goes after --)", arg);
-		}
-		ps->npos++;
-		break;
+		return parse_positional(ps, arg);
 	default:
 		return parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
 				    ps->err, ps->errlen, &ps->status);
