@@ -155,14 +155,14 @@ $(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c lib/wire/wire.c include/hci_wire.h | $(
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		tests/fuzz/fuzz_wire.c lib/wire/wire.c -o $@
 
-# libFuzzer target for the QMP reply reader (tests/t/16-fuzz-json.t runs it)
-$(OUT)/fuzz_json: tests/fuzz/fuzz_json.c throttle/qmp_reply.c throttle/qmp_reply.h | $(OUT)
+# libFuzzer target for the QMP reply reader (tests/t/16-fuzz-qmp-reply.t runs it)
+$(OUT)/fuzz_qmp_reply: tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c throttle/qmp_reply.h | $(OUT)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -I. \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		tests/fuzz/fuzz_json.c throttle/qmp_reply.c -lm -o $@
+		tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c -lm -o $@
 
-unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_json
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_qmp_reply
 
 test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static \
 	$(OUT)/asan/hcitrace \

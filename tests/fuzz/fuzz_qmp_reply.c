@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer target for the JSON reader (throttle/qmp_reply.c): hcithrottle feeds it
- * what a QMP socket sends. Build and run: make build/fuzz_json, then
- * tests/t/16-fuzz-json.t, or docs/testing.md for longer runs.
+ * what a QMP socket sends. Build and run: make build/fuzz_qmp_reply, then
+ * tests/t/16-fuzz-qmp-reply.t, or docs/testing.md for longer runs.
  *
  * Each input is parsed once. A failure must be -EINVAL or -ENOMEM with no
  * tree, no memory and a "JSON: " message (-EINVAL: at a byte within the
