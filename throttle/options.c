@@ -128,9 +128,8 @@ static const struct {
 
 /*
  * An error, said as argp_error() says it, and returned: argp_parse() runs
- * with ARGP_NO_EXIT, so argp_error() only prints. argp prints it rather than
- * hci_usage_error() because argp wraps its "Try ..." line at 79 columns,
- * which "hcithrottle run" reaches.
+ * with ARGP_NO_EXIT, so argp_error() only prints. (hci_usage_error() prints
+ * the same, for a caller that holds no argp_state.)
  */
 __attribute__((format(printf, 2, 3)))
 static error_t parse_error(struct argp_state *state, const char *fmt, ...)

@@ -95,8 +95,22 @@ int hci_parse_exit(int rc, const char *err)
 	return 2;
 }
 
+/*
+ * argp_error() itself prints, on a state that holds only what it reads: the
+ * name, the stream and ARGP_NO_EXIT. Its "Try ..." line is wrapped by argp's
+ * formatter (at 79 columns, or as ARGP_HELP_FMT says), which a printf of our
+ * own would match only for short names.
+ */
 void hci_usage_error(FILE *f, const char *prog, const char *msg)
 {
-	fprintf(f, "%s: %s\n", prog, msg);
-	fprintf(f, "Try `%s --help' or `%s --usage' for more information.\n", prog, prog);
+	static const struct argp no_options = { 0 };
+	struct argp_state state = {
+		.root_argp = &no_options,
+		.flags = ARGP_NO_EXIT,
+		.name = (char *)prog,
+		.err_stream = f,
+		.out_stream = f,
+	};
+
+	argp_error(&state, "%s", msg);
 }

@@ -81,6 +81,9 @@ void hci_cmd_list(FILE *f, const struct hci_cmd *cmds);
  * HCI_PARSE_INFO (any rc > 0), else 2.
  */
 int hci_parse_exit(int rc, const char *err);
-/* argp_error()'s two lines, for programs whose messages were argp's */
+/*
+ * argp_error()'s two lines, for programs whose messages were argp's: argp
+ * prints them, so the "Try ..." line wraps as argp wraps it.
+ */
 void hci_usage_error(FILE *f, const char *prog, const char *msg);
 #endif

@@ -104,33 +104,43 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return ARGP_ERR_UNKNOWN;
 }
 
-/* hci_usage_error() must print what argp_error() prints, byte for byte */
-static void test_argp(void)
+static const struct argp_option test_opts[] = {
+	{ "x", 'x', NULL, 0, "fail", 0 },
+	HCI_ARGP_INFO_OPTIONS,
+	{ 0 },
+};
+static const struct argp test_argp_def = { .options = test_opts, .parser = parse_opt };
+
+/* hci_usage_error() must print what argp_error() prints for prog, byte for byte */
+static void usage_error_is_argp_error(char *prog, const char *what)
 {
-	static const struct argp_option opts[] = {
-		{ "x", 'x', NULL, 0, "fail", 0 },
-		HCI_ARGP_INFO_OPTIONS,
-		{ 0 },
-	};
-	const struct argp argp = { .options = opts, .parser = parse_opt };
-	char *argv[] = { "prog sub", "-x", NULL }, *got = NULL, *want = NULL;
+	char *argv[] = { prog, "-x", NULL }, *got = NULL, *want = NULL;
 	size_t glen = 0, wlen = 0;
 	struct pstate ps = { .err = open_memstream(&got, &glen) };
 	FILE *w = open_memstream(&want, &wlen);
 	error_t e;
 
-	e = argp_parse(&argp, 2, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
+	e = argp_parse(&test_argp_def, 2, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
 	fclose(ps.err);
-	hci_usage_error(w, "prog sub", "bad -x");
+	hci_usage_error(w, prog, "bad -x");
 	fclose(w);
 	is_int(e, EINVAL, "argp_parse returns the parser's error");
-	is_str(want, got, "hci_usage_error is argp_error's text");
+	is_str(want, got, what);
 	free(got);
 	free(want);
-	argv[1] = "-V";
-	ps.status = 0;
-	ps.err = stderr;
-	e = argp_parse(&argp, 2, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
+}
+
+static void test_argp(void)
+{
+	char *argv[] = { "prog sub", "-V", NULL };
+	struct pstate ps = { .err = stderr };
+	error_t e;
+
+	usage_error_is_argp_error("prog sub", "hci_usage_error is argp_error's text");
+	/* 2 x 31 characters of name: argp wraps the "Try ..." line */
+	usage_error_is_argp_error("hcithrottle a-long-command-name",
+				  "... with a name long enough for argp to wrap");
+	e = argp_parse(&test_argp_def, 2, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ps);
 	is_int(e, 0, "-V parses");
 	is_int(ps.status, HCI_PARSE_INFO, "-V is an information request");
 }
