@@ -89,6 +89,45 @@ static __always_inline struct hci_hist_val *hist_get(__u64 cgid, __u32 vmm,
 	return lookup_or_init(&hists, &k, &hist_zero, HCI_CNT_HIST_FULL);
 }
 
+/* the histogram key's disk and op, as a bio or a request tells them */
+static __always_inline __u32 bio_dev(struct bio *bio, const bool btf)
+{
+	return hci_disk_dev(hci_bio_disk(bio, btf), btf);
+}
+
+static __always_inline __u32 rq_dev(struct request *rq, const bool btf)
+{
+	return hci_disk_dev(hci_rq_disk(rq, btf), btf);
+}
+
+static __always_inline __u32 bio_op(struct bio *bio, const bool btf)
+{
+	return hci_op_of(HCI_RD(btf, bio, bi_opf));
+}
+
+static __always_inline __u32 rq_op(struct request *rq, const bool btf)
+{
+	return hci_op_of(HCI_RD(btf, rq, cmd_flags));
+}
+
+/*
+ * Slot @s, if there is one, having counted one more @field (merges, splits,
+ * requeues, rq_merges) for its origin on @dev and @op, which are read only
+ * for a slot. A macro, for the field's name.
+ */
+#define slot_counted(s, dev, op, field)						\
+	({									\
+		struct hci_slot *s_ = (s);					\
+		struct hci_hist_val *v_;					\
+										\
+		if (s_) {							\
+			v_ = hist_get(s_->cgid, s_->vmm_tgid, (dev), (op));	\
+			if (v_)							\
+				v_->field++;					\
+		}								\
+		s_;								\
+	})
+
 static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key,
 						 __u64 now, bool *created)
 {
@@ -119,7 +158,7 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	bool created;
 	__u64 cgid, now;
 
-	if (targ_dev && hci_disk_dev(hci_bio_disk(bio, btf), btf) != targ_dev)
+	if (targ_dev && bio_dev(bio, btf) != targ_dev)
 		return 0;
 	cgid = hci_bio_cgid(bio, btf);
 	if (targ_cgid && cgid != targ_cgid)
@@ -156,6 +195,19 @@ static __always_inline int on_getrq(__u64 *ctx, struct bio *bio, __u64 key,
 HCI_TP(block_getrq, on_getrq, struct bio, 0, 1)
 
 /*
+ * What a slot made from another bio's takes over: its Q, its origin and the
+ * VMM request it belongs to.
+ */
+static __always_inline void slot_inherit(struct hci_slot *s, const struct hci_slot *from)
+{
+	s->tq = from->tq;
+	s->cgid = from->cgid;
+	s->vmm_tgid = from->vmm_tgid;
+	s->vseq = from->vseq;
+	s->vtid = from->vtid;
+}
+
+/*
  * The first time we see a request (insert or issue), move what we know about
  * its first bio into the request's slot and free the bio's.
  */
@@ -184,7 +236,7 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		if (rq_find(key))
 			return NULL;	/* a dead entry we cannot delete now */
 	}
-	if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
+	if (targ_dev && rq_dev(rq, btf) != targ_dev)
 		return NULL;
 	bio = HCI_RD(btf, rq, bio);
 	if (bio)
@@ -195,15 +247,11 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 	if (!s || !created)
 		return s;
 	if (b) {
-		s->tq = b->tq;
+		slot_inherit(s, b);
 		s->tg = b->tg;
-		s->cgid = b->cgid;
-		s->vmm_tgid = b->vmm_tgid;
 		if (targ_vmm && b->vmm_tgid)
 			vmm_stack_down(rq, bio, b->vmm_tgid, btf);
 		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING);
-		s->vseq = b->vseq;
-		s->vtid = b->vtid;
 		bio_put(b);
 	} else {
 		/* flush sequences, passthrough, or I/O queued before we attached */
@@ -213,31 +261,36 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 	return s;
 }
 
-static __always_inline int on_rq_insert(__u64 *ctx, struct request *rq, __u64 key,
-					const bool btf, const __u32 slot)
+/* I and D: stamp the request's slot, which the first of them creates */
+static __always_inline int rq_stamp(struct request *rq, __u64 key, const bool btf,
+				    const __u32 slot, const bool dispatched)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct hci_slot *s = rq_slot_first(rq, key, now, btf, slot);
 
-	if (s) {
+	if (!s)
+		return 0;
+	if (dispatched) {
+		s->td = now;
+		s->flags |= HCI_HAVE_D;
+	} else {
 		s->ti = now;
 		s->flags |= HCI_HAVE_I;
 	}
 	return 0;
+}
+
+static __always_inline int on_rq_insert(__u64 *ctx, struct request *rq, __u64 key,
+					const bool btf, const __u32 slot)
+{
+	return rq_stamp(rq, key, btf, slot, false);
 }
 HCI_TP(block_rq_insert, on_rq_insert, struct request, 0, 1)
 
 static __always_inline int on_rq_issue(__u64 *ctx, struct request *rq, __u64 key,
 				       const bool btf, const __u32 slot)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct hci_slot *s = rq_slot_first(rq, key, now, btf, slot);
-
-	if (s) {
-		s->td = now;
-		s->flags |= HCI_HAVE_D;
-	}
-	return 0;
+	return rq_stamp(rq, key, btf, slot, true);
 }
 HCI_TP(block_rq_issue, on_rq_issue, struct request, 0, 1)
 
@@ -298,7 +351,7 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 	s = rq_find(key);
 	if (!s) {
 		/* not ours to count: another disk's, or (-c) another cgroup's */
-		if (targ_dev && hci_disk_dev(hci_rq_disk(rq, btf), btf) != targ_dev)
+		if (targ_dev && rq_dev(rq, btf) != targ_dev)
 			return 0;
 		if (targ_cgid && hci_bio_cgid(HCI_RD(btf, rq, bio), btf) != targ_cgid)
 			return 0;
@@ -311,8 +364,8 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
-	dev = hci_disk_dev(hci_rq_disk(rq, btf), btf);
-	op = hci_op_of(HCI_RD(btf, rq, cmd_flags));
+	dev = rq_dev(rq, btf);
+	op = rq_op(rq, btf);
 	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
 	if (v) {
 		v->ios++;
@@ -345,8 +398,8 @@ static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 ke
 	if (!s)
 		return 0;
 	now = bpf_ktime_get_ns();
-	dev = hci_disk_dev(hci_bio_disk(bio, btf), btf);
-	op = hci_op_of(HCI_RD(btf, bio, bi_opf));
+	dev = bio_dev(bio, btf);
+	op = bio_op(bio, btf);
 	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
 	if (v) {
 		v->ios++;
@@ -363,22 +416,17 @@ static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 ke
 /* (request_queue, bio) on every kernel */
 HCI_TP(block_bio_complete, on_bio_complete, struct bio, 1, 1)
 
-/* ---- merges, splits, requeues: counted per origin ---- */
+/* ---- merges, splits, requeues: counted per origin (slot_counted) ---- */
 
 static __always_inline int on_bio_merge(__u64 *ctx, struct bio *bio, __u64 key,
 					const bool btf, const __u32 slot)
 {
-	struct hci_slot *s = bio_find(key);
-	struct hci_hist_val *v;
+	struct hci_slot *s = slot_counted(bio_find(key), bio_dev(bio, btf),
+					  bio_op(bio, btf), merges);
 
-	if (!s)
-		return 0;
-	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_bio_disk(bio, btf), btf),
-		     hci_op_of(HCI_RD(btf, bio, bi_opf)));
-	if (v)
-		v->merges++;
 	/* the bio now rides on an existing request: it has no C of its own */
-	bio_put(s);
+	if (s)
+		bio_put(s);
 	return 0;
 }
 HCI_TP(block_bio_backmerge, on_bio_merge, struct bio, 0, 2)
@@ -393,7 +441,6 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 {
 	struct bio *parent = HCI_RD(btf, split, bi_private);
 	struct hci_slot *p, *s;
-	struct hci_hist_val *v;
 	bool created;
 
 	if (!parent)
@@ -401,20 +448,13 @@ static __always_inline int on_split(__u64 *ctx, struct bio *split, __u64 key,
 	p = bio_find(btf ? addr_of(parent, slot) : (__u64)parent);
 	if (!p)
 		return 0;
-	v = hist_get(p->cgid, p->vmm_tgid, hci_disk_dev(hci_bio_disk(split, btf), btf),
-		     hci_op_of(HCI_RD(btf, split, bi_opf)));
-	if (v)
-		v->splits++;
+	slot_counted(p, bio_dev(split, btf), bio_op(split, btf), splits);
 	s = bio_new(key, bpf_ktime_get_ns(), &created);
 	if (s) {
-		s->tq = p->tq;
-		s->cgid = p->cgid;
-		s->vmm_tgid = p->vmm_tgid;
+		slot_inherit(s, p);
 		s->flags = HCI_HAVE_Q | (p->flags & (HCI_VAIO | HCI_VURING));
 		s->bytes = HCI_RD(btf, split, bi_iter.bi_size);
 		s->sector = HCI_RD(btf, split, bi_iter.bi_sector);
-		s->vseq = p->vseq;
-		s->vtid = p->vtid;
 	}
 	return 0;
 }
@@ -423,17 +463,12 @@ HCI_TP(block_split, on_split, struct bio, 0, 1)
 static __always_inline int on_rq_requeue(__u64 *ctx, struct request *rq, __u64 key,
 					 const bool btf, const __u32 slot)
 {
-	struct hci_slot *s = rq_find(key);
-	struct hci_hist_val *v;
+	struct hci_slot *s = slot_counted(rq_find(key), rq_dev(rq, btf),
+					  rq_op(rq, btf), requeues);
 
-	if (!s)
-		return 0;
-	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq, btf), btf),
-		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
-	if (v)
-		v->requeues++;
 	/* it will be dispatched again: D is re-stamped then */
-	s->flags &= ~HCI_HAVE_D;
+	if (s)
+		s->flags &= ~HCI_HAVE_D;
 	return 0;
 }
 HCI_TP(block_rq_requeue, on_rq_requeue, struct request, 0, 1)
@@ -442,16 +477,11 @@ HCI_TP(block_rq_requeue, on_rq_requeue, struct request, 0, 1)
 static __always_inline int on_rq_merge(__u64 *ctx, struct request *rq, __u64 key,
 				       const bool btf, const __u32 slot)
 {
-	struct hci_slot *s = rq_find(key);
-	struct hci_hist_val *v;
+	struct hci_slot *s = slot_counted(rq_find(key), rq_dev(rq, btf),
+					  rq_op(rq, btf), rq_merges);
 
-	if (!s)
-		return 0;
-	v = hist_get(s->cgid, s->vmm_tgid, hci_disk_dev(hci_rq_disk(rq, btf), btf),
-		     hci_op_of(HCI_RD(btf, rq, cmd_flags)));
-	if (v)
-		v->rq_merges++;
-	rq_put(s);
+	if (s)
+		rq_put(s);
 	return 0;
 }
 HCI_TP(block_rq_merge, on_rq_merge, struct request, 0, 1)
