@@ -72,10 +72,8 @@ static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 	hci_vreq_print(stdout, &q);
 	if (tr->vreq_csv)
 		hci_csv_vreq_row(tr->vreq_csv, &q);
-	if (tr->json) {
-		hci_json_vreq(tr->json, &q, tr->json_first);
-		tr->json_first = false;
-	}
+	if (tr->json)
+		hci_json_vreq(&tr->jw, &q);
 	return 0;
 }
 
@@ -94,10 +92,8 @@ static void mark_lost(struct trace_run *tr, __u64 at_ns, __u64 count, const char
 		hci_csv_req_lost_row(tr->req_csv, &m);
 	if (tr->vreq_csv)
 		hci_csv_vreq_lost_row(tr->vreq_csv, &m);
-	if (tr->json) {
-		hci_json_lost(tr->json, &m, tr->json_first);
-		tr->json_first = false;
-	}
+	if (tr->json)
+		hci_json_lost(&tr->jw, &m);
 }
 
 /* The markers due before an event stamped @ts (all of them for ~0). */
@@ -180,10 +176,8 @@ static int handle_event(struct trace_run *tr, void *data, size_t size)
 	hci_req_print(stdout, &q);
 	if (tr->req_csv)
 		hci_csv_req_row(tr->req_csv, &q);
-	if (tr->json) {
-		hci_json_req(tr->json, &q, tr->json_first);
-		tr->json_first = false;
-	}
+	if (tr->json)
+		hci_json_req(&tr->jw, &q);
 	return 0;
 }
 

@@ -26,10 +26,8 @@ static void on_joined(void *ctx, const struct hci_jreq *q)
 		hci_jreq_print(stdout, g->origin, disk, q, t_s);
 	if (tr->join_csv)
 		hci_csv_join_row(tr->join_csv, g->origin, disk, q, t_s);
-	if (tr->json && tr->env.per_request) {
-		hci_json_join(tr->json, g->origin, disk, q, t_s, tr->json_first);
-		tr->json_first = false;
-	}
+	if (tr->json && tr->env.per_request)
+		hci_join_json_req(&tr->jw, g->origin, disk, q, t_s);
 }
 
 /* One channel's volumes this interval, next to its VM's host block bytes. */
@@ -244,6 +242,19 @@ void guests_summary(struct trace_run *tr)
 		if (tr->env.breakdown)
 			hci_breakdown_print(stdout, g->origin, g->c.j);
 	}
+}
+
+/* The JSON document's "guests" section: each channel's join and volumes. */
+void guests_json(struct trace_run *tr)
+{
+	hci_json_section(&tr->jw, "guests");
+	for (int i = 0; i < tr->nchans; i++) {
+		struct guest_chan *g = &tr->chans[i];
+
+		hci_join_json_guest(&tr->jw, g->origin, g->c.path, g->c.j, &g->c.p->st,
+				    g->vols, g->nvols);
+	}
+	hci_jw_end_array(&tr->jw);
 }
 
 /* What a stream lost or was refused is said at exit, never silently. */

@@ -198,32 +198,3 @@ void hci_join_json_guest(struct hci_jw *w, const char *origin, const char *path,
 	hci_jw_end_array(w);
 	hci_jw_end_object(w);
 }
-
-/*
- * For a file not (yet) written through one struct hci_jw: the separator an
- * item of a line-per-item array has, then the item on a writer of its own.
- */
-static void json_item_on(FILE *f, bool first, struct hci_jw *w)
-{
-	fputs(first ? "\n" : ",\n", f);
-	hci_jw_init(w, f, false);
-}
-
-void hci_json_join(FILE *f, const char *origin, const char *disk, const struct hci_jreq *q,
-		   double t_s, bool first)
-{
-	struct hci_jw w;
-
-	json_item_on(f, first, &w);
-	hci_join_json_req(&w, origin, disk, q, t_s);
-}
-
-void hci_json_guest(FILE *f, const char *origin, const char *path, const struct hci_join *j,
-		    const struct hci_wire_stats *ws, const struct hci_volrow *vols,
-		    size_t nvols, bool first)
-{
-	struct hci_jw w;
-
-	json_item_on(f, first, &w);
-	hci_join_json_guest(&w, origin, path, j, ws, vols, nvols);
-}

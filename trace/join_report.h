@@ -54,13 +54,4 @@ void hci_join_json_req(struct hci_jw *w, const char *origin, const char *disk,
 void hci_join_json_guest(struct hci_jw *w, const char *origin, const char *path,
 			 const struct hci_join *j, const struct hci_wire_stats *ws,
 			 const struct hci_volrow *vols, size_t nvols);
-/*
- * The same items on a FILE that no struct hci_jw writes yet; first: the
- * array's first item. They go once the whole document has one writer.
- */
-void hci_json_join(FILE *f, const char *origin, const char *disk, const struct hci_jreq *q,
-		   double t_s, bool first);
-void hci_json_guest(FILE *f, const char *origin, const char *path, const struct hci_join *j,
-		    const struct hci_wire_stats *ws, const struct hci_volrow *vols,
-		    size_t nvols, bool first);
 #endif

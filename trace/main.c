@@ -273,7 +273,7 @@ static const struct hci_cmd trace_cmds[] = {
 
 int main(int argc, char **argv)
 {
-	struct trace_run tr = { .json_first = true };
+	struct trace_run tr = {};
 	char err[512];
 	int ret;
 

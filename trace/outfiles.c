@@ -55,7 +55,8 @@ int open_outputs(struct trace_run *tr)
 		tr->json = open_out(tr->env.json_path);
 		if (!tr->json)
 			return -EIO;
-		hci_json_begin(tr->json);
+		hci_jw_init(&tr->jw, tr->json, false);
+		hci_json_begin(&tr->jw);
 	}
 	if (!csv)
 		return 0;

@@ -73,25 +73,16 @@ void hci_report_free(struct hci_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Either layer's stages, seen the same way by the printers and writers. */
-struct stage_view {
-	int n;
-	const char *const *names;
-	const __u64 (*slots)[HCI_NBUCKETS];
-	const __u64 *sum_ns;
-	__u64 ios;
-};
-
-static struct stage_view view_of(const struct hci_row *row)
+struct hci_stage_view hci_stage_view_of(const struct hci_row *row)
 {
 	if (row->layer == HCI_LAYER_VMM)
-		return (struct stage_view){ HCI_NVSTAGES, hci_vstage_names, row->vm.slots,
-					    row->vm.sum_ns, row->vm.ios };
-	return (struct stage_view){ HCI_NSTAGES, hci_stage_names, row->v.slots,
-				    row->v.sum_ns, row->v.ios };
+		return (struct hci_stage_view){ HCI_NVSTAGES, hci_vstage_names, row->vm.slots,
+						row->vm.sum_ns, row->vm.ios };
+	return (struct hci_stage_view){ HCI_NSTAGES, hci_stage_names, row->v.slots,
+					row->v.sum_ns, row->v.ios };
 }
 
-static void print_stages(FILE *f, const struct stage_view *sv)
+static void print_stages(FILE *f, const struct hci_stage_view *sv)
 {
 	fprintf(f, "  %-5s %10s %10s %10s %10s %10s\n",
 		"stage", "count", "avg(us)", "p50(us)", "p99(us)", "absent");
@@ -115,7 +106,7 @@ void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct hci_row *row = &r->rows[i];
-		struct stage_view sv = view_of(row);
+		struct hci_stage_view sv = hci_stage_view_of(row);
 
 		if (row->layer == HCI_LAYER_VMM) {
 			const struct hci_vmm_val *v = &row->vm;
@@ -224,7 +215,7 @@ void hci_csv_write_hist(FILE *f, const struct hci_report *r)
 	fputs("origin,device,op,stage,bucket_lo_us,bucket_hi_us,count\n", f);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct hci_row *row = &r->rows[i];
-		struct stage_view sv = view_of(row);
+		struct hci_stage_view sv = hci_stage_view_of(row);
 
 		for (int s = 0; s < sv.n; s++) {
 			for (int b = 0; b < HCI_NBUCKETS; b++) {
@@ -284,130 +275,13 @@ void hci_lost_print(FILE *f, const struct hci_lost_mark *m)
 		m->t_s, (unsigned long long)m->count, m->counter);
 }
 
-void hci_json_lost(FILE *f, const struct hci_lost_mark *m, bool first)
-{
-	fprintf(f, "%s\n{\"layer\":\"lost\",\"time_s\":%.9f,\"events\":%llu,\"counter\":",
-		first ? "" : ",", m->t_s, (unsigned long long)m->count);
-	hci_json_string(f, m->counter);
-	fputc('}', f);
-}
-
-void hci_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-void hci_json_begin(FILE *f)
-{
-	fprintf(f, "{\"format\":\"hcitrace\",\"version\":%d,\"bucket_unit\":\"log2_us\","
-		"\"requests\":[", HCI_JSON_VERSION);
-}
-
-void hci_json_req(FILE *f, const struct hci_req *q, bool first)
-{
-	fprintf(f, "%s\n{\"layer\":\"block\",\"time_s\":%.9f,\"origin\":", first ? "" : ",",
-		q->t_s);
-	hci_json_string(f, q->origin);
-	fputs(",\"device\":", f);
-	hci_json_string(f, q->dev);
-	fprintf(f, ",\"op\":\"%s\",\"sector\":%llu,\"bytes\":%u,\"stages_us\":{",
-		hci_op_names[q->op], (unsigned long long)q->sector, q->bytes);
-	for (int s = 0; s < HCI_NSTAGES; s++) {
-		fprintf(f, "%s\"%s\":", s ? "," : "", hci_stage_names[s]);
-		if (q->present[s])
-			fprintf(f, "%.3f", q->us[s]);
-		else
-			fputs("null", f);
-	}
-	fputs("}}", f);
-}
-
-static void json_stages(FILE *f, const struct stage_view *sv)
-{
-	fputs("\"stages\":{", f);
-	for (int s = 0; s < sv->n; s++) {
-		__u64 n = hci_slots_count(sv->slots[s]);
-		bool first = true;
-
-		fprintf(f, "%s\"%s\":{\"count\":%llu,\"absent\":%llu,\"sum_ns\":%llu,"
-			"\"buckets\":[", s ? "," : "", sv->names[s], (unsigned long long)n,
-			(unsigned long long)(sv->ios > n ? sv->ios - n : 0),
-			(unsigned long long)sv->sum_ns[s]);
-		for (int b = 0; b < HCI_NBUCKETS; b++) {
-			if (!sv->slots[s][b])
-				continue;
-			fprintf(f, "%s{\"lo_us\":%llu,\"hi_us\":", first ? "" : ",",
-				(unsigned long long)hci_bucket_lo_us(b));
-			if (b == HCI_NBUCKETS - 1)
-				fputs("null", f);
-			else
-				fprintf(f, "%llu", (unsigned long long)hci_bucket_hi_us(b));
-			fprintf(f, ",\"count\":%llu}", (unsigned long long)sv->slots[s][b]);
-			first = false;
-		}
-		fputs("]}", f);
-	}
-	fputc('}', f);
-}
-
-static void json_rows(FILE *f, const struct hci_report *r, enum hci_layer layer)
-{
-	bool first = true;
-
-	for (size_t i = 0; i < r->n; i++) {
-		const struct hci_row *row = &r->rows[i];
-		struct stage_view sv = view_of(row);
-
-		if (row->layer != layer)
-			continue;
-		fprintf(f, "%s\n{\"origin\":", first ? "" : ",");
-		first = false;
-		hci_json_string(f, row->origin);
-		fputs(",\"device\":", f);
-		hci_json_string(f, row->dev);
-		fprintf(f, ",\"op\":\"%s\",", hci_op_names[row->op]);
-		if (layer == HCI_LAYER_VMM) {
-			const struct hci_vmm_val *v = &row->vm;
-
-			fprintf(f, "\"ios\":%llu,\"bytes\":%llu,\"bios\":%llu,\"absorbed\":%llu,"
-				"\"absorbed_bytes\":%llu,\"errors\":%llu,\"unlinked\":%llu,",
-				(unsigned long long)v->ios, (unsigned long long)v->bytes,
-				(unsigned long long)v->bios, (unsigned long long)v->absorbed,
-				(unsigned long long)v->absorbed_bytes,
-				(unsigned long long)v->errors, (unsigned long long)v->unlinked);
-		} else {
-			const struct hci_hist_val *v = &row->v;
-
-			fprintf(f, "\"ios\":%llu,\"bytes\":%llu,\"merges\":%llu,\"splits\":%llu,"
-				"\"requeues\":%llu,\"rq_merges\":%llu,",
-				(unsigned long long)v->ios, (unsigned long long)v->bytes,
-				(unsigned long long)v->merges, (unsigned long long)v->splits,
-				(unsigned long long)v->requeues,
-				(unsigned long long)v->rq_merges);
-		}
-		json_stages(f, &sv);
-		fputc('}', f);
-	}
-}
-
 const char *const hci_kvm_names[HCI_NKVM] = {
 	[HCI_KVM_NOTIFY] = "notify", [HCI_KVM_MMIO] = "mmio_writes",
 	[HCI_KVM_PIO] = "pio_outs", [HCI_KVM_MSI] = "msi", [HCI_KVM_IRQ] = "irq",
 	[HCI_KVM_INJ] = "injected",
 };
 
-static void reason_name(__u32 r, char *buf, size_t len)
+void hci_kvm_reason_name(__u32 r, char *buf, size_t len)
 {
 	if (r == HCI_EXIT_UNKNOWN)
 		snprintf(buf, len, "unknown");
@@ -429,47 +303,13 @@ void hci_kvm_print(FILE *f, const struct hci_kvm_row *k, size_t n)
 				(double)k[i].exits_total / (double)k[i].vmm_ios);
 		fputs(", by reason:", f);
 		for (size_t e = 0; e < k[i].nexits; e++) {
-			reason_name(k[i].reasons[e], rn, sizeof(rn));
+			hci_kvm_reason_name(k[i].reasons[e], rn, sizeof(rn));
 			fprintf(f, " %s=%llu", rn, (unsigned long long)k[i].exits[e]);
 			if (k[i].vmm_ios)
 				fprintf(f, " (%.2f/io)", (double)k[i].exits[e] / (double)k[i].vmm_ios);
 		}
 		fputc('\n', f);
 	}
-}
-
-void hci_json_end(FILE *f, const struct hci_report *r, const struct hci_kvm_row *kvm,
-		  size_t nkvm, const char *const *counter_names, const __u64 *counters,
-		  int ncounters)
-{
-	char rn[16];
-
-	fputs("],\n\"histograms\":[", f);
-	json_rows(f, r, HCI_LAYER_BLOCK);
-	fputs("],\n\"vmm\":[", f);
-	json_rows(f, r, HCI_LAYER_VMM);
-	fputs("],\n\"kvm\":[", f);
-	for (size_t i = 0; i < nkvm; i++) {
-		fprintf(f, "%s\n{\"origin\":", i ? "," : "");
-		hci_json_string(f, kvm[i].origin);
-		for (int c = 0; c < HCI_NKVM; c++)
-			fprintf(f, ",\"%s\":%llu", hci_kvm_names[c],
-				(unsigned long long)kvm[i].v.c[c]);
-		fprintf(f, ",\"vmm_ios\":%llu,\"exits\":%llu,\"exits_by_reason\":{",
-			(unsigned long long)kvm[i].vmm_ios,
-			(unsigned long long)kvm[i].exits_total);
-		for (size_t e = 0; e < kvm[i].nexits; e++) {
-			reason_name(kvm[i].reasons[e], rn, sizeof(rn));
-			fprintf(f, "%s\"%s\":%llu", e ? "," : "", rn,
-				(unsigned long long)kvm[i].exits[e]);
-		}
-		fputs("}}", f);
-	}
-	fputs("],\n\"lost\":{", f);
-	for (int i = 0; i < ncounters; i++)
-		fprintf(f, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
-			(unsigned long long)counters[i]);
-	fputs("}}\n", f);
 }
 
 /*
@@ -547,34 +387,4 @@ void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
 		fprintf(f, ",%u,%.9f,,\n", q->tid, q->submit_s);
 	else
 		fprintf(f, ",,%.9f,,\n", q->submit_s);
-}
-
-void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first)
-{
-	fprintf(f, "%s\n{\"layer\":\"vmm\",\"time_s\":%.9f,\"origin\":", first ? "" : ",",
-		q->t_s);
-	hci_json_string(f, q->origin);
-	fputs(",\"device\":", f);
-	hci_json_string(f, q->dev);
-	fprintf(f, ",\"op\":\"%s\",\"offset\":%llu,\"ret\":%d,\"bios\":%u,\"stages_us\":{",
-		hci_op_names[q->op], (unsigned long long)q->off, q->ret, q->nbios);
-	for (int s = 0; s < HCI_NVSTAGES; s++) {
-		fprintf(f, "%s\"%s\":", s ? "," : "", hci_vstage_names[s]);
-		if (q->present[s])
-			fprintf(f, "%.3f", q->us[s]);
-		else
-			fputs("null", f);
-	}
-	fputs("},\"image\":", f);
-	hci_json_string(f, q->image ? q->image : "");
-	fputs(",\"sector\":", f);
-	if (q->sector >= 0)
-		fprintf(f, "%lld", q->sector);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"submit_s\":%.9f,\"tid\":", q->submit_s);
-	if (q->tid)
-		fprintf(f, "%u}", q->tid);
-	else
-		fputs("null}", f);
 }

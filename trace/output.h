@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "hci_abi.h"
+#include "fmt/json_writer.h"
 #include "host/origin.h"
 
 #define HCI_JSON_VERSION 1
@@ -38,6 +39,17 @@ int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origi
 void hci_report_sort(struct hci_report *r);
 void hci_report_free(struct hci_report *r);
 void hci_report_print(FILE *f, const struct hci_report *r, bool show_hist);
+
+/* Either layer's stages, seen the same way by the printers and writers. */
+struct hci_stage_view {
+	int n;
+	const char *const *names;
+	const __u64 (*slots)[HCI_NBUCKETS];
+	const __u64 *sum_ns;
+	__u64 ios;
+};
+
+struct hci_stage_view hci_stage_view_of(const struct hci_row *row);
 
 /* One completed request with its stages; absent stages have present=false. */
 struct hci_req {
@@ -75,7 +87,6 @@ void hci_vreq_stages(const struct hci_vevent *e, double *us, bool *present);
 void hci_vreq_print(FILE *f, const struct hci_vreq *q);
 void hci_csv_vreq_header(FILE *f);
 void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q);
-void hci_json_vreq(FILE *f, const struct hci_vreq *q, bool first);
 
 void hci_req_print_header(FILE *f);
 void hci_req_print(FILE *f, const struct hci_req *q);
@@ -102,7 +113,6 @@ struct hci_lost_mark {
 void hci_lost_print(FILE *f, const struct hci_lost_mark *m);
 void hci_csv_req_lost_row(FILE *f, const struct hci_lost_mark *m);
 void hci_csv_vreq_lost_row(FILE *f, const struct hci_lost_mark *m);
-void hci_json_lost(FILE *f, const struct hci_lost_mark *m, bool first);
 
 /* KVM events of one VM, with its VM exits by reason */
 struct hci_kvm_row {
@@ -118,12 +128,27 @@ struct hci_kvm_row {
 extern const char *const hci_kvm_names[HCI_NKVM];
 void hci_kvm_print(FILE *f, const struct hci_kvm_row *k, size_t n);
 
-void hci_json_string(FILE *f, const char *s);
-void hci_json_begin(FILE *f);
-void hci_json_req(FILE *f, const struct hci_req *q, bool first);
-/* Closes the document: histograms and the lost-event counters. */
-void hci_json_end(FILE *f, const struct hci_report *r, const struct hci_kvm_row *kvm,
-		  size_t nkvm, const char *const *counter_names, const __u64 *counters,
-		  int ncounters);
+/* "unknown" or the exit reason's number */
+void hci_kvm_reason_name(__u32 r, char *buf, size_t len);
+
+/*
+ * The JSON document (output_json.c), on one writer from begin to end:
+ * hci_json_begin opens it and its "requests" array, where the -p streams
+ * write their items; hci_json_end_requests closes that array, the sections
+ * follow, each written by the code that owns it, and hci_json_end closes
+ * the document (the writer's error, 0 when it is whole).
+ */
+void hci_json_begin(struct hci_jw *w);
+void hci_json_req(struct hci_jw *w, const struct hci_req *q);
+void hci_json_vreq(struct hci_jw *w, const struct hci_vreq *q);
+void hci_json_lost(struct hci_jw *w, const struct hci_lost_mark *m);
+void hci_json_end_requests(struct hci_jw *w);
+/* a top-level array on a new line, one item per line; closed by its writer */
+void hci_json_section(struct hci_jw *w, const char *name);
+/* the section of one layer's histogram rows ("histograms", "vmm") */
+void hci_json_rows(struct hci_jw *w, const char *section, const struct hci_report *r,
+		   enum hci_layer layer);
+void hci_json_kvm(struct hci_jw *w, const struct hci_kvm_row *kvm, size_t nkvm);
+int hci_json_end(struct hci_jw *w);
 
 #endif

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "hcitrace.skel.h"
 #include "core/hist.h"
+#include "core/log.h"
 #include "fmt/json_writer.h"
 #include "host/devices.h"
 #include "hci_stages.h"
@@ -200,21 +201,13 @@ static void json_vm(struct hci_jw *w, struct trace_run *tr, const struct hci_vmm
 	hci_jw_end_object(w);
 }
 
-/*
- * "vms": the VMs seen. The document around it is not yet written through
- * one struct hci_jw (output.c opens it, hci_json_end closes this array), so
- * each item has a writer of its own after its line-per-item separator.
- */
+/* "vms": the VMs seen, in the order they were first seen. */
 static void json_vms(struct trace_run *tr)
 {
-	fputs("],\n\"vms\":[", tr->json);
-	for (size_t i = 0; i < hci_resolver_nvmms(&tr->res); i++) {
-		struct hci_jw w;
-
-		fputs(i ? ",\n" : "\n", tr->json);
-		hci_jw_init(&w, tr->json, false);
-		json_vm(&w, tr, hci_resolver_vmm_at(&tr->res, i));
-	}
+	hci_json_section(&tr->jw, "vms");
+	for (size_t i = 0; i < hci_resolver_nvmms(&tr->res); i++)
+		json_vm(&tr->jw, tr, hci_resolver_vmm_at(&tr->res, i));
+	hci_jw_end_array(&tr->jw);
 }
 
 /* The BPF side's counters, then the user side's: events left unread at stop */
@@ -279,23 +272,38 @@ static int write_csvs(struct trace_run *tr, const struct hci_report *r)
 	return err;
 }
 
+/* "lost": every lost-event counter, by name */
+static void json_lost(struct hci_jw *w, const char *const *lost_names, const __u64 *counters)
+{
+	hci_jw_break(w);
+	hci_jw_name(w, "lost");
+	hci_jw_start_object(w);
+	for (int i = 0; i < NLOST; i++)
+		hci_jw_uint_field(w, lost_names[i], counters[i]);
+	hci_jw_end_object(w);
+}
+
 /* The rest of the JSON document after the -p requests, then closed. */
 static int write_json(struct trace_run *tr, const struct hci_report *r,
 		      const struct hci_kvm_row *kvm, size_t nkvm,
 		      const char *const *lost_names, const __u64 *counters)
 {
+	int err;
+
 	if (!tr->json)
 		return 0;
+	hci_json_end_requests(&tr->jw);
 	json_vms(tr);
-	fputs("],\n\"guests\":[", tr->json);
-	for (int i = 0; i < tr->nchans; i++) {
-		struct guest_chan *g = &tr->chans[i];
-
-		hci_json_guest(tr->json, g->origin, g->c.path, g->c.j, &g->c.p->st,
-			       g->vols, g->nvols, i == 0);
-	}
-	hci_json_end(tr->json, r, kvm, nkvm, lost_names, counters, NLOST);
-	return close_out(&tr->json, tr->env.json_path) ? -EIO : 0;
+	guests_json(tr);
+	hci_json_rows(&tr->jw, "histograms", r, HCI_LAYER_BLOCK);
+	hci_json_rows(&tr->jw, "vmm", r, HCI_LAYER_VMM);
+	hci_json_kvm(&tr->jw, kvm, nkvm);
+	json_lost(&tr->jw, lost_names, counters);
+	err = hci_json_end(&tr->jw);
+	if (err == -EINVAL)
+		hci_errorf("%s: the JSON document is not well formed (a bug)",
+			   tr->env.json_path);
+	return close_out(&tr->json, tr->env.json_path) || err ? -EIO : 0;
 }
 
 int final_report(struct trace_run *tr)

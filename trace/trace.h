@@ -20,7 +20,7 @@
 #include "channel.h"
 #include "options.h"
 #include "output.h"
-#include "report_json.h"
+#include "join_report.h"
 
 struct trace_run;
 
@@ -68,7 +68,7 @@ struct trace_run {
 	FILE *req_csv;
 	FILE *vreq_csv;
 	FILE *json;
-	bool json_first;
+	struct hci_jw jw;	/* writes json from open_outputs to final_report */
 	FILE *hist_csv;		/* --csv, opened before attach, written at the end */
 	FILE *brk_csv;		/* its breakdown side file (--guest-channel) */
 	__u64 t0_ns;
@@ -107,6 +107,7 @@ void guests_watch(struct trace_run *tr, int ep);
 void service_channels(struct trace_run *tr, bool final);
 void volumes_interval(struct trace_run *tr, bool print);
 void guests_summary(struct trace_run *tr);
+void guests_json(struct trace_run *tr);
 void guests_warn_rejected(struct trace_run *tr);
 void guests_free(struct trace_run *tr);
 

@@ -19,7 +19,7 @@ static char *capture(void (*fn)(FILE *, const void *), const void *arg)
 
 static void w_hist(FILE *f, const void *r) { hci_csv_write_hist(f, r); }
 static void w_field(FILE *f, const void *s) { hci_csv_field(f, s); }
-static void w_json_str(FILE *f, const void *s) { hci_json_string(f, s); }
+static void w_json_str(FILE *f, const void *s) { hci_json_escape(f, s); }
 static void w_req(FILE *f, const void *q) { hci_csv_req_row(f, q); }
 static void w_req_hdr(FILE *f, const void *q) { (void)q; hci_csv_req_header(f); }
 static void w_vreq_hdr(FILE *f, const void *q) { (void)q; hci_csv_vreq_header(f); }
@@ -29,10 +29,14 @@ static void w_vreq_lost(FILE *f, const void *m) { hci_csv_vreq_lost_row(f, m); }
 static void w_text_lost(FILE *f, const void *m) { hci_lost_print(f, m); }
 static void w_json_lost(FILE *f, const void *m)
 {
-	fputc('[', f);
-	hci_json_lost(f, m, true);
-	hci_json_lost(f, m, false);
-	fputc(']', f);
+	struct hci_jw w;
+
+	hci_jw_init(&w, f, false);
+	hci_jw_start_array(&w);
+	hci_jw_lines(&w);
+	hci_json_lost(&w, m);
+	hci_json_lost(&w, m);
+	hci_jw_end_array(&w);
 }
 
 /* fields in one CSV line without quotes (enough for these rows) */
