@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The small helpers every layer's hot path uses: count a loss, find or create
- * a histogram value, add a stage, and tell whether the current process is a
- * VMM. They are static __always_inline on purpose: the layer files are linked,
- * not compiled together, and a helper called across files would become a real
- * BPF-to-BPF call, paid on every I/O.
+ * a map value (a histogram's, or a small one from the stack), add a stage,
+ * and tell whether the current process is a VMM. They are static
+ * __always_inline on purpose: the layer files are linked, not compiled
+ * together, and a helper called across files would become a real BPF-to-BPF
+ * call, paid on every I/O.
  */
 #ifndef HCI_COMMON_BPF_H
 #define HCI_COMMON_BPF_H
@@ -26,6 +27,25 @@ static __always_inline void count(__u32 which)
 }
 
 /*
+ * @key's new value in @map, a copy of @init. Another CPU may have created it
+ * first (BPF_NOEXIST then fails), so it is looked up either way; NULL only
+ * if the map is full.
+ */
+static __always_inline void *insert_lookup(void *map, const void *key, const void *init)
+{
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* @key's value in @map, created as a copy of @init (on the stack) on first use */
+static __always_inline void *lookup_or_insert(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	return v ? v : insert_lookup(map, key, init);
+}
+
+/*
  * A histogram value for @key, created from @zero_map's zeroed value (too big
  * for the stack) on first use. A full map is counted as @full, never silent.
  */
@@ -40,14 +60,12 @@ static __always_inline void *lookup_or_init(void *map, void *key, void *zero_map
 	z = bpf_map_lookup_elem(zero_map, &zero);
 	if (!z)
 		return NULL;
-	bpf_map_update_elem(map, key, z, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(map, key);
+	v = insert_lookup(map, key, z);
 	if (!v)
 		count(full);
 	return v;
 }
 
-/* for both layers' values, which share slots[][] and sum_ns[] */
 #define stage_add(v, stage, from, to) \
 	hci_span_add((v)->slots[stage], &(v)->sum_ns[stage], (from), (to))
 

@@ -36,15 +36,11 @@ static __always_inline __u32 kvm_vm(void)
 
 static __always_inline void kvm_count(__u32 tgid, int which)
 {
-	struct hci_kvm_val *c = bpf_map_lookup_elem(&kvm_counts, &tgid);
-	struct hci_kvm_val zero = {};
+	const struct hci_kvm_val zero = {};
+	struct hci_kvm_val *c = lookup_or_insert(&kvm_counts, &tgid, &zero);
 
-	if (!c) {
-		bpf_map_update_elem(&kvm_counts, &tgid, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&kvm_counts, &tgid);
-		if (!c)
-			return;
-	}
+	if (!c)
+		return;
 	if (which >= 0 && which < HCI_NKVM)
 		c->c[which]++;
 }

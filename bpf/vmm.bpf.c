@@ -47,15 +47,11 @@ static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
 /* A VMM completion now waits for the interrupt that tells the guest. */
 static __always_inline void kvm_arm_irq(__u32 tgid, __u32 dev, __u32 op, __u64 now)
 {
-	struct kvm_state *st = bpf_map_lookup_elem(&kvm_states, &tgid);
-	struct kvm_state fresh = {};
+	const struct kvm_state fresh = {};
+	struct kvm_state *st = lookup_or_insert(&kvm_states, &tgid, &fresh);
 
-	if (!st) {
-		bpf_map_update_elem(&kvm_states, &tgid, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&kvm_states, &tgid);
-		if (!st)
-			return;
-	}
+	if (!st)
+		return;
 	if (!st->t_vdone) {
 		st->t_vdone = now;
 		st->vdone_dev = dev;
