@@ -20,6 +20,45 @@
 #define HCI_MAP extern
 #endif
 
+/*
+ * A slot table (hci_slots.bpf.h): @n address-hashed array slots, and an
+ * overflow table of as many, a plain hash, never LRU (see there).
+ */
+#define HCI_SLOT_TABLE(slots, ovf, n)						\
+HCI_MAP struct {								\
+	__uint(type, BPF_MAP_TYPE_ARRAY);					\
+	__uint(max_entries, n);							\
+	__type(key, __u32);							\
+	__type(value, struct hci_slot);						\
+} slots SEC(".maps");								\
+HCI_MAP struct {								\
+	__uint(type, BPF_MAP_TYPE_HASH);					\
+	__uint(max_entries, n);							\
+	__type(key, __u64);							\
+	__type(value, struct hci_slot);						\
+} ovf SEC(".maps")
+
+/*
+ * A layer's histograms: a per-CPU hash of @vtype by @ktype, not preallocated
+ * (memory is paid for the keys that occur), each value made on first use
+ * from the zeroed one in the one-entry @zero beside it (too big for the
+ * stack, see lookup_or_init()).
+ */
+#define HCI_HIST_MAP(hists, zero, nkeys, ktype, vtype)				\
+HCI_MAP struct {								\
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);					\
+	__uint(max_entries, nkeys);						\
+	__uint(map_flags, BPF_F_NO_PREALLOC);					\
+	__type(key, ktype);							\
+	__type(value, vtype);							\
+} hists SEC(".maps");								\
+HCI_MAP struct {								\
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);				\
+	__uint(max_entries, 1);							\
+	__type(key, __u32);							\
+	__type(value, vtype);							\
+} zero SEC(".maps")
+
 /* ---- settings, written by user space before load (see maps.bpf.c) ---- */
 extern const volatile __u32 targ_dev;
 extern const volatile __u64 targ_cgid;
@@ -54,50 +93,9 @@ HCI_MAP struct {
 } vmm_seen SEC(".maps");
 
 /* ---- block.bpf.c: per-object slots and the block histograms ---- */
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct hci_slot);
-} bio_slots SEC(".maps");
-
-/* overflow tables: plain hashes, never LRU (see hci_slots.bpf.h) */
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct hci_slot);
-} bio_ovf SEC(".maps");
-
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct hci_slot);
-} rq_slots SEC(".maps");
-
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct hci_slot);
-} rq_ovf SEC(".maps");
-
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct hci_hist_key);
-	__type(value, struct hci_hist_val);
-} hists SEC(".maps");
-
-/* A zeroed value to insert new histogram keys from (too big for the stack). */
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct hci_hist_val);
-} hist_zero SEC(".maps");
+HCI_SLOT_TABLE(bio_slots, bio_ovf, 16384);
+HCI_SLOT_TABLE(rq_slots, rq_ovf, 16384);
+HCI_HIST_MAP(hists, hist_zero, 4096, struct hci_hist_key, struct hci_hist_val);
 
 /*
  * tp_btf hands out typed kernel pointers, which the verifier will not let us
@@ -129,20 +127,7 @@ HCI_MAP struct {
 	__type(value, struct vio);
 } vmm_inflight SEC(".maps");
 
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct hci_vmm_key);
-	__type(value, struct hci_vmm_val);
-} vmm_hists SEC(".maps");
-
-HCI_MAP struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct hci_vmm_val);
-} vmm_zero SEC(".maps");
+HCI_HIST_MAP(vmm_hists, vmm_zero, 1024, struct hci_vmm_key, struct hci_vmm_val);
 
 /*
  * QEMU aio=native: one VMM request per iocb. io_submit submits the iocbs in
