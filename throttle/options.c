@@ -15,7 +15,6 @@
 #include "throttle.h"
 
 const char *argp_program_version = "hcithrottle 0.1.0 (config v1, decision log csv v1)";
-const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
 
 static const char doc[] =
 "Keep containers fast when VMs contend for the same SSD: cap the VMs' I/O\n"
@@ -79,40 +78,42 @@ static const char reset_doc[] =
 enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
 
 #define OPT_CONFIG { "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 }
-#define OPT_VERBOSE { "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 }
-/* argp's own help key, kept as a hidden -h: scripts may use it */
-#define OPT_QHELP { NULL, '?', NULL, OPTION_HIDDEN, NULL, -1 }
+/*
+ * run's own options, written once: the top-level help shows them as
+ * "run: compute ...", run's help as "Compute ...", so the docs are the
+ * macro's arguments.
+ */
+#define OPT_RUN(dry, duration, mlog)						\
+	{ "dry-run", OPT_DRY, NULL, 0, dry, 0 },				\
+	{ "duration", OPT_DURATION, "SECONDS", 0, duration, 0 },		\
+	{ "measure-log", OPT_MLOG, "FILE", 0, mlog, 0 }
+/*
+ * Every option list's end: -v, the info options, and argp's own help key
+ * kept as a hidden -h (scripts may use it).
+ */
+#define OPT_TAIL								\
+	{ "verbose", 'v', NULL, 0, "More messages (-vv: libbpf debug)", 0 },	\
+	HCI_ARGP_INFO_OPTIONS,							\
+	{ NULL, '?', NULL, OPTION_HIDDEN, NULL, -1 },				\
+	{ 0 }
 
 static const struct argp_option options[] = {
 	OPT_CONFIG,
-	{ "dry-run", OPT_DRY, NULL, 0, "run: compute and log decisions, write no limit", 0 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "run: stop after this many seconds", 0 },
-	{ "measure-log", OPT_MLOG, "FILE", 0,
-	  "run: write every interval's measurements, per origin, as CSV", 0 },
-	OPT_VERBOSE,
-	HCI_ARGP_INFO_OPTIONS,
-	OPT_QHELP,
-	{ 0 },
+	OPT_RUN("run: compute and log decisions, write no limit", "run: stop after this many seconds",
+		"run: write every interval's measurements, per origin, as CSV"),
+	OPT_TAIL,
 };
 
 static const struct argp_option run_options[] = {
 	OPT_CONFIG,
-	{ "dry-run", OPT_DRY, NULL, 0, "Compute and log decisions, write no limit", 0 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 0 },
-	{ "measure-log", OPT_MLOG, "FILE", 0,
-	  "Write every interval's measurements, per origin, as CSV", 0 },
-	OPT_VERBOSE,
-	HCI_ARGP_INFO_OPTIONS,
-	OPT_QHELP,
-	{ 0 },
+	OPT_RUN("Compute and log decisions, write no limit", "Stop after this many seconds",
+		"Write every interval's measurements, per origin, as CSV"),
+	OPT_TAIL,
 };
 
 static const struct argp_option cmd_options[] = {	/* status, reset */
 	OPT_CONFIG,
-	OPT_VERBOSE,
-	HCI_ARGP_INFO_OPTIONS,
-	OPT_QHELP,
-	{ 0 },
+	OPT_TAIL,
 };
 
 /* Each command's own options and help. */

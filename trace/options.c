@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/cmd.h"
 #include "options.h"
 
 const char *argp_program_version = "hcitrace 0.2.0 (formats: csv v1, json v1, guest wire v1)";
-const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
 
 static const char doc[] =
 "Trace where each block I/O spends its time on this host, per origin.\n"
@@ -97,12 +97,17 @@ static const struct argp_option opts[] = {
 	{ 0 },
 };
 
-struct pstate {
-	struct hci_env *env;
+/* Where both parsers leave what went wrong, for parse_args() */
+struct parse_out {
 	char *err;
 	size_t errlen;
-	int npos;
 	int status;
+};
+
+struct pstate {
+	struct hci_env *env;
+	struct parse_out out;
+	int npos;
 };
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -118,18 +123,34 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* A parser's answer to a bad argument: the message, and EINVAL to argp */
+__attribute__((format(printf, 2, 3)))
+static error_t parse_fail(struct parse_out *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->err, out->errlen, fmt, ap);
+	va_end(ap);
+	out->status = -EINVAL;
+	return EINVAL;
+}
+
 /*
  * Options both hcitrace and hcitrace guest take, as an argp parser's
- * answer: 0 when key was one of them (and valid), ARGP_ERR_UNKNOWN when it
- * is not, EINVAL with a message in err and *status set to -EINVAL.
+ * answer: 0 when key was one of them (and valid, or help, usage or the
+ * version, printed), ARGP_ERR_UNKNOWN when it is not, EINVAL with a
+ * message in out.
  */
-static error_t parse_shared(int key, const char *arg, double *duration, long *slots,
-			    long *rb_kib, char *err, size_t errlen, int *status)
+static error_t parse_shared(int key, const char *arg, struct argp_state *state,
+			    double *duration, long *slots, long *rb_kib, struct parse_out *out)
 {
 	const char *want;
 	char *end;
 	long v;
 
+	if (hci_argp_info(key, state, &out->status))
+		return 0;
 	switch (key) {
 	case OPT_DURATION:
 		errno = 0;
@@ -156,9 +177,7 @@ static error_t parse_shared(int key, const char *arg, double *duration, long *sl
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
-	snprintf(err, errlen, want, arg);
-	*status = -EINVAL;
-	return EINVAL;
+	return parse_fail(out, want, arg);
 }
 
 /*
@@ -168,9 +187,10 @@ static error_t parse_shared(int key, const char *arg, double *duration, long *sl
  * options (core/cmd.h) are in both parsers.
  */
 static int parse_args(const struct argp *argp, int argc, char **argv, void *input,
-		      const int *status, char ***cmd, const char *hint, char *err,
-		      size_t errlen)
+		      const struct parse_out *out, char ***cmd, const char *hint)
 {
+	char *err = out->err;
+	size_t errlen = out->errlen;
 	int nopt = argc;
 	error_t e;
 
@@ -188,8 +208,8 @@ static int parse_args(const struct argp *argp, int argc, char **argv, void *inpu
 	}
 	/* argp itself reports unknown options on stderr and returns EINVAL */
 	e = argp_parse(argp, nopt, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, input);
-	if (*status)
-		return *status;
+	if (out->status)
+		return out->status;
 	if (e) {
 		if (!err[0])
 			snprintf(err, errlen, "%s (try %s)",
@@ -214,11 +234,8 @@ static error_t parse_positional(struct pstate *ps, const char *arg)
 	} else {
 		want = "unexpected argument '%s' (a command goes after --)";
 	}
-	if (want) {
-		snprintf(ps->err, ps->errlen, want, arg);
-		ps->status = -EINVAL;
-		return EINVAL;
-	}
+	if (want)
+		return parse_fail(&ps->out, want, arg);
 	ps->npos++;
 	return 0;
 }
@@ -227,13 +244,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pstate *ps = state->input;
 	struct hci_env *env = ps->env;
+	struct parse_out *out = &ps->out;
 	struct hci_rule rule;
 	long v;
 
-#define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
-		       ps->status = -EINVAL; return EINVAL; } while (0)
-	if (hci_argp_info(key, state, &ps->status))
-		return 0;
 	switch (key) {
 	case 'd': env->disk = arg; break;
 	case 'c': env->cgroup = arg; break;
@@ -246,56 +260,55 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_VMM: env->vmm = true; break;
 	case OPT_VM:
 		if (!*arg)
-			FAIL("invalid --vm '': want a pid or a VM name");
+			return parse_fail(out, "invalid --vm '': want a pid or a VM name");
 		env->vm = arg;
 		env->vmm = true;
 		break;
 	case OPT_ORIGIN:
 		if (!hci_origin_filter_valid(arg))
-			FAIL("invalid --origin '%s': use CLASS[:NAME], CLASS one of vm, container, host", arg);
+			return parse_fail(out, "invalid --origin '%s': use CLASS[:NAME], CLASS one of vm, container, host", arg);
 		env->origin = arg;
 		break;
 	case OPT_RULE:
-		if (hci_rule_parse(arg, &rule, ps->err, ps->errlen)) {
-			ps->status = -EINVAL;
+		if (hci_rule_parse(arg, &rule, out->err, out->errlen)) {
+			out->status = -EINVAL;
 			return EINVAL;
 		}
 		if (hci_rules_add(&env->rules, &rule))
-			FAIL("out of memory");
+			return parse_fail(out, "out of memory");
 		break;
 	case OPT_RULES:
-		if (hci_rules_load(arg, &env->rules, ps->err, ps->errlen)) {
-			ps->status = -EINVAL;
+		if (hci_rules_load(arg, &env->rules, out->err, out->errlen)) {
+			out->status = -EINVAL;
 			return EINVAL;
 		}
 		break;
 	case OPT_MAX_KEYS:
 		if (parse_long(arg, 1, 1L << 20, &v))
-			FAIL("invalid --max-keys '%s': want 1..1048576", arg);
+			return parse_fail(out, "invalid --max-keys '%s': want 1..1048576", arg);
 		env->max_keys = v;
 		break;
 	case OPT_CHANNEL:
 		if (!*arg)
-			FAIL("invalid --guest-channel '': want a path");
+			return parse_fail(out, "invalid --guest-channel '': want a path");
 		if (env->nchannels == HCI_MAX_CHANNELS)
-			FAIL("too many --guest-channel (at most %d)", HCI_MAX_CHANNELS);
+			return parse_fail(out, "too many --guest-channel (at most %d)", HCI_MAX_CHANNELS);
 		env->channels[env->nchannels++] = arg;
 		env->vmm = true;
 		break;
 	case OPT_BREAKDOWN: env->breakdown = true; break;
 	case OPT_MAX_PENDING:
 		if (parse_long(arg, 16, 1L << 24, &v))
-			FAIL("invalid --max-pending '%s': want 16..16777216", arg);
+			return parse_fail(out, "invalid --max-pending '%s': want 16..16777216", arg);
 		env->max_pending = v;
 		break;
 	case ARGP_KEY_ARG:
 		return parse_positional(ps, arg);
 	default:
-		return parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
-				    ps->err, ps->errlen, &ps->status);
+		return parse_shared(key, arg, state, &env->duration, &env->slots, &env->rb_kib,
+				    out);
 	}
 	return 0;
-#undef FAIL
 }
 
 int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t errlen)
@@ -304,7 +317,7 @@ int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t 
 		.options = opts, .parser = parse_opt, .doc = doc,
 		.args_doc = "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]",
 	};
-	struct pstate ps = { .env = env, .err = err, .errlen = errlen };
+	struct pstate ps = { .env = env, .out = { .err = err, .errlen = errlen } };
 	int rc;
 
 	memset(env, 0, sizeof(*env));
@@ -312,7 +325,7 @@ int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t 
 	env->max_keys = 4096;
 	env->rb_kib = 4096;
 	env->max_pending = 65536;
-	rc = parse_args(&argp, argc, argv, &ps, &ps.status, &env->cmd, "--help", err, errlen);
+	rc = parse_args(&argp, argc, argv, &ps, &ps.out, &env->cmd, "--help");
 	if (rc)
 		return rc;
 	if (env->count && !env->interval) {
@@ -372,30 +385,25 @@ static const struct argp_option guest_opts[] = {
 
 struct gstate {
 	struct hci_guest_env *env;
-	char *err;
-	size_t errlen;
-	int status;
+	struct parse_out out;
 };
 
 static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 {
 	struct gstate *ps = state->input;
 	struct hci_guest_env *env = ps->env;
+	struct parse_out *out = &ps->out;
 	long v;
 
-#define FAIL(...) do { snprintf(ps->err, ps->errlen, __VA_ARGS__); \
-		       ps->status = -EINVAL; return EINVAL; } while (0)
-	if (hci_argp_info(key, state, &ps->status))
-		return 0;
 	switch (key) {
 	case 'o':
 		if (!*arg)
-			FAIL("invalid --channel '': want a path");
+			return parse_fail(out, "invalid --channel '': want a path");
 		env->channel = arg;
 		break;
 	case OPT_PORT:
 		if (!*arg || strchr(arg, '/'))
-			FAIL("invalid --port '%s': want a port name", arg);
+			return parse_fail(out, "invalid --port '%s': want a port name", arg);
 		env->port = arg;
 		break;
 	case 'd': env->disk = arg; break;
@@ -404,17 +412,16 @@ static error_t parse_guest_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RAW_TP: env->raw_tp = true; break;
 	case OPT_BUF:
 		if (parse_long(arg, 8, 1L << 20, &v))
-			FAIL("invalid --buffer-kib '%s': want 8..1048576", arg);
+			return parse_fail(out, "invalid --buffer-kib '%s': want 8..1048576", arg);
 		env->buf_kib = v;
 		break;
 	case ARGP_KEY_ARG:
-		FAIL("unexpected argument '%s' (a command goes after --)", arg);
+		return parse_fail(out, "unexpected argument '%s' (a command goes after --)", arg);
 	default:
-		return parse_shared(key, arg, &env->duration, &env->slots, &env->rb_kib,
-				    ps->err, ps->errlen, &ps->status);
+		return parse_shared(key, arg, state, &env->duration, &env->slots, &env->rb_kib,
+				    out);
 	}
 	return 0;
-#undef FAIL
 }
 
 int hci_guest_env_parse(struct hci_guest_env *env, int argc, char **argv, char *err,
@@ -422,13 +429,12 @@ int hci_guest_env_parse(struct hci_guest_env *env, int argc, char **argv, char *
 {
 	const struct argp argp = { .options = guest_opts, .parser = parse_guest_opt,
 				   .args_doc = "[-- COMMAND [ARG...]]", .doc = guest_doc };
-	struct gstate ps = { .env = env, .err = err, .errlen = errlen };
+	struct gstate ps = { .env = env, .out = { .err = err, .errlen = errlen } };
 
 	memset(env, 0, sizeof(*env));
 	env->port = HCI_GUEST_PORT;
 	env->slots = 16384;
 	env->rb_kib = 4096;
 	env->buf_kib = 1024;
-	return parse_args(&argp, argc, argv, &ps, &ps.status, &env->cmd,
-			  "hcitrace guest --help", err, errlen);
+	return parse_args(&argp, argc, argv, &ps, &ps.out, &env->cmd, "hcitrace guest --help");
 }

@@ -5,6 +5,9 @@
 #include "cmd.h"
 #include "log.h"
 
+/* every program's --help ends with it; each program names its own version */
+const char *argp_program_bug_address = "https://github.com/hcikit/hcikit/issues";
+
 enum hci_info hci_info_word(const char *word)
 {
 	if (!word)

@@ -11,7 +11,10 @@
  * 2. Information requests are answered the same way everywhere, and exit 0:
  *    -h/--help (and the word "help" where a command may stand), --usage and
  *    -V/--version. An argp parser puts HCI_ARGP_INFO_OPTIONS in its options
- *    and calls hci_argp_info() first; hci_info_word() classifies a bare word.
+ *    and calls hci_argp_info() on keys it does not take itself;
+ *    hci_info_word() classifies a bare word.
+ *    A program defines argp_program_version; argp_program_bug_address, the
+ *    same for all, is defined in cmd.c.
  * 3. Parsers return, they never exit: argp_parse() runs with ARGP_NO_EXIT
  *    (and ARGP_NO_HELP when HCI_ARGP_INFO_OPTIONS supplies -h), and a parse
  *    function returns 0 (go on), HCI_PARSE_INFO (help or version printed:
