@@ -203,7 +203,7 @@ static __always_inline void slot_inherit(struct hci_slot *s, const struct hci_sl
 	s->tq = from->tq;
 	s->cgid = from->cgid;
 	s->vmm_tgid = from->vmm_tgid;
-	s->vseq = from->vseq;
+	s->vreq_id = from->vreq_id;
 	s->vtid = from->vtid;
 }
 

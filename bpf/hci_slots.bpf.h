@@ -86,7 +86,7 @@ claimed:
 	s->in_ovf = 0;
 	s->bytes = 0;
 	s->sector = 0;
-	s->vseq = 0;
+	s->vreq_id = 0;
 	s->vtid = 0;
 	s->ts = now;
 	*created = true;

@@ -6,7 +6,7 @@
  * A VMM request (vmm*.bpf.c) is open while its bios are being queued: a
  * blocking syscall (vmm_inflight, by thread), an io_submit batch (aio_cursors)
  * or an io_uring request being issued (uring_cur). A bio queued then is that
- * request's; its slot keeps the request's identity (vseq, vtid, HCI_VAIO or
+ * request's; its slot keeps the request's identity (vreq_id, vtid, HCI_VAIO or
  * HCI_VURING), and its completion stamps the request's host part (t_q, t_d,
  * t_c, nbios, ncompl). Bios that no VMM thread queued can still be a VM's:
  * the lower half of a stacked device (stack_pages), or the writeback of a
@@ -32,7 +32,7 @@ static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
 	r = bpf_map_lookup_elem(&ureqs, req);
 	if (!r)
 		return;
-	s->vseq = *req;
+	s->vreq_id = *req;
 	s->flags |= HCI_VURING;
 	if (!r->io.t_q)
 		r->io.t_q = now;
@@ -56,7 +56,7 @@ static __always_inline void aio_link(struct hci_slot *s, __u32 tid, __u32 tgid, 
 	k.iocb = c->iocb[i];
 	r = bpf_map_lookup_elem(&aio_reqs, &k);
 	if (r) {
-		s->vseq = k.iocb;
+		s->vreq_id = k.iocb;
 		s->vtid = tgid;
 		s->flags |= HCI_VAIO;
 		if (!r->io.t_q)
@@ -85,7 +85,7 @@ static __always_inline void vio_link(struct hci_slot *s, __u64 now)
 		aio_link(s, tid, pid_tgid >> 32, now);
 		return;
 	}
-	s->vseq = io->t_sub;
+	s->vreq_id = io->t_sub;
 	s->vtid = tid;
 	if (!io->t_q)
 		io->t_q = now;
@@ -98,12 +98,12 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 	__u32 tid = s->vtid;
 	struct vio *io;
 
-	if (!s->vseq)
+	if (!s->vreq_id)
 		return;
 	if (s->flags & (HCI_VAIO | HCI_VURING)) {
-		struct aio_key k = { .tgid = s->vtid, .iocb = s->vseq };
+		struct aio_key k = { .tgid = s->vtid, .iocb = s->vreq_id };
 		struct aio_req *r = s->flags & HCI_VAIO ? bpf_map_lookup_elem(&aio_reqs, &k) :
-							  bpf_map_lookup_elem(&ureqs, &s->vseq);
+							  bpf_map_lookup_elem(&ureqs, &s->vreq_id);
 
 		if (r) {
 			r->io.t_c = now;
@@ -114,7 +114,7 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 		return;
 	}
 	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
-	if (io && io->t_sub == s->vseq) {
+	if (io && io->t_sub == s->vreq_id) {
 		io->t_c = now;
 		if (s->flags & HCI_HAVE_D)
 			io->t_d = s->td;

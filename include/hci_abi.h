@@ -80,8 +80,14 @@ struct hci_slot {
 	__u32 in_ovf;
 	__u32 bytes;		/* bio size at Q (drivers may consume bi_iter) */
 	__u64 sector;
-	__u64 vseq;		/* VMM request this I/O belongs to (its submit ns) */
-	__u32 vtid;		/* ... and the VMM thread that submitted it */
+	/*
+	 * The VMM request this I/O belongs to (0: none), as its table knows
+	 * it: a blocking syscall's submit ns and thread (vtid), a native aio
+	 * iocb's user address and VM (vtid is the tgid), or an io_uring
+	 * request's io_kiocb address (see bpf/hci_vmm_link.bpf.h).
+	 */
+	__u64 vreq_id;
+	__u32 vtid;
 	__u32 pad2;
 };
 _Static_assert(sizeof(struct hci_slot) == 96, "slot layout");
