@@ -75,24 +75,31 @@ static void json_clock(struct hci_jw *w, const struct hci_join *j)
 	hci_jw_end_object(w);
 }
 
+/* The join's counters, in the document's order, by their names there. */
+#define COUNTER(field, name) HCI_JSON_MEMBER(struct hci_jcounters, field, name)
+static const struct hci_json_member counter_members[] = {
+	COUNTER(guest_reqs, "guest_requests"),
+	COUNTER(guest_other, "guest_other"),
+	COUNTER(app_recs, "app_records"),
+	COUNTER(matched, "matched"),
+	COUNTER(unmatched, "unmatched"),
+	COUNTER(vmm_reqs, "vmm_requests"),
+	COUNTER(vmm_unmatched, "vmm_unmatched"),
+	COUNTER(guest_dropped, "guest_dropped"),
+	COUNTER(guest_missing, "guest_missing"),
+	COUNTER(guest_bpf_lost, "guest_bpf_lost"),
+	COUNTER(guest_overflow, "guest_overflow"),
+	COUNTER(vmm_overflow, "vmm_overflow"),
+	COUNTER(clock_conflicts, "clock_conflicts"),
+	COUNTER(inversion_cut, "inversion_cut"),
+};
+#undef COUNTER
+
 static void json_counters(struct hci_jw *w, const struct hci_jcounters *c)
 {
 	hci_jw_name(w, "counters");
 	hci_jw_start_object(w);
-	hci_jw_uint_field(w, "guest_requests", c->guest_reqs);
-	hci_jw_uint_field(w, "guest_other", c->guest_other);
-	hci_jw_uint_field(w, "app_records", c->app_recs);
-	hci_jw_uint_field(w, "matched", c->matched);
-	hci_jw_uint_field(w, "unmatched", c->unmatched);
-	hci_jw_uint_field(w, "vmm_requests", c->vmm_reqs);
-	hci_jw_uint_field(w, "vmm_unmatched", c->vmm_unmatched);
-	hci_jw_uint_field(w, "guest_dropped", c->guest_dropped);
-	hci_jw_uint_field(w, "guest_missing", c->guest_missing);
-	hci_jw_uint_field(w, "guest_bpf_lost", c->guest_bpf_lost);
-	hci_jw_uint_field(w, "guest_overflow", c->guest_overflow);
-	hci_jw_uint_field(w, "vmm_overflow", c->vmm_overflow);
-	hci_jw_uint_field(w, "clock_conflicts", c->clock_conflicts);
-	hci_jw_uint_field(w, "inversion_cut", c->inversion_cut);
+	hci_json_members(w, c, counter_members, HCI_JSON_NMEMBERS(counter_members));
 	hci_jw_end_object(w);
 }
 
@@ -152,6 +159,20 @@ static void json_stats(struct hci_jw *w, const char *name, const struct hci_join
 	hci_jw_end_object(w);
 }
 
+/* An interval's counts after the per-op bytes: the join's, and the host's */
+#define VOLUME(field, name) HCI_JSON_MEMBER(struct hci_volrow, field, name)
+static const struct hci_json_member volume_members[] = {
+	VOLUME(v.guest_reqs, "guest_requests"),
+	VOLUME(v.matched, "matched"),
+	VOLUME(v.splits, "splits"),
+	VOLUME(v.merges, "merges"),
+	VOLUME(host_splits, "host_splits"),
+	VOLUME(host_merges, "host_merges"),
+	VOLUME(v.inversions, "inversions"),
+	VOLUME(v.pairs, "pairs"),
+};
+#undef VOLUME
+
 static void json_volume(struct hci_jw *w, const struct hci_volrow *r)
 {
 	const struct hci_jvol *v = &r->v;
@@ -167,14 +188,7 @@ static void json_volume(struct hci_jw *w, const struct hci_volrow *r)
 		hci_jw_uint_field(w, "host_bytes", r->host[op]);
 		hci_jw_end_object(w);
 	}
-	hci_jw_uint_field(w, "guest_requests", v->guest_reqs);
-	hci_jw_uint_field(w, "matched", v->matched);
-	hci_jw_uint_field(w, "splits", v->splits);
-	hci_jw_uint_field(w, "merges", v->merges);
-	hci_jw_uint_field(w, "host_splits", r->host_splits);
-	hci_jw_uint_field(w, "host_merges", r->host_merges);
-	hci_jw_uint_field(w, "inversions", v->inversions);
-	hci_jw_uint_field(w, "pairs", v->pairs);
+	hci_json_members(w, r, volume_members, HCI_JSON_NMEMBERS(volume_members));
 	hci_jw_end_object(w);
 }
 

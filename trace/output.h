@@ -4,6 +4,7 @@
 #define HCI_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "hci_abi.h"
 #include "fmt/json_writer.h"
@@ -149,6 +150,18 @@ void hci_json_section(struct hci_jw *w, const char *name);
 void hci_json_rows(struct hci_jw *w, const char *section, const struct hci_report *r,
 		   enum hci_layer layer);
 void hci_json_kvm(struct hci_jw *w, const struct hci_kvm_row *kvm, size_t nkvm);
+/*
+ * A record's 64-bit counters as members, by a table of {JSON name, offset}
+ * in the document's order: one list per record kind, not one call each.
+ */
+struct hci_json_member {
+	const char *name;
+	size_t off;
+};
+#define HCI_JSON_MEMBER(type, field, name) { name, offsetof(type, field) }
+#define HCI_JSON_NMEMBERS(table) (sizeof(table) / sizeof((table)[0]))
+void hci_json_members(struct hci_jw *w, const void *rec, const struct hci_json_member *m,
+		      size_t n);
 int hci_json_end(struct hci_jw *w);
 
 #endif

@@ -7,6 +7,7 @@
  * both layers, the KVM table. Every other section is written by the code
  * that owns its data (report.c "vms" and "lost", guests.c "guests").
  */
+#include <string.h>
 #include "core/hist.h"
 #include "output.h"
 
@@ -32,6 +33,17 @@ void hci_json_section(struct hci_jw *w, const char *name)
 	hci_jw_name(w, name);
 	hci_jw_start_array(w);
 	hci_jw_lines(w);
+}
+
+void hci_json_members(struct hci_jw *w, const void *rec, const struct hci_json_member *m,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		__u64 v;
+
+		memcpy(&v, (const char *)rec + m[i].off, sizeof(v));
+		hci_jw_uint_field(w, m[i].name, v);
+	}
 }
 
 int hci_json_end(struct hci_jw *w)
@@ -135,28 +147,24 @@ static void json_stage(struct hci_jw *w, const struct hci_stage_view *sv, int s)
 }
 
 /* A row's counters besides its stages, by layer. */
+#define BLOCK(field) HCI_JSON_MEMBER(struct hci_hist_val, field, #field)
+#define VMM(field) HCI_JSON_MEMBER(struct hci_vmm_val, field, #field)
+static const struct hci_json_member block_counts[] = {
+	BLOCK(ios), BLOCK(bytes), BLOCK(merges), BLOCK(splits), BLOCK(requeues), BLOCK(rq_merges),
+};
+static const struct hci_json_member vmm_counts[] = {
+	VMM(ios), VMM(bytes), VMM(bios), VMM(absorbed), VMM(absorbed_bytes), VMM(errors),
+	VMM(unlinked),
+};
+#undef BLOCK
+#undef VMM
+
 static void json_row_counts(struct hci_jw *w, const struct hci_row *row)
 {
-	if (row->layer == HCI_LAYER_VMM) {
-		const struct hci_vmm_val *v = &row->vm;
-
-		hci_jw_uint_field(w, "ios", v->ios);
-		hci_jw_uint_field(w, "bytes", v->bytes);
-		hci_jw_uint_field(w, "bios", v->bios);
-		hci_jw_uint_field(w, "absorbed", v->absorbed);
-		hci_jw_uint_field(w, "absorbed_bytes", v->absorbed_bytes);
-		hci_jw_uint_field(w, "errors", v->errors);
-		hci_jw_uint_field(w, "unlinked", v->unlinked);
-	} else {
-		const struct hci_hist_val *v = &row->v;
-
-		hci_jw_uint_field(w, "ios", v->ios);
-		hci_jw_uint_field(w, "bytes", v->bytes);
-		hci_jw_uint_field(w, "merges", v->merges);
-		hci_jw_uint_field(w, "splits", v->splits);
-		hci_jw_uint_field(w, "requeues", v->requeues);
-		hci_jw_uint_field(w, "rq_merges", v->rq_merges);
-	}
+	if (row->layer == HCI_LAYER_VMM)
+		hci_json_members(w, &row->vm, vmm_counts, HCI_JSON_NMEMBERS(vmm_counts));
+	else
+		hci_json_members(w, &row->v, block_counts, HCI_JSON_NMEMBERS(block_counts));
 }
 
 void hci_json_rows(struct hci_jw *w, const char *section, const struct hci_report *r,
