@@ -228,28 +228,47 @@ void hci_csv_write_hist(FILE *f, const struct hci_report *r)
 	}
 }
 
+/* A request CSV's header: its leading columns, one per stage, the rest. */
+static void csv_req_header(FILE *f, const char *lead, const char *const *stages, int n,
+			   const char *tail)
+{
+	fputs(lead, f);
+	for (int s = 0; s < n; s++)
+		fprintf(f, ",%s_us", stages[s]);
+	fputs(tail, f);
+}
+
+/* The columns every request row starts with: time, origin, device, op. */
+static void csv_req_start(FILE *f, double t_s, const char *origin, const char *dev, __u32 op)
+{
+	fprintf(f, "%.9f,", t_s);
+	hci_csv_field(f, origin);
+	fputc(',', f);
+	hci_csv_field(f, dev);
+	fprintf(f, ",%s", hci_op_names[op]);
+}
+
+static void csv_req_stages(FILE *f, const double *us, const bool *present, int n)
+{
+	for (int s = 0; s < n; s++) {
+		if (present[s])
+			fprintf(f, ",%.3f", us[s]);
+		else
+			fputc(',', f);	/* absent: empty, never 0 */
+	}
+}
+
 void hci_csv_req_header(FILE *f)
 {
-	fputs("time_s,origin,device,op,sector,bytes", f);
-	for (int s = 0; s < HCI_NSTAGES; s++)
-		fprintf(f, ",%s_us", hci_stage_names[s]);
-	fputs(",lost,lost_counter\n", f);
+	csv_req_header(f, "time_s,origin,device,op,sector,bytes", hci_stage_names, HCI_NSTAGES,
+		       ",lost,lost_counter\n");
 }
 
 void hci_csv_req_row(FILE *f, const struct hci_req *q)
 {
-	fprintf(f, "%.9f,", q->t_s);
-	hci_csv_field(f, q->origin);
-	fputc(',', f);
-	hci_csv_field(f, q->dev);
-	fprintf(f, ",%s,%llu,%u", hci_op_names[q->op], (unsigned long long)q->sector,
-		q->bytes);
-	for (int s = 0; s < HCI_NSTAGES; s++) {
-		if (q->present[s])
-			fprintf(f, ",%.3f", q->us[s]);
-		else
-			fputc(',', f);	/* absent: empty, never 0 */
-	}
+	csv_req_start(f, q->t_s, q->origin, q->dev, q->op);
+	fprintf(f, ",%llu,%u", (unsigned long long)q->sector, q->bytes);
+	csv_req_stages(f, q->us, q->present, HCI_NSTAGES);
 	fputs(",,\n", f);	/* lost, lost_counter: a request row is no loss */
 }
 
@@ -351,10 +370,8 @@ void hci_vreq_print(FILE *f, const struct hci_vreq *q)
 
 void hci_csv_vreq_header(FILE *f)
 {
-	fputs("time_s,origin,device,op,offset,ret,bios", f);
-	for (int s = 0; s < HCI_NVSTAGES; s++)
-		fprintf(f, ",%s_us", hci_vstage_names[s]);
-	fputs(",image,sector,tid,submit_s,lost,lost_counter\n", f);
+	csv_req_header(f, "time_s,origin,device,op,offset,ret,bios", hci_vstage_names,
+		       HCI_NVSTAGES, ",image,sector,tid,submit_s,lost,lost_counter\n");
 }
 
 void hci_csv_vreq_lost_row(FILE *f, const struct hci_lost_mark *m)
@@ -365,18 +382,9 @@ void hci_csv_vreq_lost_row(FILE *f, const struct hci_lost_mark *m)
 
 void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)
 {
-	fprintf(f, "%.9f,", q->t_s);
-	hci_csv_field(f, q->origin);
-	fputc(',', f);
-	hci_csv_field(f, q->dev);
-	fprintf(f, ",%s,%llu,%d,%u", hci_op_names[q->op], (unsigned long long)q->off, q->ret,
-		q->nbios);
-	for (int s = 0; s < HCI_NVSTAGES; s++) {
-		if (q->present[s])
-			fprintf(f, ",%.3f", q->us[s]);
-		else
-			fputc(',', f);
-	}
+	csv_req_start(f, q->t_s, q->origin, q->dev, q->op);
+	fprintf(f, ",%llu,%d,%u", (unsigned long long)q->off, q->ret, q->nbios);
+	csv_req_stages(f, q->us, q->present, HCI_NVSTAGES);
 	fputc(',', f);
 	hci_csv_field(f, q->image ? q->image : "");
 	if (q->sector >= 0)
