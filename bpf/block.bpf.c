@@ -337,6 +337,22 @@ static __always_inline void rq_stages_add(struct hci_hist_val *v, struct hci_slo
 			stage_add(v, st, ts[hci_stage_from(st)], ts[hci_stage_to(st)]);
 }
 
+/*
+ * C: one I/O of @bytes done for slot @s's origin on @dev and @op. Its
+ * histogram value is returned for the caller's stages; NULL if hists is full.
+ */
+static __always_inline struct hci_hist_val *hist_done(const struct hci_slot *s, __u32 dev,
+						      __u32 op, __u32 bytes)
+{
+	struct hci_hist_val *v = hist_get(s->cgid, s->vmm_tgid, dev, op);
+
+	if (v) {
+		v->ios++;
+		v->bytes += bytes;
+	}
+	return v;
+}
+
 /* ---- C: the request completes (any context: do not look at current) ---- */
 
 static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 key,
@@ -366,12 +382,9 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 	now = bpf_ktime_get_ns();
 	dev = rq_dev(rq, btf);
 	op = rq_op(rq, btf);
-	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
-	if (v) {
-		v->ios++;
-		v->bytes += nr_bytes;
+	v = hist_done(s, dev, op, nr_bytes);
+	if (v)
 		rq_stages_add(v, s, now);
-	}
 	if (targ_per_request)
 		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
 	if (targ_vmm)
@@ -400,12 +413,9 @@ static __always_inline int on_bio_complete(__u64 *ctx, struct bio *bio, __u64 ke
 	now = bpf_ktime_get_ns();
 	dev = bio_dev(bio, btf);
 	op = bio_op(bio, btf);
-	v = hist_get(s->cgid, s->vmm_tgid, dev, op);
-	if (v) {
-		v->ios++;
-		v->bytes += s->bytes;
+	v = hist_done(s, dev, op, s->bytes);
+	if (v)
 		stage_add(v, HCI_Q2C, s->tq, now);
-	}
 	if (targ_per_request)
 		emit_request(s, dev, op, s->bytes, s->sector, now, HCI_BIO_BASED);
 	if (targ_vmm)
