@@ -45,6 +45,7 @@ static void vevent_image(struct trace_run *tr, const struct hci_vevent *e, struc
 static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 {
 	struct hci_vreq q;
+	const char *origin;
 	char dev[32];
 
 	if (e->op >= HCI_NOPS)
@@ -52,21 +53,15 @@ static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 	join_vevent(tr, e);
 	if (!tr->env.per_request)
 		return 0;
-	memset(&q, 0, sizeof(q));
-	q.origin = hci_vm_origin(&tr->res, e->vmm_tgid);
-	if (tr->env.origin && !hci_origin_matches(q.origin, tr->env.origin))
+	origin = hci_vm_origin(&tr->res, e->vmm_tgid);
+	if (origin_left_out(tr, origin))
 		return 0;
 	hci_dev_name(e->dev, dev, sizeof(dev));
-	q.dev = dev;
-	q.t_s = e->ts_vc >= tr->t0_ns ? (double)(e->ts_vc - tr->t0_ns) / 1e9 : 0;
-	q.submit_s = e->ts_v >= tr->t0_ns ? (double)(e->ts_v - tr->t0_ns) / 1e9 : 0;
-	q.tid = e->tid;
-	q.op = e->op;
-	q.off = e->off;
-	q.ret = e->ret;
-	q.nbios = e->nbios;
-	q.image = "";
-	q.sector = -1;
+	q = (struct hci_vreq){
+		.t_s = since_start(tr, e->ts_vc), .submit_s = since_start(tr, e->ts_v),
+		.tid = e->tid, .origin = origin, .dev = dev, .op = e->op, .off = e->off,
+		.image = "", .sector = -1, .ret = e->ret, .nbios = e->nbios,
+	};
 	vevent_image(tr, e, &q);
 	hci_vreq_stages(e, q.us, q.present);
 	hci_vreq_print(stdout, &q);
@@ -81,7 +76,7 @@ static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 static void mark_lost(struct trace_run *tr, __u64 at_ns, __u64 count, const char *counter)
 {
 	struct hci_lost_mark m = {
-		.t_s = at_ns >= tr->t0_ns ? (double)(at_ns - tr->t0_ns) / 1e9 : 0,
+		.t_s = since_start(tr, at_ns),
 		.count = count, .counter = counter,
 	};
 
@@ -147,6 +142,7 @@ void check_losses(struct trace_run *tr, __u64 now, bool force)
 static int handle_event(struct trace_run *tr, void *data, size_t size)
 {
 	const struct hci_event *e = data;
+	const char *origin;
 	struct hci_req q;
 	char dev[32];
 
@@ -162,16 +158,14 @@ static int handle_event(struct trace_run *tr, void *data, size_t size)
 	}
 	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS || !tr->env.per_request)
 		return 0;
-	memset(&q, 0, sizeof(q));
-	q.origin = hci_origin_of(&tr->res, e->cgid, e->vmm_tgid);
-	if (tr->env.origin && !hci_origin_matches(q.origin, tr->env.origin))
+	origin = hci_origin_of(&tr->res, e->cgid, e->vmm_tgid);
+	if (origin_left_out(tr, origin))
 		return 0;
 	hci_dev_name(e->dev, dev, sizeof(dev));
-	q.dev = dev;
-	q.t_s = e->ts_c >= tr->t0_ns ? (double)(e->ts_c - tr->t0_ns) / 1e9 : 0;
-	q.op = e->op;
-	q.sector = e->sector;
-	q.bytes = e->bytes;
+	q = (struct hci_req){
+		.t_s = since_start(tr, e->ts_c), .origin = origin, .dev = dev, .op = e->op,
+		.sector = e->sector, .bytes = e->bytes,
+	};
 	hci_req_stages(e, q.us, q.present);
 	hci_req_print(stdout, &q);
 	if (tr->req_csv)

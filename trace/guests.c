@@ -19,7 +19,7 @@ static void on_joined(void *ctx, const struct hci_jreq *q)
 	struct guest_chan *g = ctx;
 	struct trace_run *tr = g->tr;
 	char disk[32];
-	double t_s = q->t_start >= tr->t0_ns ? (double)(q->t_start - tr->t0_ns) / 1e9 : 0;
+	double t_s = since_start(tr, q->t_start);
 
 	hci_join_disk_name(g->c.j, q->gdev, disk, sizeof(disk));
 	if (tr->env.per_request)

@@ -57,7 +57,7 @@ static int add_rows(struct trace_run *tr, enum hci_layer layer, const struct hci
 		}
 		if (op >= HCI_NOPS)
 			continue;
-		if (tr->env.origin && !hci_origin_matches(origin, tr->env.origin))
+		if (origin_left_out(tr, origin))
 			continue;
 		hci_dev_name(devno, dev, sizeof(dev));
 		if (hci_report_add(r, layer, origin, dev, op, &delta))
@@ -115,7 +115,7 @@ static int add_unreaped(struct trace_run *tr, struct hci_report *r)
 		    q.io.op >= HCI_NOPS || !q.io.t_q || q.io.t_c < q.io.t_q)
 			continue;
 		origin = hci_vm_origin(&tr->res, q.tgid);
-		if (tr->env.origin && !hci_origin_matches(origin, tr->env.origin))
+		if (origin_left_out(tr, origin))
 			continue;
 		memset(&v, 0, sizeof(v));
 		v.ios = 1;

@@ -76,6 +76,18 @@ struct trace_run {
 	struct ring_drain dr;
 };
 
+/* Seconds from the start of tracing to @ns; 0 for a time before it. */
+static inline double since_start(const struct trace_run *tr, __u64 ns)
+{
+	return ns >= tr->t0_ns ? (double)(ns - tr->t0_ns) / 1e9 : 0;
+}
+
+/* Not of the --origin asked for: left out of every output. */
+static inline bool origin_left_out(const struct trace_run *tr, const char *origin)
+{
+	return tr->env.origin && !hci_origin_matches(origin, tr->env.origin);
+}
+
 /* The earlier of @t and @due, where a @due of 0 is "none". */
 static inline __u64 min_due(__u64 t, __u64 due)
 {
