@@ -329,6 +329,23 @@ static void step_no_vm(struct step *w, const struct hci_pol_container *c,
 	d->worst = -1;
 }
 
+/*
+ * One dimension's part of a capped VM's "vm[i] ...": "load -> cap" (what
+ * the decrease was applied to: the old cap, where it was below the load),
+ * then " (floor)" when the cap came down to the floor, or "<dim> at floor"
+ * when it was there already.
+ */
+static void add_capped(struct rbuf *lb, enum dim_res res, bool bw, double old_cap,
+		       double load, double cap, double floor)
+{
+	if (res == DIM_CHANGED)
+		add_change(lb, bw, old_cap > 0 ? dmin(old_cap, load) : load, cap);
+	if (res == DIM_CHANGED && cap == floor)
+		rb_add(lb, " (floor)");
+	else if (res == DIM_AT_FLOOR)
+		rb_add(lb, " %s at floor", bw ? "bw" : "iops");
+}
+
 /* Cap one active VM in both dimensions, adding "vm[i] ..." to lb. */
 static void cap_vm(struct step *w, struct hci_pol_vm *m, size_t i, struct rbuf *lb)
 {
@@ -339,20 +356,9 @@ static void cap_vm(struct step *w, struct hci_pol_vm *m, size_t i, struct rbuf *
 	rb = cap_dim(&m->cap_bps, &m->peak_bps, w->vbps[i], san(m->floor_bps), w->dec);
 	if (ri != DIM_CHANGED && rb != DIM_CHANGED)
 		return;
-	/* "load -> cap": what the decrease was applied to */
 	rb_add(lb, "%svm[%zu]", w->nchanged++ ? "; " : "", i);
-	if (ri == DIM_CHANGED)
-		add_change(lb, false, oi > 0 ? dmin(oi, w->viops[i]) : w->viops[i], m->cap_iops);
-	if (ri == DIM_CHANGED && m->cap_iops == san(m->floor_iops))
-		rb_add(lb, " (floor)");
-	else if (ri == DIM_AT_FLOOR)
-		rb_add(lb, " iops at floor");
-	if (rb == DIM_CHANGED)
-		add_change(lb, true, ob > 0 ? dmin(ob, w->vbps[i]) : w->vbps[i], m->cap_bps);
-	if (rb == DIM_CHANGED && m->cap_bps == san(m->floor_bps))
-		rb_add(lb, " (floor)");
-	else if (rb == DIM_AT_FLOOR)
-		rb_add(lb, " bw at floor");
+	add_capped(lb, ri, false, oi, w->viops[i], m->cap_iops, san(m->floor_iops));
+	add_capped(lb, rb, true, ob, w->vbps[i], m->cap_bps, san(m->floor_bps));
 }
 
 /* A container misses while VMs run: cap every active VM. */
