@@ -265,27 +265,81 @@ static bool split_attr(char *tok, char **val)
 	return true;
 }
 
+/*
+ * The head of a "KEY KEY:GLOB NAME=VALUE..." line (container, vm): the
+ * pattern, checked and copied to pattern[HCI_ORIGIN_MAX], with *save left
+ * at the first attribute.
+ */
+static int take_pattern(const char *key, char *v, char *pattern, char **save,
+			char *err, size_t errlen)
+{
+	char *pat = strtok_r(v, " \t", save);
+	int ret = check_pattern(key, pat, err, errlen);
+
+	if (ret)
+		return ret;
+	strcpy(pattern, pat);
+	return 0;
+}
+
+/*
+ * The next NAME=VALUE of such a line: 1 with *name and *val set (split in
+ * place), 0 at the end of the line, -EINVAL when it is not of that form.
+ */
+static int next_attr(const char *key, const char *pat, char **save, char **name, char **val,
+		     char *err, size_t errlen)
+{
+	*name = strtok_r(NULL, " \t", save);
+	if (!*name)
+		return 0;
+	if (!split_attr(*name, val))
+		FAIL("%s %s: '%s' is not NAME=VALUE", key, pat, *name);
+	return 1;
+}
+
+/* An attribute may stand once on its line; *seen says it already did. */
+static int first_time(const char *key, const char *pat, const char *name, bool *seen,
+		      char *err, size_t errlen)
+{
+	if (*seen)
+		FAIL("%s %s: %s given twice", key, pat, name);
+	*seen = true;
+	return 0;
+}
+
+/*
+ * A new line's pattern against the n lines before it (their patterns
+ * stride bytes apart from earlier[0]): refused when one of them matches
+ * everything it does, or when the table (HCI_TCONF_MAX) is full.
+ */
+static int check_new_line(const char *key, const char *pat, const char *earlier,
+			  size_t stride, int n, char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++)
+		if (check_reachable(key, pat, earlier + (size_t)i * stride, err, errlen))
+			return -EINVAL;
+	if (n == HCI_TCONF_MAX)
+		FAIL("too many %s lines (at most %d)", key, HCI_TCONF_MAX);
+	return 0;
+}
+
 static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errlen)
 {
 	struct hci_ttarget t = {0};
 	bool have_p99 = false, have_min = false;
-	char *save, *tok, *pat, *val;
+	const char *pat = t.pattern;
+	char *save, *tok, *val;
 	int ret;
 
-	pat = strtok_r(v, " \t", &save);
-	ret = check_pattern("container", pat, err, errlen);
+	ret = take_pattern("container", v, t.pattern, &save, err, errlen);
 	if (ret)
 		return ret;
-	strcpy(t.pattern, pat);
-	while ((tok = strtok_r(NULL, " \t", &save))) {
-		if (!split_attr(tok, &val))
-			FAIL("container %s: '%s' is not NAME=VALUE", pat, tok);
+	while ((ret = next_attr("container", pat, &save, &tok, &val, err, errlen)) == 1) {
 		if (!strcmp(tok, "p99")) {
 			size_t n = strlen(val);
 
-			if (have_p99)
-				FAIL("container %s: p99 given twice", pat);
-			have_p99 = true;
+			if (first_time("container", pat, "p99", &have_p99, err, errlen))
+				return -EINVAL;
 			if (val[n - 1] == 'x') {
 				const char *e;
 
@@ -302,9 +356,8 @@ static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errle
 					FAIL("container %s: p99 '%s' must be above 0", pat, val);
 			}
 		} else if (!strcmp(tok, "min_iops")) {
-			if (have_min)
-				FAIL("container %s: min_iops given twice", pat);
-			have_min = true;
+			if (first_time("container", pat, "min_iops", &have_min, err, errlen))
+				return -EINVAL;
 			if (!parse_plain(val, &t.min_iops))
 				FAIL("container %s: invalid min_iops '%s': want a number >= 0",
 				     pat, val);
@@ -312,13 +365,13 @@ static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errle
 			FAIL("container %s: unknown attribute '%s' (p99, min_iops)", pat, tok);
 		}
 	}
+	if (ret)
+		return ret;
 	if (!have_p99 && !have_min)
 		FAIL("container %s: needs p99= and/or min_iops=", pat);
-	for (int i = 0; i < c->ntargets; i++)
-		if (check_reachable("container", t.pattern, c->targets[i].pattern, err, errlen))
-			return -EINVAL;
-	if (c->ntargets == HCI_TCONF_MAX)
-		FAIL("too many container lines (at most %d)", HCI_TCONF_MAX);
+	if (check_new_line("container", pat, c->targets[0].pattern, sizeof(c->targets[0]),
+			   c->ntargets, err, errlen))
+		return -EINVAL;
 	c->targets[c->ntargets++] = t;
 	return 0;
 }
@@ -327,27 +380,22 @@ static int parse_vm(struct hci_tconf *c, char *v, char *err, size_t errlen)
 {
 	struct hci_tfloor f = {0};
 	bool have_iops = false, have_bps = false;
-	char *save, *tok, *pat, *val;
+	const char *pat = f.pattern;
+	char *save, *tok, *val;
 	int ret;
 
-	pat = strtok_r(v, " \t", &save);
-	ret = check_pattern("vm", pat, err, errlen);
+	ret = take_pattern("vm", v, f.pattern, &save, err, errlen);
 	if (ret)
 		return ret;
-	strcpy(f.pattern, pat);
-	while ((tok = strtok_r(NULL, " \t", &save))) {
-		if (!split_attr(tok, &val))
-			FAIL("vm %s: '%s' is not NAME=VALUE", pat, tok);
+	while ((ret = next_attr("vm", pat, &save, &tok, &val, err, errlen)) == 1) {
 		if (!strcmp(tok, "floor_iops")) {
-			if (have_iops)
-				FAIL("vm %s: floor_iops given twice", pat);
-			have_iops = true;
+			if (first_time("vm", pat, "floor_iops", &have_iops, err, errlen))
+				return -EINVAL;
 			if (!parse_plain(val, &f.iops))
 				FAIL("vm %s: invalid floor_iops '%s': want a number >= 0", pat, val);
 		} else if (!strcmp(tok, "floor_bps")) {
-			if (have_bps)
-				FAIL("vm %s: floor_bps given twice", pat);
-			have_bps = true;
+			if (first_time("vm", pat, "floor_bps", &have_bps, err, errlen))
+				return -EINVAL;
 			if (!parse_size(val, &f.bps))
 				FAIL("vm %s: invalid floor_bps '%s': want bytes/s, or with K, M, G",
 				     pat, val);
@@ -355,11 +403,11 @@ static int parse_vm(struct hci_tconf *c, char *v, char *err, size_t errlen)
 			FAIL("vm %s: unknown attribute '%s' (floor_iops, floor_bps)", pat, tok);
 		}
 	}
-	for (int i = 0; i < c->nfloors; i++)
-		if (check_reachable("vm", f.pattern, c->floors[i].pattern, err, errlen))
-			return -EINVAL;
-	if (c->nfloors == HCI_TCONF_MAX)
-		FAIL("too many vm lines (at most %d)", HCI_TCONF_MAX);
+	if (ret)
+		return ret;
+	if (check_new_line("vm", pat, c->floors[0].pattern, sizeof(c->floors[0]), c->nfloors,
+			   err, errlen))
+		return -EINVAL;
 	c->floors[c->nfloors++] = f;
 	return 0;
 }
