@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "channel.h"
 #include "bpf/tracer.h"
+#include "host/procs.h"
 
 #define RETRY_NS 500000000ULL
 
@@ -254,15 +255,47 @@ static unsigned long socket_inode(const char *path)
 	return ino;
 }
 
+/* The processes holding one socket, found by their open files. */
+struct socket_holders {
+	char want[64];		/* the fd link's target: "socket:[INODE]" */
+	uint32_t pid;		/* the last process found holding it */
+	int n;			/* how many hold it */
+};
+
+static int count_holder(const struct hci_proc *p, void *ctx)
+{
+	struct socket_holders *h = ctx;
+	char link[64], file[300];
+	struct dirent *fe;
+	DIR *fds;
+
+	snprintf(file, sizeof(file), "/proc/%d/fd", (int)p->pid);
+	fds = opendir(file);
+	while (fds && (fe = readdir(fds))) {
+		ssize_t l;
+
+		snprintf(file, sizeof(file), "/proc/%d/fd/%s", (int)p->pid, fe->d_name);
+		l = readlink(file, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = '\0';
+		if (!strcmp(link, h->want)) {
+			h->pid = (uint32_t)p->pid;
+			h->n++;
+			break;
+		}
+	}
+	if (fds)
+		closedir(fds);
+	return 0;	/* on to the next: a socket two processes hold names no VM */
+}
+
 /* The process holding the listening end of the chardev socket at path. */
 uint32_t hci_chan_find_vm(const char *path)
 {
-	char real[4096], want[64], link[64], file[300];
+	struct socket_holders h = { .n = 0 };
+	char real[4096];
 	unsigned long ino;
-	uint32_t found = 0;
-	int n = 0;
-	struct dirent *de;
-	DIR *d;
 
 	if (!realpath(path, real))
 		snprintf(real, sizeof(real), "%s", path);
@@ -271,36 +304,7 @@ uint32_t hci_chan_find_vm(const char *path)
 		ino = socket_inode(path);
 	if (!ino)
 		return 0;
-	snprintf(want, sizeof(want), "socket:[%lu]", ino);
-	d = opendir("/proc");
-	while (d && (de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		struct dirent *fe;
-		DIR *fds;
-
-		if (*end || pid <= 0)
-			continue;
-		snprintf(file, sizeof(file), "/proc/%ld/fd", pid);
-		fds = opendir(file);
-		while (fds && (fe = readdir(fds))) {
-			ssize_t l;
-
-			snprintf(file, sizeof(file), "/proc/%ld/fd/%s", pid, fe->d_name);
-			l = readlink(file, link, sizeof(link) - 1);
-			if (l <= 0)
-				continue;
-			link[l] = '\0';
-			if (!strcmp(link, want)) {
-				found = (uint32_t)pid;
-				n++;
-				break;
-			}
-		}
-		if (fds)
-			closedir(fds);
-	}
-	if (d)
-		closedir(d);
-	return n == 1 ? found : 0;
+	snprintf(h.want, sizeof(h.want), "socket:[%lu]", ino);
+	hci_procs_each(0, count_holder, &h);
+	return h.n == 1 ? h.pid : 0;
 }
