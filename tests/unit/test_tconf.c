@@ -170,11 +170,33 @@ static void test_defaults(void)
 	hci_tconf_free(&conf);
 }
 
-static void test_errors(void)
-{
-	char big[2048], pat[400];
-	int n;
+/* What the test files too big to write out are built in. */
+static char big[2048];
 
+/* head, len copies of c, then tail: a value or comment too long for its field */
+static const char *long_line(const char *head, char c, size_t len, const char *tail)
+{
+	size_t n = (size_t)snprintf(big, sizeof(big), "%s", head);
+
+	memset(big + n, c, len);
+	snprintf(big + n + len, sizeof(big) - n - len, "%s", tail);
+	return big;
+}
+
+/* head, then count lines of fmt, each with its number from 0 */
+__attribute__((format(printf, 2, 0)))
+static const char *many_lines(const char *head, const char *fmt, int count)
+{
+	int n = snprintf(big, sizeof(big), "%s", head);
+
+	for (int i = 0; i < count; i++)
+		n += snprintf(big + n, sizeof(big) - (size_t)n, fmt, i);
+	return big;
+}
+
+/* Files, lines and keys: the errors before any value is read. */
+static void test_file_errors(void)
+{
 	/* the file itself */
 	snprintf(tmpl, sizeof(tmpl), "/nonexistent/hcithrottle.conf");
 	ok(hci_tconf_load(tmpl, &conf, err, sizeof(err)) == -ENOENT &&
@@ -188,10 +210,7 @@ static void test_errors(void)
 	BAD("", 0, "no device = line");
 	BAD("# only comments\ninterval = 1s\n", 0, "no device = line");
 	BAD("device = loop0\nbackend = qmp\n", 0, "backend = qmp needs at least one qmp = line");
-	n = snprintf(big, sizeof(big), "device = loop0\n# ");
-	memset(big + n, 'a', 1500);
-	big[n + 1500] = '\0';
-	BAD(big, 2, "line longer than");
+	BAD(long_line("device = loop0\n# ", 'a', 1500, ""), 2, "line longer than");
 
 	/* line syntax and keys */
 	BAD("device = loop0\njust words\n", 2, "is not KEY = VALUE");
@@ -202,7 +221,10 @@ static void test_errors(void)
 	BAD("interval = 1s\ndevice = loop0\ninterval = 2s\n", 3, "duplicate key 'interval'");
 	BAD("device = loop0\nstate = /a\nlog = /b\nstate = /a\n", 4, "duplicate key 'state'");
 	BAD("device = loop0\nversion = 1\nversion = 1\n", 3, "duplicate key 'version'");
+}
 
+static void test_value_errors(void)
+{
 	/* scalar values */
 	BAD("version = 2\ndevice = loop0\n", 1, "unsupported version '2'");
 	BAD("version = 1.0\ndevice = loop0\n", 1, "unsupported version");
@@ -234,36 +256,35 @@ static void test_errors(void)
 	    "invalid healthy_intervals");
 	BAD("device = loop0\nstate = run/state\n", 2, "state 'run/state' is not an absolute path");
 	BAD("device = loop0\nlog = decisions.csv\n", 2, "log 'decisions.csv' is not an absolute path");
-	n = snprintf(big, sizeof(big), "device = loop0\nlog = /");
-	memset(big + n, 'l', 300);
-	big[n + 300] = '\0';
-	BAD(big, 2, "longer than 255 bytes");
+	BAD(long_line("device = loop0\nlog = /", 'l', 300, ""), 2, "longer than 255 bytes");
+}
 
+static void test_device_errors(void)
+{
 	/* devices */
 	BAD("device = loop0 loop1\n", 1, "no spaces");
 	BAD("device = /tmp/loop0\n", 1, "want a disk name");
 	BAD("device = /dev/\n", 1, "want a disk name");
 	BAD("device = mapper/vg\n", 1, "want a disk name");
 	BAD("device = loop0\ndevice = loop0\n", 2, "device 'loop0' given twice");
-	n = snprintf(big, sizeof(big), "device = ");
-	memset(big + n, 'd', 64);
-	big[n + 64] = '\0';
-	BAD(big, 1, "longer than 63 bytes");
-	big[n + 63] = '\0';
-	is_int(load(big), 0, "a 63-byte device name fits");
+	BAD(long_line("device = ", 'd', 64, ""), 1, "longer than 63 bytes");
+	is_int(load(long_line("device = ", 'd', 63, "")), 0, "a 63-byte device name fits");
 	hci_tconf_free(&conf);
-	n = 0;
-	for (int i = 0; i <= HCI_TCONF_MAX; i++)
-		n += snprintf(big + n, sizeof(big) - (size_t)n, "device = loop%d\n", i);
-	BAD(big, HCI_TCONF_MAX + 1, "too many device lines (at most 32)");
-	big[strlen(big) - strlen("device = loop32\n")] = '\0';
-	is_int(load(big), 0, "HCI_TCONF_MAX devices are fine");
+	BAD(many_lines("", "device = loop%d\n", HCI_TCONF_MAX + 1), HCI_TCONF_MAX + 1,
+	    "too many device lines (at most 32)");
+	is_int(load(many_lines("", "device = loop%d\n", HCI_TCONF_MAX)), 0,
+	       "HCI_TCONF_MAX devices are fine");
 	is_int(conf.ndevices, HCI_TCONF_MAX, "all of them kept");
 	hci_tconf_free(&conf);
 
 	/* rules: hci_rule_parse's messages */
 	BAD("device = loop0\nrule = /x=pets\n", 2, "unknown class 'pets'");
 	BAD("device = loop0\nrule = nonsense\n", 2, "is not PATTERN=CLASS[:NAME]");
+}
+
+static void test_container_errors(void)
+{
+	char pat[400];
 
 	/* containers */
 	BAD("device = loop0\ncontainer = vm:db p99=2ms\n", 2,
@@ -291,11 +312,12 @@ static void test_errors(void)
 	pat[sizeof(pat) - 1] = '\0';
 	snprintf(big, sizeof(big), "device = loop0\ncontainer = %s p99=1ms\n", pat);
 	BAD(big, 2, "container pattern longer than 255 bytes");
-	n = snprintf(big, sizeof(big), "device = loop0\n");
-	for (int i = 0; i <= HCI_TCONF_MAX; i++)
-		n += snprintf(big + n, sizeof(big) - (size_t)n, "container = container:c%d p99=1ms\n", i);
-	BAD(big, HCI_TCONF_MAX + 2, "too many container lines (at most 32)");
+	BAD(many_lines("device = loop0\n", "container = container:c%d p99=1ms\n", HCI_TCONF_MAX + 1),
+	    HCI_TCONF_MAX + 2, "too many container lines (at most 32)");
+}
 
+static void test_vm_qmp_errors(void)
+{
 	/* vm floors */
 	BAD("device = loop0\nvm = container:x floor_iops=1\n", 2, "vm pattern 'container:x' must be vm:GLOB");
 	BAD("device = loop0\nvm = vm floor_iops=1\n", 2, "must be vm:GLOB");
@@ -304,10 +326,8 @@ static void test_errors(void)
 	BAD("device = loop0\nvm = vm:* floor_bps=10MB\n", 2, "invalid floor_bps");
 	BAD("device = loop0\nvm = vm:* floor_iops=ten\n", 2, "invalid floor_iops 'ten'");
 	BAD("device = loop0\nvm = vm:* floor_iops=1 floor_iops=1\n", 2, "floor_iops given twice");
-	n = snprintf(big, sizeof(big), "device = loop0\n");
-	for (int i = 0; i <= HCI_TCONF_MAX; i++)
-		n += snprintf(big + n, sizeof(big) - (size_t)n, "vm = vm:v%d\n", i);
-	BAD(big, HCI_TCONF_MAX + 2, "too many vm lines (at most 32)");
+	BAD(many_lines("device = loop0\n", "vm = vm:v%d\n", HCI_TCONF_MAX + 1), HCI_TCONF_MAX + 2,
+	    "too many vm lines (at most 32)");
 
 	/* qmp */
 	BAD("device = loop0\nqmp = vm:a /run/a.qmp\n", 2, "qmp wants exactly vm:NAME SOCKET DRIVE");
@@ -317,18 +337,10 @@ static void test_errors(void)
 	BAD("device = loop0\nqmp = vm:* /run/a.qmp d0\n", 2, "must name one VM");
 	BAD("device = loop0\nqmp = vm:a run/a.qmp d0\n", 2, "qmp socket 'run/a.qmp' is not an absolute path");
 	BAD("device = loop0\nqmp = vm:a /a d0\nqmp = vm:a /b d1\n", 3, "qmp for vm:a given twice");
-	n = snprintf(big, sizeof(big), "device = loop0\nqmp = vm:a /run/a.qmp ");
-	memset(big + n, 'q', 64);
-	big[n + 64] = '\0';
-	BAD(big, 2, "qmp drive");
-	n = snprintf(big, sizeof(big), "device = loop0\nqmp = vm:a /");
-	memset(big + n, 's', 256);
-	strcpy(big + n + 256, " d0\n");
-	BAD(big, 2, "qmp socket");
-	n = snprintf(big, sizeof(big), "device = loop0\nbackend = qmp\n");
-	for (int i = 0; i <= HCI_TCONF_MAX; i++)
-		n += snprintf(big + n, sizeof(big) - (size_t)n, "qmp = vm:g%d /q d\n", i);
-	BAD(big, HCI_TCONF_MAX + 3, "too many qmp lines (at most 32)");
+	BAD(long_line("device = loop0\nqmp = vm:a /run/a.qmp ", 'q', 64, ""), 2, "qmp drive");
+	BAD(long_line("device = loop0\nqmp = vm:a /", 's', 256, " d0\n"), 2, "qmp socket");
+	BAD(many_lines("device = loop0\nbackend = qmp\n", "qmp = vm:g%d /q d\n", HCI_TCONF_MAX + 1),
+	    HCI_TCONF_MAX + 3, "too many qmp lines (at most 32)");
 }
 
 /*
@@ -480,7 +492,11 @@ int main(void)
 {
 	test_full();
 	test_defaults();
-	test_errors();
+	test_file_errors();
+	test_value_errors();
+	test_device_errors();
+	test_container_errors();
+	test_vm_qmp_errors();
 	test_forms();
 	test_match();
 	test_unreachable();
