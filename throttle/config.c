@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <float.h>
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,44 +267,122 @@ static bool split_attr(char *tok, char **val)
 }
 
 /*
- * The head of a "KEY KEY:GLOB NAME=VALUE..." line (container, vm): the
- * pattern, checked and copied to pattern[HCI_ORIGIN_MAX], with *save left
- * at the first attribute.
+ * A "KEY KEY:GLOB NAME=VALUE..." line (container, vm) names its attributes
+ * from a table: each one may stand once, and sets a double of the line's
+ * item (a struct hci_ttarget or hci_tfloor) from VALUE, read as its kind.
  */
-static int take_pattern(const char *key, char *v, char *pattern, char **save,
-			char *err, size_t errlen)
-{
-	char *pat = strtok_r(v, " \t", save);
-	int ret = check_pattern(key, pat, err, errlen);
+enum attr_kind {
+	ATTR_COUNT,	/* a plain number >= 0 */
+	ATTR_BYTES,	/* bytes/s, or with K, M, G */
+	ATTR_P99,	/* a duration, or a multiple (1.5x): sets p99_us or p99_rel */
+};
 
-	if (ret)
-		return ret;
-	strcpy(pattern, pat);
+struct attr_rule {
+	const char *name;
+	enum attr_kind kind;
+	size_t field;		/* offsetof the double it sets */
+};
+
+static int parse_p99(struct hci_ttarget *t, const char *key, const char *pat, const char *val,
+		     char *err, size_t errlen)
+{
+	size_t n = strlen(val);
+	const char *e;
+
+	if (val[n - 1] == 'x') {
+		if (!parse_num(val, &t->p99_rel, &e) || e != val + n - 1)
+			FAIL("%s %s: invalid p99 '%s'", key, pat, val);
+		if (t->p99_rel < 1.0)
+			FAIL("%s %s: p99 '%s' below 1x the solo baseline", key, pat, val);
+		return 0;
+	}
+	if (!parse_duration_us(val, &t->p99_us))
+		FAIL("%s %s: invalid p99 '%s': want 2ms, 1500us, 0.002s or 1.5x", key, pat, val);
+	if (t->p99_us <= 0)
+		FAIL("%s %s: p99 '%s' must be above 0", key, pat, val);
 	return 0;
 }
 
-/*
- * The next NAME=VALUE of such a line: 1 with *name and *val set (split in
- * place), 0 at the end of the line, -EINVAL when it is not of that form.
- */
-static int next_attr(const char *key, const char *pat, char **save, char **name, char **val,
-		     char *err, size_t errlen)
+static int parse_attr(const struct attr_rule *r, void *item, const char *key, const char *pat,
+		      const char *val, char *err, size_t errlen)
 {
-	*name = strtok_r(NULL, " \t", save);
-	if (!*name)
+	double *dst = (double *)((char *)item + r->field);
+
+	switch (r->kind) {
+	case ATTR_COUNT:
+		if (!parse_plain(val, dst))
+			FAIL("%s %s: invalid %s '%s': want a number >= 0", key, pat, r->name, val);
 		return 0;
-	if (!split_attr(*name, val))
-		FAIL("%s %s: '%s' is not NAME=VALUE", key, pat, *name);
-	return 1;
+	case ATTR_BYTES:
+		if (!parse_size(val, dst))
+			FAIL("%s %s: invalid %s '%s': want bytes/s, or with K, M, G", key, pat,
+			     r->name, val);
+		return 0;
+	case ATTR_P99:
+		return parse_p99(item, key, pat, val, err, errlen);
+	}
+	return -EINVAL;
 }
 
-/* An attribute may stand once on its line; *seen says it already did. */
-static int first_time(const char *key, const char *pat, const char *name, bool *seen,
-		      char *err, size_t errlen)
+/* the order of each table is the order its "unknown attribute" message lists */
+static const struct attr_rule container_attrs[] = {
+	{ "p99", ATTR_P99, 0 },
+	{ "min_iops", ATTR_COUNT, offsetof(struct hci_ttarget, min_iops) },
+	{ NULL },
+};
+
+static const struct attr_rule vm_attrs[] = {
+	{ "floor_iops", ATTR_COUNT, offsetof(struct hci_tfloor, iops) },
+	{ "floor_bps", ATTR_BYTES, offsetof(struct hci_tfloor, bps) },
+	{ NULL },
+};
+
+/* "a, b": the table's names, for the "unknown attribute" message */
+static void attr_names(const struct attr_rule *rules, char *buf, size_t len)
 {
-	if (*seen)
-		FAIL("%s %s: %s given twice", key, pat, name);
-	*seen = true;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (const struct attr_rule *r = rules; r->name && off < len; r++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", r == rules ? "" : ", ",
+					r->name);
+}
+
+/*
+ * The line v after its KEY: the pattern, checked and copied to pattern
+ * (HCI_ORIGIN_MAX bytes), then each NAME=VALUE by its rule. *seen gets a
+ * bit per attribute given, in the table's order.
+ */
+static int parse_pattern_line(const char *key, char *v, char *pattern,
+			      const struct attr_rule *rules, void *item, unsigned int *seen,
+			      char *err, size_t errlen)
+{
+	char *save, *tok, *val, names[64];
+	const struct attr_rule *r;
+	int ret;
+
+	tok = strtok_r(v, " \t", &save);
+	ret = check_pattern(key, tok, err, errlen);
+	if (ret)
+		return ret;
+	strcpy(pattern, tok);
+	*seen = 0;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		if (!split_attr(tok, &val))
+			FAIL("%s %s: '%s' is not NAME=VALUE", key, pattern, tok);
+		for (r = rules; r->name && strcmp(r->name, tok); r++)
+			;
+		if (!r->name) {
+			attr_names(rules, names, sizeof(names));
+			FAIL("%s %s: unknown attribute '%s' (%s)", key, pattern, tok, names);
+		}
+		if (*seen & 1u << (r - rules))
+			FAIL("%s %s: %s given twice", key, pattern, r->name);
+		*seen |= 1u << (r - rules);
+		ret = parse_attr(r, item, key, pattern, val, err, errlen);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -326,51 +405,17 @@ static int check_new_line(const char *key, const char *pat, const char *earlier,
 static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errlen)
 {
 	struct hci_ttarget t = {0};
-	bool have_p99 = false, have_min = false;
-	const char *pat = t.pattern;
-	char *save, *tok, *val;
+	unsigned int seen;
 	int ret;
 
-	ret = take_pattern("container", v, t.pattern, &save, err, errlen);
+	ret = parse_pattern_line("container", v, t.pattern, container_attrs, &t, &seen,
+				 err, errlen);
 	if (ret)
 		return ret;
-	while ((ret = next_attr("container", pat, &save, &tok, &val, err, errlen)) == 1) {
-		if (!strcmp(tok, "p99")) {
-			size_t n = strlen(val);
-
-			if (first_time("container", pat, "p99", &have_p99, err, errlen))
-				return -EINVAL;
-			if (val[n - 1] == 'x') {
-				const char *e;
-
-				if (!parse_num(val, &t.p99_rel, &e) || e != val + n - 1)
-					FAIL("container %s: invalid p99 '%s'", pat, val);
-				if (t.p99_rel < 1.0)
-					FAIL("container %s: p99 '%s' below 1x the solo baseline",
-					     pat, val);
-			} else {
-				if (!parse_duration_us(val, &t.p99_us))
-					FAIL("container %s: invalid p99 '%s': want 2ms, 1500us, 0.002s or 1.5x",
-					     pat, val);
-				if (t.p99_us <= 0)
-					FAIL("container %s: p99 '%s' must be above 0", pat, val);
-			}
-		} else if (!strcmp(tok, "min_iops")) {
-			if (first_time("container", pat, "min_iops", &have_min, err, errlen))
-				return -EINVAL;
-			if (!parse_plain(val, &t.min_iops))
-				FAIL("container %s: invalid min_iops '%s': want a number >= 0",
-				     pat, val);
-		} else {
-			FAIL("container %s: unknown attribute '%s' (p99, min_iops)", pat, tok);
-		}
-	}
-	if (ret)
-		return ret;
-	if (!have_p99 && !have_min)
-		FAIL("container %s: needs p99= and/or min_iops=", pat);
-	if (check_new_line("container", pat, c->targets[0].pattern, sizeof(c->targets[0]),
-			   c->ntargets, err, errlen))
+	if (!seen)
+		FAIL("container %s: needs p99= and/or min_iops=", t.pattern);
+	if (check_new_line("container", t.pattern, c->targets[0].pattern,
+			   sizeof(c->targets[0]), c->ntargets, err, errlen))
 		return -EINVAL;
 	c->targets[c->ntargets++] = t;
 	return 0;
@@ -379,34 +424,14 @@ static int parse_container(struct hci_tconf *c, char *v, char *err, size_t errle
 static int parse_vm(struct hci_tconf *c, char *v, char *err, size_t errlen)
 {
 	struct hci_tfloor f = {0};
-	bool have_iops = false, have_bps = false;
-	const char *pat = f.pattern;
-	char *save, *tok, *val;
+	unsigned int seen;
 	int ret;
 
-	ret = take_pattern("vm", v, f.pattern, &save, err, errlen);
+	ret = parse_pattern_line("vm", v, f.pattern, vm_attrs, &f, &seen, err, errlen);
 	if (ret)
 		return ret;
-	while ((ret = next_attr("vm", pat, &save, &tok, &val, err, errlen)) == 1) {
-		if (!strcmp(tok, "floor_iops")) {
-			if (first_time("vm", pat, "floor_iops", &have_iops, err, errlen))
-				return -EINVAL;
-			if (!parse_plain(val, &f.iops))
-				FAIL("vm %s: invalid floor_iops '%s': want a number >= 0", pat, val);
-		} else if (!strcmp(tok, "floor_bps")) {
-			if (first_time("vm", pat, "floor_bps", &have_bps, err, errlen))
-				return -EINVAL;
-			if (!parse_size(val, &f.bps))
-				FAIL("vm %s: invalid floor_bps '%s': want bytes/s, or with K, M, G",
-				     pat, val);
-		} else {
-			FAIL("vm %s: unknown attribute '%s' (floor_iops, floor_bps)", pat, tok);
-		}
-	}
-	if (ret)
-		return ret;
-	if (check_new_line("vm", pat, c->floors[0].pattern, sizeof(c->floors[0]), c->nfloors,
-			   err, errlen))
+	if (check_new_line("vm", f.pattern, c->floors[0].pattern, sizeof(c->floors[0]),
+			   c->nfloors, err, errlen))
 		return -EINVAL;
 	c->floors[c->nfloors++] = f;
 	return 0;
