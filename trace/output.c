@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Output in three forms with one bucket schema (log2 us): terminal tables and
- * histograms, CSV (one row per non-empty bucket) and JSON. A stage that did
- * not happen for a request is absent: it adds nothing to the stage's
- * histogram and counts in "absent"; it is never written as a zero.
+ * histograms, CSV (one row per non-empty bucket) and JSON (output_json.c).
+ * A stage that did not happen for a request is absent: it adds nothing to
+ * the stage's histogram and counts in "absent"; it is never written as a
+ * zero.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Terminal tables, CSV and JSON. Formats are versioned: docs/formats.md. */
+/*
+ * Terminal tables, CSV (output.c) and JSON (output_json.c). Formats are
+ * versioned: docs/formats.md.
+ */
 #ifndef HCI_OUTPUT_H
 #define HCI_OUTPUT_H
 
