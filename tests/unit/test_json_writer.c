@@ -29,7 +29,7 @@ static int doc_close(struct doc *d)
 	return err;
 }
 
-/* a -p request row, as trace/output.c hci_json_req writes it */
+/* a -p request row, as trace/output_json.c writes it */
 static void req_row(struct hci_jw *w, double t_s, const char *origin)
 {
 	hci_jw_start_object(w);
