@@ -53,18 +53,24 @@ check "--usage lists the options" grep -q -- '--duration=SECONDS' "$TMP/u"
 "$HCITRACE" guest --version >"$TMP/gv" 2>&1; rc=$?
 is "guest --version exits 0" "$rc" 0
 check "guest --version names the format versions" grep -q 'guest wire v1' "$TMP/gv"
-# issue 12: -V, --usage and -h answer the same way for hcitrace and hcitrace guest
-for mode in "" guest; do
-	name=${mode:+hcitrace guest}; name=${name:-hcitrace}
-	"$HCITRACE" $mode -V >"$TMP/V" 2>&1; rc=$?
-	is "$name -V exits 0" "$rc" 0
-	check "$name -V prints 'hcitrace VERSION'" grep -qE '^hcitrace [0-9]+\.[0-9]+' "$TMP/V"
-	"$HCITRACE" $mode --usage >"$TMP/u" 2>&1; rc=$?
-	is "$name --usage exits 0" "$rc" 0
-	check "$name --usage names the program" grep -q "^Usage: $name " "$TMP/u"
-	"$HCITRACE" $mode -h >"$TMP/h" 2>&1; rc=$?
-	is "$name -h exits 0" "$rc" 0
-done
+# issue 12: -V, --usage and -h answer the same way for every program and
+# command (lib/core/cmd.h). info_checks NAME VERSION_RE COMMAND...
+info_checks() {
+	local name=$1 vre=$2
+	shift 2
+	"$@" -V >"$TMP/V" 2>&1
+	is "$name -V exits 0" "$?" 0
+	check "$name -V prints its version" grep -qE "$vre" "$TMP/V"
+	"$@" --usage >"$TMP/u" 2>&1
+	is "$name --usage exits 0" "$?" 0
+	check "$name --usage starts 'Usage: $name '" grep -q "^Usage: $name " "$TMP/u"
+	"$@" -h >"$TMP/h" 2>&1
+	is "$name -h exits 0" "$?" 0
+	check "$name -h lists -h, --usage and -V" \
+		test "$(grep -cE -- '^ +(-h, --help|--usage|-V, --version) ' "$TMP/h")" = 3
+}
+info_checks hcitrace '^hcitrace [0-9]+\.[0-9]+' "$HCITRACE"
+info_checks "hcitrace guest" '^hcitrace [0-9]+\.[0-9]+' "$HCITRACE" guest
 
 expect_err "unknown option" 2 'unrecognized option' --bogus
 expect_err "interval must be a number" 2 "invalid interval 'abc'" abc
@@ -143,17 +149,7 @@ check "host reads a stream file: 300 guest requests, no rejects, none matched" j
 # way, and its argument errors keep argp's words and exit 2
 HCITHROTTLE=${HCITHROTTLE:-$OUT/hcithrottle}
 for cmd in "" run status reset; do
-	name="hcithrottle${cmd:+ $cmd}"
-	"$HCITHROTTLE" $cmd -V >"$TMP/tv" 2>&1; rc=$?
-	is "$name -V exits 0" "$rc" 0
-	check "$name -V names the format versions" grep -q 'config v1, decision log csv v1' "$TMP/tv"
-	"$HCITHROTTLE" $cmd --usage >"$TMP/tu" 2>&1; rc=$?
-	is "$name --usage exits 0" "$rc" 0
-	check "$name --usage starts 'Usage: $name '" grep -q "^Usage: $name \[" "$TMP/tu"
-	"$HCITHROTTLE" $cmd -h >"$TMP/th" 2>&1; rc=$?
-	is "$name -h exits 0" "$rc" 0
-	check "$name -h lists -h, --usage and -V" \
-		test "$(grep -cE -- '^ +(-h, --help|--usage|-V, --version) ' "$TMP/th")" = 3
+	info_checks "hcithrottle${cmd:+ $cmd}" 'config v1, decision log csv v1' "$HCITHROTTLE" $cmd
 done
 "$HCITHROTTLE" bogus >/dev/null 2>"$TMP/te"; rc=$?
 is "hcithrottle bogus: exit 2" "$rc" 2
