@@ -10,22 +10,6 @@
 #include "host/resolver.h"
 #include "throttle.h"
 
-/*
- * The origin the resolver gave an I/O, but for a VMM already gone when first
- * seen: that one is named by its cgroup alone, as before the resolver (its
- * name would only be its tgid).
- */
-static const char *origin_of(struct svc *s, const struct hci_origin *ro, char *buf,
-			     size_t len)
-{
-	const struct hci_vmm_info *vi = ro->tgid ? hci_resolver_vmm(&s->res, ro->tgid) : NULL;
-
-	if (!vi || vi->comm[0])
-		return ro->name;
-	hci_classify(&s->conf.rules, ro->cgpath, NULL, buf, len);
-	return buf;
-}
-
 static struct ostate *ostate_get(struct tdev *d, const char *origin, __u64 cgid,
 				 const char *cgpath)
 {
@@ -91,7 +75,6 @@ int thr_measure(struct svc *s, double secs)
 		const struct hci_hist_val *old = (const void *)(s->prev.n ?
 							hci_snap_find(&s->prev, key) : NULL);
 		struct hci_hist_val d;
-		char buf[HCI_ORIGIN_MAX];
 		const struct hci_origin *ro;
 		struct tdev *td = NULL;
 		struct ostate *o;
@@ -113,7 +96,7 @@ int thr_measure(struct svc *s, double secs)
 		ro = hci_origin_lookup(&s->res, key->cgid, key->vmm_tgid);
 		if (!ro || ro->cg != HCI_CG_LIVE)
 			continue;	/* unknown or removed cgroup: nothing to act on */
-		o = ostate_get(td, origin_of(s, ro, buf, sizeof(buf)), key->cgid, ro->cgpath);
+		o = ostate_get(td, ro->name, key->cgid, ro->cgpath);
 		if (!o)
 			continue;
 		apply_conf(s, o);
