@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/vec.h"
-#include "procs.h"
 #include "resolver.h"
 
 void hci_resolver_init(struct hci_resolver *r, struct hci_cgroups *cg,
@@ -75,25 +74,6 @@ void hci_resolver_forget_cgroup(struct hci_resolver *r, __u64 cgid)
 	entries_filter(&r->origins, other_cgroup, cgid);
 }
 
-/* The VM name alone: comm and command line, no open files */
-static void inspect_name(pid_t pid, struct hci_vmm_info *vi)
-{
-	char cmd[HCI_CMDLINE_MAX];
-	int n;
-
-	memset(vi, 0, sizeof(*vi));
-	vi->pid = pid;
-	if (hci_proc_comm(pid, vi->comm, sizeof(vi->comm)) < 0) {
-		snprintf(vi->name, sizeof(vi->name), "%d", pid);
-		return;
-	}
-	n = hci_proc_cmdline(pid, cmd, sizeof(cmd));
-	if (n <= 0 || hci_vmm_name_from_cmdline(cmd, (size_t)n, vi->name, sizeof(vi->name)))
-		snprintf(vi->name, sizeof(vi->name), "%d", pid);
-	if (n > 0)
-		hci_vmm_drives(cmd, (size_t)n, vi->drives, sizeof(vi->drives));
-}
-
 const struct hci_vmm_info *hci_resolver_vmm(struct hci_resolver *r, __u32 tgid)
 {
 	struct hci_vmm_info *e;
@@ -106,9 +86,7 @@ const struct hci_vmm_info *hci_resolver_vmm(struct hci_resolver *r, __u32 tgid)
 	e = entry_add(&r->vmms, sizeof(*e));
 	if (!e)
 		return NULL;
-	if (!r->images)
-		inspect_name((pid_t)tgid, e);
-	else if (hci_vmm_inspect((pid_t)tgid, e))
+	if (r->images ? hci_vmm_inspect((pid_t)tgid, e) : hci_vmm_inspect_name((pid_t)tgid, e))
 		snprintf(e->name, sizeof(e->name), "%u", tgid);	/* gone */
 	e->pid = (pid_t)tgid;
 	return e;

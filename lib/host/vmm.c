@@ -122,11 +122,9 @@ int hci_image_sector(const struct hci_image *im, __u64 off, __u64 *sector)
 	return -1;
 }
 
-int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
+int hci_vmm_inspect_name(pid_t pid, struct hci_vmm_info *vi)
 {
-	char path[64], link[PATH_MAX], cmd[HCI_CMDLINE_MAX];
-	struct dirent *d;
-	DIR *dir;
+	char cmd[HCI_CMDLINE_MAX];
 	int n;
 
 	memset(vi, 0, sizeof(*vi));
@@ -138,6 +136,18 @@ int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
 		snprintf(vi->name, sizeof(vi->name), "%d", pid);
 	if (n > 0)
 		hci_vmm_drives(cmd, (size_t)n, vi->drives, sizeof(vi->drives));
+	return 0;
+}
+
+int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi)
+{
+	char path[64], link[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int err = hci_vmm_inspect_name(pid, vi);
+
+	if (err)
+		return err;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	dir = opendir(path);

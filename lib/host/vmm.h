@@ -39,8 +39,10 @@ struct hci_vmm_info {
 
 /* Is this comm a VMM we know? (same list as the BPF side) */
 bool hci_is_vmm_comm(const char *comm);
-/* Fill @vi for @pid from /proc; 0 on success */
+/* Fill @vi for @pid from /proc; 0 on success, -ESRCH if it is gone */
 int hci_vmm_inspect(pid_t pid, struct hci_vmm_info *vi);
+/* The same without the open image files: comm, VM name and drives only */
+int hci_vmm_inspect_name(pid_t pid, struct hci_vmm_info *vi);
 /* Every VMM process on the host (or just @only if > 0); returns the count */
 int hci_vmm_discover(struct hci_vmm_info *out, int max, pid_t only);
 void hci_vmm_print(FILE *f, const struct hci_vmm_info *vi);
