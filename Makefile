@@ -7,6 +7,8 @@
 # make test       build (with ASan/UBSan) and run the whole suite
 # make bench      overhead vs. no tracer and vs. biolatency (docs/bench.md)
 # make eval-throttle  container vs. VM contention, with and without hcithrottle
+# make install    PREFIX (/usr/local), DESTDIR; make uninstall removes it again
+# make deb        the Debian package, in $(OUT)/deb, with lintian (docs/install.md)
 # V=1 for verbose output, O=DIR for out-of-tree output.
 
 OUT := $(if $(O),$(O),build)
@@ -22,7 +24,10 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -Iinclude -Ilib -I. -I$(OUT)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-LIBS := -lbpf -lelf -lz
+# libmicrohttpd: the /metrics server (lib/fmt/httpd.c); the static binaries
+# link lib/fmt/static/httpd_none.c instead, so they never pull it in
+LIBS := -lbpf -lelf -lz -lmicrohttpd
+HTTPD_NONE := $(OUT)/obj/lib/fmt/static/httpd_none.o
 
 ifeq ($(V),1)
 Q =
@@ -50,7 +55,8 @@ objs = $(patsubst %.c,$(OUT)/$(1)/%.o,$(2))
 nomain = $(filter-out %/main.o,$(1))
 UNIT_TESTS := $(sort $(notdir $(basename $(wildcard tests/unit/test_*.c))))
 
-all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static
+all: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static \
+	$(OUT)/hci-join-replay
 
 deps:
 	$(Q)tools/deps.sh
@@ -115,7 +121,7 @@ $(OUT)/hcitrace: $(call objs,obj,$(TRACE_SRCS)) $(OUT)/obj/libhci.a
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
 
 # hcitrace guest runs inside VMs: one static binary, nothing to install there
-$(OUT)/hcitrace-static: $(call objs,obj,$(TRACE_SRCS)) $(OUT)/obj/libhci.a
+$(OUT)/hcitrace-static: $(call objs,obj,$(TRACE_SRCS)) $(HTTPD_NONE) $(OUT)/obj/libhci.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -o $@
 
@@ -128,13 +134,18 @@ $(OUT)/hcithrottle: $(call objs,obj,$(THROTTLE_SRCS)) $(OUT)/obj/libhci.a
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -lm -o $@
 
 # for the test guest's cgroup v2 scenario (tests/t/86-throttle-v2.t)
-$(OUT)/hcithrottle-static: $(call objs,obj,$(THROTTLE_SRCS)) $(OUT)/obj/libhci.a
+$(OUT)/hcithrottle-static: $(call objs,obj,$(THROTTLE_SRCS)) $(HTTPD_NONE) $(OUT)/obj/libhci.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -static $^ $(LIBS) -lm -o $@
 
 $(OUT)/asan/hcithrottle: $(call objs,asan,$(THROTTLE_SRCS)) $(OUT)/asan/libhci.a
 	$(call msg,LINK-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -lm -o $@
+
+# the join's cost offline, on a recorded or synthetic guest (tools/join-replay.sh)
+$(OUT)/hci-join-replay: tools/join-replay.c $(OUT)/obj/libtrace.a $(OUT)/obj/libhci.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
 
 # unit tests, under sanitizers: each links the program modules and the
 # library, and the linker takes only the objects it needs
@@ -155,6 +166,13 @@ $(OUT)/fuzz_wire: tests/fuzz/fuzz_wire.c lib/wire/wire.c include/hci_wire.h | $(
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		tests/fuzz/fuzz_wire.c lib/wire/wire.c -o $@
 
+# libFuzzer target for the record file reader (tests/t/17-fuzz-record.t runs it)
+$(OUT)/fuzz_record: tests/fuzz/fuzz_record.c trace/record_read.c trace/record_read.h include/hci_record.h | $(OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG_BPF) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Iinclude -I. \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		tests/fuzz/fuzz_record.c trace/record_read.c -o $@
+
 # libFuzzer target for the QMP reply reader (tests/t/16-fuzz-qmp-reply.t runs it)
 $(OUT)/fuzz_qmp_reply: tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c throttle/qmp_reply.h | $(OUT)
 	$(call msg,FUZZ,$@)
@@ -162,10 +180,10 @@ $(OUT)/fuzz_qmp_reply: tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c throttle
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c -lm -o $@
 
-unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_qmp_reply
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_qmp_reply $(OUT)/fuzz_record
 
 test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static \
-	$(OUT)/asan/hcitrace \
+	$(OUT)/hci-join-replay $(OUT)/asan/hcitrace \
 	$(OUT)/asan/hcithrottle unit
 	$(Q)OUT=$(abspath $(OUT)) tests/run
 
@@ -176,12 +194,91 @@ demo: deps $(OUT)/hcitrace
 demo-guest: deps $(OUT)/hcitrace $(OUT)/hcitrace-static
 	$(Q)OUT=$(abspath $(OUT)) tools/demo-guest.sh
 
-bench: deps $(OUT)/hcitrace
+# issue 13's table (docs/bench.md); the guest rows need the static hcitrace,
+# the join replay row hci-join-replay
+bench: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hci-join-replay
 	$(Q)OUT=$(abspath $(OUT)) tools/bench.sh
 
 # the contention experiment, with and without hcithrottle (docs/bench.md)
 eval-throttle: deps $(OUT)/hcithrottle
 	$(Q)OUT=$(abspath $(OUT)) tools/eval-throttle.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the programs, the static
+# hcitrace for guests, man pages, the systemd unit (its paths follow
+# SBINDIR; its config stays /etc/hcikit/hcithrottle.conf, the programs'
+# default), bash completion, the example config and the user docs.
+# make uninstall with the same variables removes exactly those files.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/hcikit
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# bash-completion's own directory, moved under PREFIX (its .pc file has
+# datadir=/usr/share); without bash-completion, the same path
+ifeq ($(origin BASHCOMPDIR),undefined)
+BASHCOMPDIR := $(or $(shell pkg-config --define-variable=datadir=$(PREFIX)/share \
+	--variable=completionsdir bash-completion 2>/dev/null), \
+	$(PREFIX)/share/bash-completion/completions)
+endif
+INSTALL ?= install
+INST_DOCS := README.md docs/hcitrace.md docs/guest.md docs/hcithrottle.md docs/formats.md \
+	$(wildcard docs/monitoring*.md docs/install.md)
+INST_MAN8 := docs/man/hcitrace.8 docs/man/hcithrottle.8
+INST_MAN5 := docs/man/hcithrottle.conf.5
+
+.PHONY: install uninstall deb
+install: $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/hcikit \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples
+	$(Q)$(INSTALL) -m 755 $(OUT)/hcitrace $(OUT)/hcithrottle $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 755 $(OUT)/hcitrace-static $(DESTDIR)$(LIBDIR)/hcikit/
+	$(Q)$(INSTALL) -m 644 $(INST_MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 644 $(INST_MAN5) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/share/doc/hcikit/|$(DOCDIR)/|g' \
+		tools/hcithrottle.service > $(DESTDIR)$(UNITDIR)/hcithrottle.service
+	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/hcithrottle.service
+	$(Q)$(INSTALL) -m 644 tools/completion/hcikit.bash $(DESTDIR)$(BASHCOMPDIR)/hcitrace
+	$(Q)ln -sf hcitrace $(DESTDIR)$(BASHCOMPDIR)/hcithrottle
+	$(Q)$(INSTALL) -m 644 tools/hcithrottle.conf.example $(DESTDIR)$(DOCDIR)/examples/hcithrottle.conf
+	$(Q)$(INSTALL) -m 644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/hcitrace $(DESTDIR)$(SBINDIR)/hcithrottle \
+		$(DESTDIR)$(LIBDIR)/hcikit/hcitrace-static \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INST_MAN8))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(INST_MAN5))) \
+		$(DESTDIR)$(UNITDIR)/hcithrottle.service \
+		$(DESTDIR)$(BASHCOMPDIR)/hcitrace $(DESTDIR)$(BASHCOMPDIR)/hcithrottle \
+		$(DESTDIR)$(DOCDIR)/examples/hcithrottle.conf \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INST_DOCS)))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBDIR)/hcikit 2>/dev/null || true
+
+# make deb: the Debian package (debian/), built by dpkg-buildpackage -b in a
+# copy of this tree's files (tracked, and new ones not ignored; outside git,
+# all but build/) under
+# $(OUT)/deb, so that nothing is written here; the .deb lands in $(OUT)/deb.
+# lintian's tags are printed, not enforced (docs/install.md lists them).
+# The copy's build runs with none of this make's variables: its clean
+# target would otherwise remove O= (this very directory).
+DEB_DIR := $(OUT)/deb
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(Q){ git ls-files -z --cached --others --exclude-standard 2>/dev/null || \
+		find . \( -path ./build -o -path ./.git \) -prune -o -type f -print0; } | \
+		tar -c --null -T - --ignore-failed-read -f - 2>/dev/null | tar -x -C $(DEB_DIR)/src -f -
+	$(Q)cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u O -u OUT \
+		dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -30 ../build.log; echo "Error: dpkg-buildpackage failed: $(DEB_DIR)/build.log" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_DIR)/src	# its build's *.d files would join this make's
+	$(Q)ls $(DEB_DIR)/*.deb
+	$(Q)lintian --display-info --show-overrides --tag-display-limit 0 $(DEB_DIR)/*.changes 2>&1 | \
+		grep -v 'root privileges' | tee $(DEB_DIR)/lintian.txt; \
+		echo "lintian: $$(grep -c '^[EW]:' $(DEB_DIR)/lintian.txt) errors and warnings ($(DEB_DIR)/lintian.txt)"
 
 vmlinux:
 	$(Q)tools/gen-vmlinux-h

@@ -84,12 +84,12 @@ static __always_inline int app_exit(long ret)
 
 #define APP_RW(sc, off_arg, positional, op)					\
 SEC("tracepoint/syscalls/sys_enter_" #sc)					\
-int app_enter_##sc(struct trace_event_raw_sys_enter *ctx)			\
+int hci_app_enter_##sc(struct trace_event_raw_sys_enter *ctx)			\
 {										\
 	return app_enter(ctx->args[0], off_arg, positional, op);		\
 }										\
 SEC("tracepoint/syscalls/sys_exit_" #sc)					\
-int app_exit_##sc(struct trace_event_raw_sys_exit *ctx)				\
+int hci_app_exit_##sc(struct trace_event_raw_sys_exit *ctx)				\
 {										\
 	return app_exit(ctx->ret);						\
 }

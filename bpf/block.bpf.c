@@ -65,14 +65,14 @@ HCI_TP_SLOT(tp, handler, type, idx_new, idx_old, __COUNTER__)
 #define HCI_TP_SLOT(tp, handler, type, idx_new, idx_old, slot)			\
 _Static_assert((slot) < HCI_NSCRATCH, "addr_scratch slots");			\
 SEC("tp_btf/" #tp)								\
-int BPF_PROG(tp##_btf)								\
+int BPF_PROG(hci_##tp##_btf)								\
 {										\
 	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
 										\
 	return handler(ctx, p, addr_of(p, slot), true, slot);			\
 }										\
 SEC("raw_tp/" #tp)								\
-int BPF_PROG(tp##_raw)								\
+int BPF_PROG(hci_##tp##_raw)								\
 {										\
 	type *p = targ_single_arg ? (void *)ctx[idx_new] : (void *)ctx[idx_old];\
 										\
@@ -128,13 +128,13 @@ static __always_inline __u32 rq_op(struct request *rq, const bool btf)
 		s_;								\
 	})
 
-static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key,
-						 __u64 now, bool *created)
+static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 *live,
+						 __u64 key, __u64 now, bool *created)
 {
 	struct hci_slot *s;
 	__u64 stale = 0;
 
-	s = hci_slot_get(arr, ovf, key, targ_slot_mask, now, created, &stale);
+	s = hci_slot_get(arr, ovf, live, key, targ_slot_mask, now, created, &stale);
 	if (stale)
 		count(HCI_CNT_STALE);
 	if (!s)
@@ -142,12 +142,42 @@ static __always_inline struct hci_slot *slot_new(void *arr, void *ovf, __u64 key
 	return s;
 }
 
-#define bio_find(key) hci_slot_find(&bio_slots, &bio_ovf, (key), targ_slot_mask)
-#define rq_find(key) hci_slot_find(&rq_slots, &rq_ovf, (key), targ_slot_mask)
-#define bio_new(key, now, created) slot_new(&bio_slots, &bio_ovf, (key), (now), (created))
-#define rq_new(key, now, created) slot_new(&rq_slots, &rq_ovf, (key), (now), (created))
-#define bio_put(s) hci_slot_put(&bio_ovf, (s))
-#define rq_put(s) hci_slot_put(&rq_ovf, (s))
+#define bio_find(key) hci_slot_find(&bio_slots, &bio_ovf, &bio_ovf_live, (key), targ_slot_mask)
+#define rq_find(key) hci_slot_find(&rq_slots, &rq_ovf, &rq_ovf_live, (key), targ_slot_mask)
+#define bio_new(key, now, created) \
+	slot_new(&bio_slots, &bio_ovf, &bio_ovf_live, (key), (now), (created))
+#define bio_put(s) hci_slot_put(&bio_ovf, &bio_ovf_live, (s))
+
+/*
+ * With the kernel's D stamp no request slot exists unless something besides
+ * C saw the request (an insert, a partial completion): rq_live counts them,
+ * and while it is 0 C goes straight to the first bio's slot instead of
+ * probing the request table first (a cache miss at low queue depths).
+ * Raised when a slot is made and lowered when one is gone, so a slot that
+ * exists is always counted; one reclaimed as stale for another request was
+ * never lowered, which only costs lookups.
+ */
+static __always_inline struct hci_slot *rq_new(__u64 key, __u64 now, bool *created)
+{
+	struct hci_slot *s = slot_new(&rq_slots, &rq_ovf, &rq_ovf_live, key, now, created);
+
+	if (targ_kernel_d && s && *created)
+		__sync_fetch_and_add(&rq_live, 1);
+	return s;
+}
+
+static __always_inline void rq_put(struct hci_slot *s)
+{
+	if (hci_slot_put(&rq_ovf, &rq_ovf_live, s) && targ_kernel_d)
+		__sync_fetch_and_add(&rq_live, -1);
+}
+
+static __always_inline struct hci_slot *rq_find_at_c(__u64 key)
+{
+	if (targ_kernel_d && !*(volatile __u64 *)&rq_live)
+		return NULL;
+	return rq_find(key);
+}
 
 /* ---- Q: the bio enters the block layer, in the submitter's context ---- */
 
@@ -167,19 +197,35 @@ static __always_inline int on_bio_queue(__u64 *ctx, struct bio *bio, __u64 key,
 	s = bio_new(key, now, &created);
 	if (!s)
 		return 0;
+	/*
+	 * With the kernel's D stamp a bio's slot lives until its request's C:
+	 * one still here when its address comes back was dispatched, and our
+	 * completion program never ran for it (rq_slot_first counts the same).
+	 */
+	if (!created && targ_kernel_d && s->flags)
+		count(HCI_CNT_CPL_UNSEEN);
 	s->tq = now;
 	s->cgid = cgid;
 	s->vmm_tgid = vmm_tgid_of_current(btf);
 	s->flags = HCI_HAVE_Q;
 	s->bytes = HCI_RD(btf, bio, bi_iter.bi_size);
 	s->sector = HCI_RD(btf, bio, bi_iter.bi_sector);
+	if (targ_req_who) {
+		/* -p's COMM and PID: the submitter, as only Q can see it */
+		s->pid = (__u32)bpf_get_current_pid_tgid();
+		bpf_get_current_comm(s->comm, sizeof(s->comm));
+	}
 	if (targ_vmm)
 		vmm_link_bio(s, bio, now, btf);
 	return 0;
 }
 HCI_TP(block_bio_queue, on_bio_queue, struct bio, 0, 1)
 
-/* ---- G: a request is allocated for the bio ---- */
+/*
+ * ---- G: a request is allocated for the bio ----
+ * Only where the kernel's stamp cannot stand for G (targ_kernel_g off, see
+ * rq_take_g): otherwise user space does not load this program at all.
+ */
 
 static __always_inline int on_getrq(__u64 *ctx, struct bio *bio, __u64 key,
 				    const bool btf, const __u32 slot)
@@ -205,6 +251,47 @@ static __always_inline void slot_inherit(struct hci_slot *s, const struct hci_sl
 	s->vmm_tgid = from->vmm_tgid;
 	s->vreq_id = from->vreq_id;
 	s->vtid = from->vtid;
+	if (targ_req_who) {
+		s->pid = from->pid;
+		__builtin_memcpy(s->comm, from->comm, sizeof(s->comm));
+	}
+}
+
+/*
+ * G from the kernel's stamp (lib/bpf/stamps.c says when): rq->start_time_ns,
+ * set as blk-mq set the request up. 0 means this request was not stamped:
+ * then G is absent. Under a plug the stamp can be the plug's cached time,
+ * from before this bio's Q: G cannot precede Q, so it is Q then.
+ */
+static __always_inline void rq_take_g(struct hci_slot *s, struct request *rq, const bool btf)
+{
+	__u64 t = HCI_RD(btf, rq, start_time_ns);
+
+	if (!t)
+		return;
+	s->tg = t < s->tq ? s->tq : t;
+	s->flags |= HCI_HAVE_G;
+}
+
+/*
+ * Is request slot @s, found at insert or issue, this use of the request's
+ * (inserted before, or requeued, and now on its way on)? Otherwise it is left
+ * from an earlier use whose completion our program never saw. Dispatch tells
+ * them apart where we stamp D: a requeue clears it. With the kernel's D stamp
+ * nothing is stamped before C, and the first bio tells instead: this use's
+ * bio still has its slot only if we have not moved it here yet.
+ */
+static __always_inline bool rq_slot_current(struct hci_slot *s, struct request *rq,
+					    const bool btf, const __u32 slot)
+{
+	struct bio *bio;
+
+	if (!s->flags)
+		return false;
+	if (!targ_kernel_d)
+		return !(s->flags & HCI_HAVE_D);
+	bio = HCI_RD(btf, rq, bio);
+	return !bio || !bio_find(btf ? addr_of(bio, slot) : (__u64)bio);
 }
 
 /*
@@ -221,14 +308,13 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 
 	s = rq_find(key);
 	if (s) {
-		/* inserted, or requeued (D cleared), and now on its way on */
-		if (s->flags && !(s->flags & HCI_HAVE_D))
+		if (rq_slot_current(s, rq, btf, slot))
 			return s;
 		/*
-		 * Dispatched before and seen again with no requeue between:
-		 * it completed, and our completion program never ran for it.
-		 * Count it, and start afresh for this new use of the request
-		 * (also for a dead overflow entry, see hci_slot_put()).
+		 * Left from an earlier use: it completed, and our completion
+		 * program never ran for it. Count it, and start afresh for
+		 * this new use of the request (also for a dead overflow entry,
+		 * see hci_slot_put()).
 		 */
 		if (s->flags)
 			count(HCI_CNT_CPL_UNSEEN);
@@ -252,6 +338,8 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		if (targ_vmm && b->vmm_tgid)
 			vmm_stack_down(rq, bio, b->vmm_tgid, btf);
 		s->flags = b->flags & (HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING);
+		if (targ_kernel_g)
+			rq_take_g(s, rq, btf);
 		bio_put(b);
 	} else {
 		/* flush sequences, passthrough, or I/O queued before we attached */
@@ -259,6 +347,24 @@ static __always_inline struct hci_slot *rq_slot_first(struct request *rq, __u64 
 		count(HCI_CNT_Q_MISSING);
 	}
 	return s;
+}
+
+/*
+ * D from the kernel's stamp (lib/bpf/stamps.c says when): rq->io_start_time_ns,
+ * set as blk-mq handed the request to the driver, on queues that keep
+ * blk-stat (wbt does). Read at C, where it is set. 0: this request was not
+ * stamped, D is absent. Under a plug the stamp is the plug's cached time and
+ * can precede G: D is then G (it cannot come before it).
+ */
+static __always_inline void rq_take_d(struct hci_slot *s, struct request *rq, const bool btf)
+{
+	__u64 t = HCI_RD(btf, rq, io_start_time_ns);
+	__u64 floor = s->flags & HCI_HAVE_G ? s->tg : s->tq;
+
+	if (!t)
+		return;
+	s->td = t < floor ? floor : t;
+	s->flags |= HCI_HAVE_D;
 }
 
 /* I and D: stamp the request's slot, which the first of them creates */
@@ -317,7 +423,12 @@ static __always_inline void emit_request(struct hci_slot *s, __u32 dev,
 	e->ts_i = s->ti;
 	e->ts_d = s->td;
 	e->ts_c = now;
-	__builtin_memset(e->comm, 0, sizeof(e->comm));
+	e->pid = s->pid;
+	e->pad = 0;
+	if (targ_req_who)
+		__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
+	else
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -355,17 +466,92 @@ static __always_inline struct hci_hist_val *hist_done(const struct hci_slot *s, 
 
 /* ---- C: the request completes (any context: do not look at current) ---- */
 
+/* Where a completing request's state lives: its own slot, its bio's, or here. */
+enum rq_state_home { RQ_HOME_RQ, RQ_HOME_BIO, RQ_HOME_STACK };
+
+/*
+ * With the kernel's D stamp (targ_kernel_d) no program may have seen this
+ * request before C: with no scheduler, blk-mq neither inserts nor (for us)
+ * dispatches it. Its first bio's slot then holds its Q and origin, as
+ * rq_slot_first() would have moved them. A request with no such bio (a flush
+ * sequence, I/O queued before we attached) is counted as rq_slot_first()
+ * counts it, from @tmp. NULL: not ours (-d, -c).
+ */
+static __always_inline struct hci_slot *rq_state_at_c(struct request *rq, struct hci_slot *tmp,
+						      enum rq_state_home *home, const bool btf,
+						      const __u32 slot)
+{
+	struct bio *bio = HCI_RD(btf, rq, bio);
+	struct hci_slot *b;
+
+	if (targ_dev && rq_dev(rq, btf) != targ_dev)
+		return NULL;
+	b = bio ? bio_find(btf ? addr_of(bio, slot) : (__u64)bio) : NULL;
+	if (b) {
+		*home = RQ_HOME_BIO;
+		if (targ_kernel_g)
+			rq_take_g(b, rq, btf);
+		b->flags &= HCI_HAVE_Q | HCI_HAVE_G | HCI_VAIO | HCI_VURING;
+		return b;
+	}
+	if (targ_cgid && hci_bio_cgid(bio, btf) != targ_cgid)
+		return NULL;
+	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->cgid = hci_bio_cgid(bio, btf);
+	count(HCI_CNT_Q_MISSING);
+	*home = RQ_HOME_STACK;
+	return tmp;
+}
+
+/*
+ * A partial completion of a request whose state is still its first bio's: the
+ * next completion may find another bio first in the request, so the state
+ * moves to the request's own slot now.
+ */
+static __always_inline void rq_state_keep(struct hci_slot *b, __u64 key)
+{
+	struct hci_slot *s;
+	bool created;
+
+	s = rq_new(key, b->tq, &created);
+	if (s && created) {
+		slot_inherit(s, b);
+		s->tg = b->tg;
+		s->flags = b->flags;
+	}
+	bio_put(b);
+}
+
+/* C of a request whose state @s is complete: into its histogram (and ring) */
+static __always_inline void rq_account(struct hci_slot *s, struct request *rq, __u32 nr_bytes,
+				       const bool btf)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 dev = rq_dev(rq, btf), op = rq_op(rq, btf);
+	struct hci_hist_val *v;
+
+	if (targ_kernel_d)
+		rq_take_d(s, rq, btf);
+	v = hist_done(s, dev, op, nr_bytes);
+	if (v)
+		rq_stages_add(v, s, now);
+	if (targ_per_request)
+		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
+	if (targ_vmm)
+		vmm_rq_done(s, rq, now, btf);
+}
+
 static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 key,
 					  const bool btf, const __u32 slot)
 {
+	enum rq_state_home home = RQ_HOME_RQ;
 	__u32 nr_bytes = (__u32)ctx[2];
-	struct hci_slot *s;
-	struct hci_hist_val *v;
-	__u64 now;
-	__u32 dev, op;
+	struct hci_slot tmp, *s;
 
-	s = rq_find(key);
-	if (!s) {
+	s = rq_find_at_c(key);
+	if (!s && targ_kernel_d)
+		s = rq_state_at_c(rq, &tmp, &home, btf, slot);
+	else if (!s) {
 		/* not ours to count: another disk's, or (-c) another cgroup's */
 		if (targ_dev && rq_dev(rq, btf) != targ_dev)
 			return 0;
@@ -374,22 +560,20 @@ static __always_inline int on_rq_complete(__u64 *ctx, struct request *rq, __u64 
 		count(HCI_CNT_RQ_UNSEEN);
 		return 0;
 	}
+	if (!s)
+		return 0;
 	if (nr_bytes < HCI_RD(btf, rq, __data_len)) {
 		/* more of this request is still to come */
 		count(HCI_CNT_PARTIAL);
+		if (home == RQ_HOME_BIO)
+			rq_state_keep(s, key);
 		return 0;
 	}
-	now = bpf_ktime_get_ns();
-	dev = rq_dev(rq, btf);
-	op = rq_op(rq, btf);
-	v = hist_done(s, dev, op, nr_bytes);
-	if (v)
-		rq_stages_add(v, s, now);
-	if (targ_per_request)
-		emit_request(s, dev, op, nr_bytes, HCI_RD(btf, rq, __sector), now, 0);
-	if (targ_vmm)
-		vmm_rq_done(s, rq, now, btf);
-	rq_put(s);
+	rq_account(s, rq, nr_bytes, btf);
+	if (home == RQ_HOME_RQ)
+		rq_put(s);
+	else if (home == RQ_HOME_BIO)
+		bio_put(s);
 	return 0;
 }
 /* block_rq_complete has had (rq, error, nr_bytes) since v4.10 */

@@ -32,19 +32,19 @@ static __always_inline int cg_event(struct cgroup *cgrp, __u32 kind)
 }
 
 SEC("raw_tp/cgroup_mkdir")
-int cg_mkdir(__u64 *ctx)
+int hci_cg_mkdir(__u64 *ctx)
 {
 	return cg_event((struct cgroup *)ctx[0], HCI_CG_MKDIR);
 }
 
 SEC("raw_tp/cgroup_rmdir")
-int cg_rmdir(__u64 *ctx)
+int hci_cg_rmdir(__u64 *ctx)
 {
 	return cg_event((struct cgroup *)ctx[0], HCI_CG_RMDIR);
 }
 
 SEC("raw_tp/cgroup_attach_task")
-int cg_attach_task(__u64 *ctx)
+int hci_cg_attach_task(__u64 *ctx)
 {
 	return cg_event((struct cgroup *)ctx[0], HCI_CG_ATTACH);
 }

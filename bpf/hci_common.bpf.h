@@ -70,17 +70,29 @@ static __always_inline void *lookup_or_init(void *map, void *key, void *zero_map
 	hci_span_add((v)->slots[stage], &(v)->sum_ns[stage], (from), (to))
 
 /*
+ * Can this program read the current task through BTF? Every program type
+ * we use can, where the kernel has bpf_get_current_task_btf (v5.11): a few
+ * plain loads instead of a helper call for each pointer on the way.
+ */
+#define hci_task_btf(btf) \
+	((btf) || bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+
+/*
  * Is the submitting process a VMM? Compares the thread-group leader's comm
- * against the known VMM names with a few word compares (comm is 16 bytes).
+ * against the known VMM names with a few word compares (comm is 16 bytes):
+ * through BTF, two loads, cheaper than any map lookup, so a process that is
+ * no VMM leaves at once. A VMM was announced to user space the first time
+ * (vmm_seen); vmm_seen_fast remembers that by tgid, in an array, so that its
+ * later calls skip the hash too.
  */
 static __always_inline __u32 vmm_tgid_of_current(const bool btf)
 {
 	union { char c[16]; __u64 w[2]; } comm = {};
 	__u64 w0, w1;
-	__u32 tgid;
+	__u32 tgid, idx, *fast;
 	__u8 one = 1;
 
-	if (btf) {
+	if (hci_task_btf(btf)) {
 		struct task_struct *l = bpf_get_current_task_btf()->group_leader;
 
 		comm.w[0] = *(__u64 *)&l->comm[0];
@@ -106,11 +118,20 @@ static __always_inline __u32 vmm_tgid_of_current(const bool btf)
 	    !((w0 & 0xffffffffffffffULL) == 0x6d76736f7263ULL))
 		return 0;
 vmm:
-	if (bpf_map_lookup_elem(&vmm_seen, &tgid))
+	idx = tgid & (HCI_SEEN_FAST - 1);
+	fast = bpf_map_lookup_elem(&vmm_seen_fast, &idx);
+	if (fast && *fast == tgid)
 		return tgid;
+	if (bpf_map_lookup_elem(&vmm_seen, &tgid)) {
+		if (fast)
+			*fast = tgid;
+		return tgid;
+	}
 	if (bpf_map_update_elem(&vmm_seen, &tgid, &one, BPF_NOEXIST) == 0) {
 		struct hci_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
+		if (fast)
+			*fast = tgid;
 		if (!e) {
 			/* user space still names it, from /proc, when it reports */
 			count(HCI_CNT_RB_LOST);

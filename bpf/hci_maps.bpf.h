@@ -65,11 +65,16 @@ extern const volatile __u64 targ_cgid;
 extern const volatile bool targ_per_request;
 extern const volatile bool targ_single_arg;
 extern const volatile __u32 targ_slot_mask;
+extern const volatile __u32 targ_aio_mask;
 extern const volatile bool targ_vmm;
 extern const volatile __u32 targ_vm_tgid;
 extern const volatile bool targ_kvm_exit_reason_arg;
 extern const volatile bool targ_uring_cqe_ptr;
 extern const volatile __u32 targ_self_tgid;
+extern const volatile bool targ_kernel_g;
+extern const volatile bool targ_kernel_d;
+extern const volatile bool targ_req_who;
+extern __u64 bio_ovf_live, rq_ovf_live, rq_live;
 
 /* ---- shared by every layer: counters, the ring buffer, known VMMs ---- */
 HCI_MAP struct {
@@ -91,6 +96,16 @@ HCI_MAP struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } vmm_seen SEC(".maps");
+
+/* vmm_seen's fast path: tgid & (HCI_SEEN_FAST - 1) -> an announced VMM */
+#define HCI_SEEN_FAST 1024
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_SEEN_FAST);
+	__type(key, __u32);
+	__type(value, __u32);
+} vmm_seen_fast SEC(".maps");
 
 /* ---- block.bpf.c: per-object slots and the block histograms ---- */
 HCI_SLOT_TABLE(bio_slots, bio_ovf, 16384);
@@ -141,6 +156,7 @@ HCI_HIST_MAP(vmm_hists, vmm_zero, 1024, struct hci_vmm_key, struct hci_vmm_val);
 #define aio_req hci_aio_req
 
 struct aio_cursor {
+	__u32 tid, pad;		/* cur_slots' owner (hci_tslot.bpf.h) */
 	__u32 n, idx;
 	__u64 acc;
 	__u64 iocb[AIO_BATCH];
@@ -224,6 +240,36 @@ HCI_MAP struct {
 	__type(value, struct stack_parent);
 } stack_pages SEC(".maps");
 
+/*
+ * The fast path in front of stack_pages: one array entry per first page, at
+ * a hash of its address, claimed with a compare-and-swap (an inlined array
+ * lookup, where an LRU update and delete per VM request cost more than the
+ * rest of the request's block programs). Only a page whose entry another
+ * live request holds goes to stack_pages, and stack_ovf_n counts those, so
+ * that a lookup skips the LRU while it is empty. The LRU may drop an entry
+ * without telling us: the count can only overstate (a lookup too many).
+ */
+#define HCI_STACK_SLOTS 16384
+
+struct stack_slot {
+	__u64 page;		/* 0 = free */
+	struct stack_parent p;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_STACK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct stack_slot);
+} stack_slots SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} stack_ovf_n SEC(".maps");
+
 /* QEMU aio=io_uring: requests by io_kiocb, and each thread's current one */
 HCI_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -238,6 +284,99 @@ HCI_MAP struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } uring_cur SEC(".maps");
+
+/*
+ * The fast path in front of the four per-thread hashes above (vmm_inflight,
+ * aio_cursors, getevents_bufs, uring_cur) and of ureqs: arrays by tid (by
+ * io_kiocb for ureqs), whose entries are claimed and freed
+ * (hci_tslot.bpf.h); a hash holds only what found its entry taken by
+ * another live one, and tslot_ovf counts each hash's entries.
+ */
+enum { HCI_TS_VIO, HCI_TS_CUR, HCI_TS_GEV, HCI_TS_URING, HCI_TS_UREQ,
+	HCI_TS_EVFD,	/* aio_evfds' entries: every read() looks there */
+	HCI_TS_AIO,	/* aio_reqs, behind aio_slots */
+	HCI_NTS };
+
+#define HCI_TS_SLOTS 4096
+#define HCI_TS_CUR_SLOTS 1024	/* a cursor is 536 bytes */
+
+struct vio_tslot {
+	__u32 tid;		/* owner, 0 = free */
+	__u32 pad;
+	struct vio io;
+};
+
+struct u64_tslot {
+	__u32 tid;		/* owner, 0 = free */
+	__u32 pad;
+	__u64 v;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_TS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vio_tslot);
+} vio_slots SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_TS_CUR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct aio_cursor);
+} cur_slots SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_TS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct u64_tslot);
+} gev_slots SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_TS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct u64_tslot);
+} uring_slots SEC(".maps");
+
+/* ureqs' fast path: by a hash of the io_kiocb address, claimed by CAS on key */
+#define HCI_UREQ_SLOTS 4096
+
+struct ureq_slot {
+	__u64 key;		/* the io_kiocb's address, 0 = free */
+	struct aio_req r;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_UREQ_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ureq_slot);
+} ureq_slots SEC(".maps");
+
+/*
+ * aio_reqs' fast path: by a hash of (VM, iocb), claimed by CAS on the iocb
+ * word; HCI_AIO_SLOTS entries, fewer with a smaller --slots. An entry is
+ * the VM's while iocb and r.tgid both match; r.tgid is cleared before the
+ * iocb word on release, so a VM whose iocb has the same address never
+ * takes another VM's entry for its own.
+ */
+#define aio_slot hci_aio_slot	/* include/hci_abi.h: user space reads it at exit */
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_AIO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct aio_slot);
+} aio_slots SEC(".maps");
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_NTS);
+	__type(key, __u32);
+	__type(value, __s64);
+} tslot_ovf SEC(".maps");
 
 /* ---- kvm.bpf.c: per-VM KVM state and counts ---- */
 /*
@@ -265,6 +404,18 @@ HCI_MAP struct {
 	__type(key, __u32);
 	__type(value, struct hci_kvm_val);
 } kvm_counts SEC(".maps");
+
+/*
+ * Set by the first KVM event of any VM. Until then no notify waits and no
+ * interrupt will come (a TCG guest, fio under a VMM's name), so the VMM
+ * programs skip kvm_states: two hash lookups per request.
+ */
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} kvm_active SEC(".maps");
 
 HCI_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

@@ -29,14 +29,28 @@ static __always_inline __u32 hci_slot_idx(__u64 key, __u32 mask)
 	return (__u32)(((key >> 6) * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
 }
 
+/*
+ * @live counts the overflow's entries. It is raised before an entry is
+ * added and lowered after one is deleted, so an entry that exists is always
+ * counted: while it reads 0, a miss in the array is a miss, with no hash
+ * lookup. That is the common case at the first sight of a request, when its
+ * slot does not exist yet.
+ */
+static __always_inline bool hci_ovf_empty(const __u64 *live)
+{
+	return *(const volatile __u64 *)live == 0;
+}
+
 static __always_inline struct hci_slot *
-hci_slot_find(void *arr, void *ovf, __u64 key, __u32 mask)
+hci_slot_find(void *arr, void *ovf, __u64 *live, __u64 key, __u32 mask)
 {
 	__u32 idx = hci_slot_idx(key, mask);
 	struct hci_slot *s = bpf_map_lookup_elem(arr, &idx);
 
 	if (s && s->key == key)
 		return s;
+	if (hci_ovf_empty(live))
+		return NULL;
 	return bpf_map_lookup_elem(ovf, &key);
 }
 
@@ -45,7 +59,7 @@ hci_slot_find(void *arr, void *ovf, __u64 key, __u32 mask)
  * Returns NULL only when the array slot is taken and the overflow is full.
  */
 static __always_inline struct hci_slot *
-hci_slot_get(void *arr, void *ovf, __u64 key, __u32 mask, __u64 now,
+hci_slot_get(void *arr, void *ovf, __u64 *live, __u64 key, __u32 mask, __u64 now,
 	     bool *created, __u64 *stale)
 {
 	__u32 idx = hci_slot_idx(key, mask);
@@ -66,14 +80,17 @@ hci_slot_get(void *arr, void *ovf, __u64 key, __u32 mask, __u64 now,
 			goto claimed;
 		}
 	}
-	s = bpf_map_lookup_elem(ovf, &key);
+	s = hci_ovf_empty(live) ? NULL : bpf_map_lookup_elem(ovf, &key);
 	if (s)
 		return s;
 	fresh.key = key;
 	fresh.ts = now;
 	fresh.in_ovf = 1;
-	if (bpf_map_update_elem(ovf, &key, &fresh, BPF_NOEXIST))
+	__sync_fetch_and_add(live, 1);
+	if (bpf_map_update_elem(ovf, &key, &fresh, BPF_NOEXIST)) {
+		__sync_fetch_and_add(live, -1);
 		return NULL;
+	}
 	*created = true;
 	return bpf_map_lookup_elem(ovf, &key);
 
@@ -88,12 +105,15 @@ claimed:
 	s->sector = 0;
 	s->vreq_id = 0;
 	s->vtid = 0;
+	s->pid = 0;
+	s->comm[0] = '\0';
 	s->ts = now;
 	*created = true;
 	return s;
 }
 
-static __always_inline void hci_slot_put(void *ovf, struct hci_slot *s)
+/* Release slot @s. False if it stays behind, dead (see below): put it again. */
+static __always_inline bool hci_slot_put(void *ovf, __u64 *live, struct hci_slot *s)
 {
 	__u64 key = s->key;
 
@@ -104,12 +124,16 @@ static __always_inline void hci_slot_put(void *ovf, struct hci_slot *s)
 		 * The entry stays, marked dead (no flags): it is not in
 		 * flight, and the next user of the key starts afresh.
 		 */
-		if (bpf_map_delete_elem(ovf, &key))
+		if (bpf_map_delete_elem(ovf, &key)) {
 			s->flags = 0;
-		return;
+			return false;
+		}
+		__sync_fetch_and_add(live, -1);
+		return true;
 	}
 	s->ts = 0;
 	s->key = 0;
+	return true;
 }
 
 #endif /* HCI_SLOTS_BPF_H */

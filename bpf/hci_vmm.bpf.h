@@ -9,6 +9,7 @@
 #define HCI_VMM_BPF_H
 
 #include "hci_common.bpf.h"
+#include "hci_tslot.bpf.h"
 
 static __always_inline bool vio_wanted(void)
 {
@@ -16,15 +17,26 @@ static __always_inline bool vio_wanted(void)
 
 	if (targ_vm_tgid)
 		return tgid == targ_vm_tgid;
-	return vmm_tgid_of_current(false) != 0;
+	return vmm_tgid_of_current(hci_task_btf(false)) != 0;
+}
+
+/* has any VM had a KVM event yet? (kvm_active) */
+static __always_inline bool kvm_seen(void)
+{
+	__u32 zero = 0, *a = bpf_map_lookup_elem(&kvm_active, &zero);
+
+	return a && *a;
 }
 
 /* The first VMM submit after a notify answers it. */
 static __always_inline __u64 kvm_take_notify(__u32 tgid)
 {
-	struct kvm_state *st = bpf_map_lookup_elem(&kvm_states, &tgid);
+	struct kvm_state *st;
 	__u64 t;
 
+	if (!kvm_seen())
+		return 0;
+	st = bpf_map_lookup_elem(&kvm_states, &tgid);
 	if (!st || !st->t_notify)
 		return 0;
 	t = st->t_notify;
@@ -38,39 +50,50 @@ static __always_inline __u64 kvm_take_notify(__u32 tgid)
  */
 static __always_inline bool vio_filp(struct file *f, struct vio *io)
 {
+	struct image_key k = {};
 	struct inode *inode;
+	__u32 tgid;
 	__u16 mode;
 
 	if (!f)
 		return false;
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
+	io->ino = BPF_CORE_READ(inode, i_ino);
 	if ((mode & 0170000) == 0060000) {		/* S_IFBLK */
 		io->dev = BPF_CORE_READ(inode, i_rdev);
-	} else if ((mode & 0170000) == 0100000) {	/* S_IFREG */
-		struct image_key k = {};
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-		io->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		k.dev = io->dev;
-		k.ino = BPF_CORE_READ(inode, i_ino);
-		if (!bpf_map_lookup_elem(&image_inodes, &k))
-			bpf_map_update_elem(&image_inodes, &k, &tgid, BPF_ANY);
-	} else {
-		return false;
+		return true;
 	}
-	io->ino = BPF_CORE_READ(inode, i_ino);
+	if ((mode & 0170000) != 0100000)		/* S_IFREG */
+		return false;
+	io->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	/* a regular file: an image, whose writeback is the VM's too */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	k.dev = io->dev;
+	k.ino = io->ino;
+	if (!bpf_map_lookup_elem(&image_inodes, &k))
+		bpf_map_update_elem(&image_inodes, &k, &tgid, BPF_ANY);
 	return true;
 }
 
 static __always_inline bool vio_file(__u64 fd, struct vio *io)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct file **fds, *f = NULL;
 
-	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return false;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (hci_task_btf(false)) {
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		if (fd >= fdt->max_fds)
+			return false;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (void *)bpf_get_current_task();
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+
+		if (fd >= BPF_CORE_READ(fdt, max_fds))
+			return false;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
 	return vio_filp(f, io);
 }

@@ -20,16 +20,41 @@
 
 #include "hci_core.bpf.h"
 #include "hci_common.bpf.h"
+#include "hci_tslot.bpf.h"
+
+/* the open blocking-syscall request of thread @tid, if any */
+static __always_inline struct vio *vio_of(__u32 tid)
+{
+	struct vio_tslot *sl = tslot_find(&vio_slots, tid, HCI_TS_SLOTS - 1);
+
+	return sl ? &sl->io : tslot_ovf_find(&vmm_inflight, HCI_TS_VIO, &tid);
+}
+
+/* the aio cursor of thread @tid, inside io_submit */
+static __always_inline struct aio_cursor *aio_cursor_of(__u32 tid)
+{
+	struct aio_cursor *c = tslot_find(&cur_slots, tid, HCI_TS_CUR_SLOTS - 1);
+
+	return c ? c : tslot_ovf_find(&aio_cursors, HCI_TS_CUR, &tid);
+}
+
+/* the io_uring request thread @tid issues, if any */
+static __always_inline __u64 *uring_cur_of(__u32 tid)
+{
+	struct u64_tslot *sl = tslot_find(&uring_slots, tid, HCI_TS_SLOTS - 1);
+
+	return sl ? &sl->v : tslot_ovf_find(&uring_cur, HCI_TS_URING, &tid);
+}
 
 /* a bio queued while this thread issues an io_uring request is that request's */
 static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
 {
-	__u64 *req = bpf_map_lookup_elem(&uring_cur, &tid);
+	__u64 *req = uring_cur_of(tid);
 	struct aio_req *r;
 
 	if (!req)
 		return;
-	r = bpf_map_lookup_elem(&ureqs, req);
+	r = ureq_find(*req);
 	if (!r)
 		return;
 	s->vreq_id = *req;
@@ -41,7 +66,7 @@ static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
 
 static __always_inline void aio_link(struct hci_slot *s, __u32 tid, __u32 tgid, __u64 now)
 {
-	struct aio_cursor *c = bpf_map_lookup_elem(&aio_cursors, &tid);
+	struct aio_cursor *c = aio_cursor_of(tid);
 	struct aio_key k = { .tgid = tgid };
 	struct aio_req *r;
 	__u32 i;
@@ -54,7 +79,7 @@ static __always_inline void aio_link(struct hci_slot *s, __u32 tid, __u32 tgid, 
 		return;
 	i = c->idx;
 	k.iocb = c->iocb[i];
-	r = bpf_map_lookup_elem(&aio_reqs, &k);
+	r = aio_req_find(&k);
 	if (r) {
 		s->vreq_id = k.iocb;
 		s->vtid = tgid;
@@ -79,7 +104,7 @@ static __always_inline void vio_link(struct hci_slot *s, __u64 now)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct vio *io = bpf_map_lookup_elem(&vmm_inflight, &tid);
+	struct vio *io = vio_of(tid);
 
 	if (!io) {
 		aio_link(s, tid, pid_tgid >> 32, now);
@@ -102,8 +127,7 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 		return;
 	if (s->flags & (HCI_VAIO | HCI_VURING)) {
 		struct aio_key k = { .tgid = s->vtid, .iocb = s->vreq_id };
-		struct aio_req *r = s->flags & HCI_VAIO ? bpf_map_lookup_elem(&aio_reqs, &k) :
-							  bpf_map_lookup_elem(&ureqs, &s->vreq_id);
+		struct aio_req *r = s->flags & HCI_VAIO ? aio_req_find(&k) : ureq_find(s->vreq_id);
 
 		if (r) {
 			r->io.t_c = now;
@@ -113,7 +137,7 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 		}
 		return;
 	}
-	io = bpf_map_lookup_elem(&vmm_inflight, &tid);
+	io = vio_of(tid);
 	if (io && io->t_sub == s->vreq_id) {
 		io->t_c = now;
 		if (s->flags & HCI_HAVE_D)
@@ -154,13 +178,37 @@ static __always_inline __u64 first_page(struct bio *bio, const bool btf)
 	return bv ? (__u64)BPF_CORE_READ(bv, bv_page) : 0;
 }
 
+static __always_inline struct stack_slot *stack_slot_of(__u64 page)
+{
+	/* struct page is 64 bytes: drop the low bits, then hash */
+	__u32 idx = (__u32)(((page >> 6) * 0x9E3779B97F4A7C15ULL) >> 32) & (HCI_STACK_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&stack_slots, &idx);
+}
+
+/* stack_ovf_n's counter: the number of pages in stack_pages, at most */
+static __always_inline __s64 *stack_ovf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stack_ovf_n, &zero);
+}
+
 /* the VM whose request, one layer up, carries this bio's first page */
 static __always_inline __u32 stacked_owner(struct bio *bio, const bool btf)
 {
 	__u64 page = first_page(bio, btf);
+	struct stack_slot *sl;
 	struct stack_parent *p;
+	__s64 *n;
 
 	if (!page)
+		return 0;
+	sl = stack_slot_of(page);
+	if (sl && sl->page == page)
+		return sl->p.vmm_tgid;
+	n = stack_ovf();
+	if (!n || *n <= 0)
 		return 0;
 	p = bpf_map_lookup_elem(&stack_pages, &page);
 	return p ? p->vmm_tgid : 0;
@@ -172,25 +220,60 @@ static __always_inline void vmm_link_bio(struct hci_slot *s, struct bio *bio, __
 {
 	if (s->vmm_tgid)
 		vio_link(s, now);
+	else if (targ_dev)	/* see vmm_stack_down */
+		s->vmm_tgid = writeback_owner(bio);
 	else
 		s->vmm_tgid = stacked_owner(bio, btf) ?: writeback_owner(bio);
 }
 
 /*
  * A VM's request was seen on its way down (@bio its first bio): its pages
- * now name the VM, for the device below.
+ * now name the VM, for the device below. Not with -d: the device below is
+ * another device, whose bios the Q program leaves out before it could look
+ * (and a request of the device above is left out before it gets here), so
+ * the entry would only cost an update at D and a delete at C.
  */
 static __always_inline void vmm_stack_down(struct request *rq, struct bio *bio,
 					   __u32 vmm_tgid, const bool btf)
 {
-	struct stack_parent sp = {
-		.vmm_tgid = vmm_tgid,
-		.upper_dev = hci_disk_dev(hci_rq_disk(rq, btf), btf),
-	};
-	__u64 page = first_page(bio, btf);
+	struct stack_parent sp = { .vmm_tgid = vmm_tgid };
+	__u64 page, old;
+	struct stack_slot *sl;
+	__s64 *n;
 
-	if (page)
-		bpf_map_update_elem(&stack_pages, &page, &sp, BPF_ANY);
+	if (targ_dev)
+		return;
+	page = first_page(bio, btf);
+	if (!page)
+		return;
+	sp.upper_dev = hci_disk_dev(hci_rq_disk(rq, btf), btf);
+	sl = stack_slot_of(page);
+	if (sl) {
+		old = __sync_val_compare_and_swap(&sl->page, 0, page);
+		if (old == 0 || old == page) {
+			sl->p = sp;
+			return;
+		}
+	}
+	/* the entry is another live request's: the LRU takes this one */
+	n = stack_ovf();
+	if (n && !bpf_map_update_elem(&stack_pages, &page, &sp, BPF_ANY))
+		__sync_fetch_and_add(n, 1);
+}
+
+/* the request whose first page is @page is done one layer up */
+static __always_inline void stack_up_done(__u64 page)
+{
+	struct stack_slot *sl = stack_slot_of(page);
+	__s64 *n;
+
+	if (sl && sl->page == page) {
+		__sync_val_compare_and_swap(&sl->page, page, 0);
+		return;
+	}
+	n = stack_ovf();
+	if (n && *n > 0 && !bpf_map_delete_elem(&stack_pages, &page))
+		__sync_fetch_and_add(n, -1);
 }
 
 /* C: request @rq (slot @s) completed */
@@ -198,12 +281,12 @@ static __always_inline void vmm_rq_done(struct hci_slot *s, struct request *rq, 
 					const bool btf)
 {
 	vio_complete(s, now);
-	if (s->vmm_tgid) {
+	if (s->vmm_tgid && !targ_dev) {
 		/* done one layer up: its pages may now carry anything */
 		__u64 page = first_page(HCI_RD(btf, rq, bio), btf);
 
 		if (page)
-			bpf_map_delete_elem(&stack_pages, &page);
+			stack_up_done(page);
 	}
 }
 

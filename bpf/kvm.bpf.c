@@ -38,7 +38,11 @@ static __always_inline void kvm_count(__u32 tgid, int which)
 {
 	const struct hci_kvm_val zero = {};
 	struct hci_kvm_val *c = lookup_or_insert(&kvm_counts, &tgid, &zero);
+	__u32 key = 0, *active = bpf_map_lookup_elem(&kvm_active, &key);
 
+	/* from now on the VMM programs keep kvm_states (hci_vmm.bpf.h) */
+	if (active && !*active)
+		*active = 1;
 	if (!c)
 		return;
 	if (which >= 0 && which < HCI_NKVM)
@@ -148,34 +152,34 @@ static __always_inline int kvm_on_exit(void *vcpu)
 /* raw_tp only: kvm events are not on the block hot path, and raw_tp
  * programs can be test-run; args are read from the u64 context */
 SEC("raw_tp/kvm_fast_mmio")
-int BPF_PROG(kvm_fast_mmio_raw) { return kvm_on_notify(HCI_KVM_NOTIFY); }
+int BPF_PROG(hci_kvm_fast_mmio_raw) { return kvm_on_notify(HCI_KVM_NOTIFY); }
 
 /* kvm_mmio(type, len, gpa, val): only writes can be notifies */
 SEC("raw_tp/kvm_mmio")
-int BPF_PROG(kvm_mmio_raw)
+int BPF_PROG(hci_kvm_mmio_raw)
 {
 	return (int)ctx[0] == 1 /* KVM_TRACE_MMIO_WRITE */ ? kvm_on_notify(HCI_KVM_MMIO) : 0;
 }
 
 /* kvm_pio(rw, port, size, count, data): rw 1 is an out (a legacy notify) */
 SEC("raw_tp/kvm_pio")
-int BPF_PROG(kvm_pio_raw)
+int BPF_PROG(hci_kvm_pio_raw)
 {
 	return (int)ctx[0] == 1 ? kvm_on_notify(HCI_KVM_PIO) : 0;
 }
 
 SEC("raw_tp/kvm_msi_set_irq")
-int BPF_PROG(kvm_msi_set_irq_raw) { return kvm_on_irq(HCI_KVM_MSI); }
+int BPF_PROG(hci_kvm_msi_set_irq_raw) { return kvm_on_irq(HCI_KVM_MSI); }
 
 /* kvm_set_irq(gsi, level, source): only raising the line injects */
 SEC("raw_tp/kvm_set_irq")
-int BPF_PROG(kvm_set_irq_raw)
+int BPF_PROG(hci_kvm_set_irq_raw)
 {
 	return (int)ctx[1] ? kvm_on_irq(HCI_KVM_IRQ) : 0;
 }
 
 SEC("raw_tp/kvm_inj_virq")
-int BPF_PROG(kvm_inj_virq_raw)
+int BPF_PROG(hci_kvm_inj_virq_raw)
 {
 	__u32 tgid = kvm_vm();
 
@@ -185,7 +189,7 @@ int BPF_PROG(kvm_inj_virq_raw)
 }
 
 SEC("raw_tp/kvm_exit")
-int BPF_PROG(kvm_exit_raw)
+int BPF_PROG(hci_kvm_exit_raw)
 {
 	struct hci_exit_key k = {};
 

@@ -28,6 +28,8 @@ const volatile bool targ_per_request = false;
 /* v5.11 (commit a54895fa057c) dropped the request_queue argument */
 const volatile bool targ_single_arg = true;
 const volatile __u32 targ_slot_mask = 16383;
+/* aio_slots' size - 1: --slots, at most HCI_AIO_SLOTS */
+const volatile __u32 targ_aio_mask = HCI_AIO_SLOTS - 1;
 const volatile bool targ_vmm = false;		/* --vmm: trace the VMM layer */
 const volatile __u32 targ_vm_tgid = 0;		/* --vm: only this VMM (and it is one) */
 /* older kernels' kvm_exit was (exit_reason, vcpu, isa); user space counts
@@ -38,3 +40,15 @@ const volatile bool targ_kvm_exit_reason_arg = false;
 const volatile bool targ_uring_cqe_ptr = true;
 /* guest --app: the tracer's own writes (to a file channel) are not app I/O */
 const volatile __u32 targ_self_tgid = 0;
+/* G from rq->start_time_ns, not from block_getrq (lib/bpf/stamps.c) */
+const volatile bool targ_kernel_g = false;
+/* -p: each request's submitting thread and comm, taken at Q */
+const volatile bool targ_req_who = false;
+/* D from rq->io_start_time_ns at C, no block_rq_issue (lib/bpf/stamps.c) */
+const volatile bool targ_kernel_d = false;
+
+/* entries in each overflow table (hci_slots.bpf.h): 0 spares a hash lookup */
+__u64 bio_ovf_live = 0;
+__u64 rq_ovf_live = 0;
+/* request slots in use, counted with the kernel's D stamp only (block.bpf.c) */
+__u64 rq_live = 0;

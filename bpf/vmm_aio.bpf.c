@@ -19,7 +19,13 @@
  *
  * What it hands on. Finished requests go through vio_finish (vmm.bpf.c), like
  * every other VMM request; the ones still unreaped at exit are added by user
- * space from aio_reqs (trace/main.c add_unreaped).
+ * space from aio_slots and aio_reqs (trace/report.c add_unreaped).
+ *
+ * Where requests wait. In aio_slots, an array by a hash of (VM, iocb) whose
+ * entries are claimed by compare-and-swap (hci_tslot.bpf.h), so that the
+ * five visits of a request (submit, io_submit's exit, its bio's queue and
+ * completion, the reap) are array lookups, with no hash insert or delete;
+ * aio_reqs, a hash, takes only a request whose entry another one holds.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,7 +72,7 @@ static __always_inline __u64 iocb_len(const struct iocb *cb)
  */
 static __always_inline void aio_finish_reused(struct aio_key *k, __u64 now)
 {
-	struct aio_req *old = bpf_map_lookup_elem(&aio_reqs, k);
+	struct aio_req *old = aio_req_find(k);
 
 	if (old && (old->io.ncompl & HCI_AIO_SUBMITTED) && old->io.nbios &&
 	    (old->io.ncompl & ~HCI_AIO_SUBMITTED) >= old->io.nbios) {
@@ -75,98 +81,149 @@ static __always_inline void aio_finish_reused(struct aio_key *k, __u64 now)
 	}
 }
 
-/* iocb @i of a batch: its place in the cursor, and (for an image) a request */
-static __always_inline void aio_submit_one(struct aio_cursor *c, int i, struct aio_key *k,
-					   const struct iocb *cb, __u64 now, __u64 t_n,
-					   __u32 tid)
-{
-	struct aio_req r = {};
-	__u64 len = iocb_len(cb);
+/* what every iocb of one io_submit shares */
+struct aio_sub {
+	__u64 now;
+	__u64 t_n;		/* the notify the batch answers */
+	__u32 tgid;
+	__u32 tid;
+};
 
-	c->iocb[i] = k->iocb;
+/*
+ * iocb @i of a batch (at user address @uiocb): its place in the cursor, and
+ * (for an image) a request. Returns 1 if the iocb cannot be read (the batch
+ * ends there). A global function, which the verifier checks once, not once
+ * per iocb of AIO_BATCH (inlined, it took the load most of a second).
+ */
+__noinline int aio_submit_one(struct aio_cursor *c, __u32 i, __u64 uiocb,
+			      const struct aio_sub *sc)
+{
+	struct aio_key k = { .iocb = uiocb };
+	struct aio_req r = {};
+	struct iocb cb;
+	__u32 fd, *evfd;
+	__u64 len;
+
+	if (!c || !sc || i >= AIO_BATCH)
+		return 1;
+	if (bpf_probe_read_user(&cb, sizeof(cb), (void *)uiocb))
+		return 1;
+	k.tgid = sc->tgid;
+	len = iocb_len(&cb);
+	c->iocb[i] = uiocb;
 	c->len[i] = len;
 	c->n = i + 1;
-	r.io.op = aio_op(cb->aio_lio_opcode);
-	if (r.io.op >= HCI_NOPS || !vio_file(cb->aio_fildes, &r.io))
-		return;
-	r.io.t_sub = now;
-	r.io.off = cb->aio_offset;
-	r.io.t_n = i == 0 ? t_n : 0;
+	r.io.op = aio_op(cb.aio_lio_opcode);
+	if (r.io.op >= HCI_NOPS || !vio_file(cb.aio_fildes, &r.io))
+		return 0;
+	r.io.t_sub = sc->now;
+	r.io.off = cb.aio_offset;
+	r.io.t_n = i == 0 ? sc->t_n : 0;
 	r.len = len;
-	r.tgid = k->tgid;
-	r.io.tid = tid;
-	aio_finish_reused(k, now);
-	if (bpf_map_update_elem(&aio_reqs, k, &r, BPF_ANY))
+	r.tgid = k.tgid;
+	r.io.tid = sc->tid;
+	aio_finish_reused(&k, sc->now);
+	if (!aio_req_put(&k, &r))
 		count(HCI_CNT_VIO_FULL);
-	if (cb->aio_flags & 1 /* IOCB_FLAG_RESFD */) {
-		__u32 fd = cb->aio_resfd;
-
-		bpf_map_update_elem(&aio_evfds, &k->tgid, &fd, BPF_ANY);
-	}
+	if (!(cb.aio_flags & 1 /* IOCB_FLAG_RESFD */))
+		return 0;
+	/* the same eventfd every time: write it only when it changes */
+	fd = cb.aio_resfd;
+	evfd = bpf_map_lookup_elem(&aio_evfds, &k.tgid);
+	if (evfd)
+		*evfd = fd;
+	else
+		tslot_ovf_put(&aio_evfds, HCI_TS_EVFD, &k.tgid, &fd);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_io_submit")
-int sys_enter_io_submit(struct trace_event_raw_sys_enter *ctx)
+int hci_sys_enter_io_submit(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), now, t_n, *pp = (void *)ctx->args[2];
-	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32, zero = 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), *pp = (void *)ctx->args[2];
+	__u32 tid = (__u32)pid_tgid, zero = 0;
+	struct aio_sub sc = { .tgid = pid_tgid >> 32, .tid = tid };
 	long nr = ctx->args[1];
 	struct aio_cursor *c;
 	void *z;
 
 	if (!vio_wanted() || nr <= 0)
 		return 0;
-	z = bpf_map_lookup_elem(&aio_zero, &zero);
-	if (!z || bpf_map_update_elem(&aio_cursors, &tid, z, BPF_ANY))
-		return 0;
-	c = bpf_map_lookup_elem(&aio_cursors, &tid);
-	if (!c)
-		return 0;
-	now = bpf_ktime_get_ns();
-	t_n = kvm_take_notify(tgid);
+	c = tslot_claim(&cur_slots, tid, HCI_TS_CUR_SLOTS - 1);
+	if (c) {
+		/* the entries past n are never read */
+		c->n = c->idx = 0;
+		c->acc = 0;
+	} else {
+		z = bpf_map_lookup_elem(&aio_zero, &zero);
+		if (!z || !tslot_ovf_put(&aio_cursors, HCI_TS_CUR, &tid, z))
+			return 0;
+		c = bpf_map_lookup_elem(&aio_cursors, &tid);
+		if (!c)
+			return 0;
+	}
+	sc.now = bpf_ktime_get_ns();
+	sc.t_n = kvm_take_notify(sc.tgid);
 	if (nr > AIO_BATCH)
 		count(HCI_CNT_AIO_CUT);
-	for (int i = 0; i < AIO_BATCH; i++) {
-		struct aio_key k = { .tgid = tgid };
-		struct iocb cb;
+	for (__u32 i = 0; i < AIO_BATCH; i++) {
+		__u64 uiocb;
 
 		if (i >= nr)
 			break;
-		if (bpf_probe_read_user(&k.iocb, sizeof(k.iocb), &pp[i]) ||
-		    bpf_probe_read_user(&cb, sizeof(cb), (void *)k.iocb))
+		if (bpf_probe_read_user(&uiocb, sizeof(uiocb), &pp[i]) ||
+		    aio_submit_one(c, i, uiocb, &sc))
 			break;
-		aio_submit_one(c, i, &k, &cb, now, t_n, tid);
 	}
+	return 0;
+}
+
+/*
+ * iocb @i of the batch thread @c's io_submit returned @ret for: taken, or
+ * forgotten (it will never complete). A global function, for the verifier:
+ * inlined, each iocb's compare with @ret splits what it knows of @ret, and
+ * the loop's states stop matching (half a second and 460K instructions).
+ */
+__noinline int aio_exit_one(struct aio_cursor *c, __u32 i, __u32 tgid, long ret)
+{
+	struct aio_key k = { .tgid = tgid };
+	struct aio_req *r;
+
+	if (!c || i >= AIO_BATCH)
+		return 0;
+	k.iocb = c->iocb[i];
+	r = aio_req_find(&k);
+	if (!r)
+		return 0;
+	if (i >= ret)
+		aio_req_del(&k);
+	else
+		r->io.ncompl |= HCI_AIO_SUBMITTED;	/* may be reaped */
 	return 0;
 }
 
 /* Iocbs io_submit did not take will never complete: forget them. */
 SEC("tracepoint/syscalls/sys_exit_io_submit")
-int sys_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
+int hci_sys_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct aio_cursor *c = bpf_map_lookup_elem(&aio_cursors, &tid);
-	long ret = ctx->ret;
+	struct aio_cursor *c = tslot_find(&cur_slots, tid, HCI_TS_CUR_SLOTS - 1);
+	bool in_slot = c != NULL;
 
 	if (!c)
+		c = tslot_ovf_find(&aio_cursors, HCI_TS_CUR, &tid);
+	if (!c)
 		return 0;
-	for (int i = 0; i < AIO_BATCH; i++) {
-		struct aio_key k = { .tgid = pid_tgid >> 32 };
-		struct aio_req *r;
-
+	for (__u32 i = 0; i < AIO_BATCH; i++) {
 		if (i >= c->n)
 			break;
-		k.iocb = c->iocb[i];
-		r = bpf_map_lookup_elem(&aio_reqs, &k);
-		if (!r)
-			continue;
-		if (i >= ret)
-			bpf_map_delete_elem(&aio_reqs, &k);
-		else
-			r->io.ncompl |= HCI_AIO_SUBMITTED;	/* may be reaped */
+		aio_exit_one(c, i, pid_tgid >> 32, ctx->ret);
 	}
-	bpf_map_delete_elem(&aio_cursors, &tid);
+	if (in_slot)
+		tslot_release(c);
+	else
+		tslot_ovf_del(&aio_cursors, HCI_TS_CUR, &tid);
 	return 0;
 }
 
@@ -176,46 +233,59 @@ int sys_exit_io_submit(struct trace_event_raw_sys_exit *ctx)
  * completion of those requests. The entry keeps the events buffer.
  */
 SEC("tracepoint/syscalls/sys_enter_io_getevents")
-int sys_enter_io_getevents(struct trace_event_raw_sys_enter *ctx)
+int hci_sys_enter_io_getevents(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 events = ctx->args[3];
+	struct u64_tslot *sl;
 
-	if (vio_wanted())
-		bpf_map_update_elem(&getevents_bufs, &tid, &events, BPF_ANY);
+	if (!vio_wanted())
+		return 0;
+	sl = tslot_claim(&gev_slots, tid, HCI_TS_SLOTS - 1);
+	if (sl)
+		sl->v = events;
+	else
+		tslot_ovf_put(&getevents_bufs, HCI_TS_GEV, &tid, &events);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_io_getevents")
-int sys_exit_io_getevents(struct trace_event_raw_sys_exit *ctx)
+int hci_sys_exit_io_getevents(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), *buf, now;
 	__u32 tid = (__u32)pid_tgid;
+	struct u64_tslot *sl;
 	struct io_event *ev;
 	long n = ctx->ret;
 
-	buf = bpf_map_lookup_elem(&getevents_bufs, &tid);
-	if (!buf)
-		return 0;
-	ev = (void *)*buf;
-	bpf_map_delete_elem(&getevents_bufs, &tid);
+	sl = tslot_find(&gev_slots, tid, HCI_TS_SLOTS - 1);
+	if (sl) {
+		ev = (void *)sl->v;
+		tslot_release(sl);
+	} else {
+		buf = tslot_ovf_find(&getevents_bufs, HCI_TS_GEV, &tid);
+		if (!buf)
+			return 0;
+		ev = (void *)*buf;
+		tslot_ovf_del(&getevents_bufs, HCI_TS_GEV, &tid);
+	}
 	now = bpf_ktime_get_ns();
 	for (int i = 0; i < AIO_BATCH; i++) {
 		struct aio_key k = { .tgid = pid_tgid >> 32 };
+		struct io_event e;
 		struct aio_req *r;
-		__s64 res = 0;
 
 		if (i >= n)
 			break;
-		if (bpf_probe_read_user(&k.iocb, sizeof(k.iocb), &ev[i].obj) ||
-		    bpf_probe_read_user(&res, sizeof(res), &ev[i].res))
+		if (bpf_probe_read_user(&e, sizeof(e), &ev[i]))
 			break;
-		r = bpf_map_lookup_elem(&aio_reqs, &k);
+		k.iocb = e.obj;
+		r = aio_req_find(&k);
 		if (!r)
 			continue;
 		r->io.ncompl &= ~HCI_AIO_SUBMITTED;
-		vio_finish(&r->io, k.tgid, tid, res, now);
-		bpf_map_delete_elem(&aio_reqs, &k);
+		vio_finish(&r->io, k.tgid, tid, e.res, now);
+		aio_req_del(&k);
 	}
 	if (n > AIO_BATCH)
 		count(HCI_CNT_AIO_CUT);
@@ -226,30 +296,52 @@ struct reap_ctx {
 	__u32 tgid;
 };
 
-static long aio_reap_one(struct bpf_map *map, struct aio_key *k, struct aio_req *r,
-			 struct reap_ctx *rc)
+/* has the VMM now seen request @r of VM @tgid complete? Then finish it. */
+static __always_inline bool aio_reap(struct aio_req *r, __u32 tgid)
 {
 	__u32 done = r->io.ncompl & ~HCI_AIO_SUBMITTED;
 
-	if (k->tgid != rc->tgid || !(r->io.ncompl & HCI_AIO_SUBMITTED) || done < r->io.nbios)
-		return 0;
+	if (r->tgid != tgid || !(r->io.ncompl & HCI_AIO_SUBMITTED) || done < r->io.nbios)
+		return false;
 	r->io.ncompl = done;
 	/* stamped after seeing the completion, never before it (other CPU) */
-	vio_finish(&r->io, rc->tgid, 0, (long)r->len, bpf_ktime_get_ns());
-	bpf_map_delete_elem(map, k);
+	vio_finish(&r->io, tgid, 0, (long)r->len, bpf_ktime_get_ns());
+	return true;
+}
+
+static long aio_reap_slot(struct bpf_map *map, __u32 *idx, struct aio_slot *sl,
+			  struct reap_ctx *rc)
+{
+	struct aio_key k = { .tgid = rc->tgid, .iocb = sl->iocb };
+
+	if (k.iocb && aio_reap(&sl->r, rc->tgid))
+		aio_req_del(&k);
+	return 0;
+}
+
+static long aio_reap_ovf(struct bpf_map *map, struct aio_key *k, struct aio_req *r,
+			 struct reap_ctx *rc)
+{
+	if (aio_reap(r, rc->tgid))
+		tslot_ovf_del(&aio_reqs, HCI_TS_AIO, k);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_read")
-int sys_enter_read(struct trace_event_raw_sys_enter *ctx)
+int hci_sys_enter_read(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *fd = bpf_map_lookup_elem(&aio_evfds, &tgid);
 	struct reap_ctx rc;
+	__u32 *fd;
 
+	/* every process's read() comes here: leave at once while no VM has
+	 * named an eventfd (counted as tslot_ovf's HCI_TS_EVFD) */
+	fd = tslot_ovf_find(&aio_evfds, HCI_TS_EVFD, &tgid);
 	if (!fd || *fd != (__u32)ctx->args[0])
 		return 0;
 	rc.tgid = tgid;
-	bpf_for_each_map_elem(&aio_reqs, aio_reap_one, &rc, 0);
+	bpf_for_each_map_elem(&aio_slots, aio_reap_slot, &rc, 0);
+	if (tslot_ovf_used(HCI_TS_AIO))
+		bpf_for_each_map_elem(&aio_reqs, aio_reap_ovf, &rc, 0);
 	return 0;
 }

@@ -32,8 +32,46 @@ static __always_inline __u32 uring_op(__u8 opcode)
 	}
 }
 
+/* follow request @key from now on; false if its entry and the hash are full */
+static __always_inline bool ureq_put(__u64 key, const struct aio_req *r)
+{
+	struct ureq_slot *sl = ureq_slot_at(key);
+	__u64 old;
+
+	if (sl) {
+		old = __sync_val_compare_and_swap(&sl->key, 0, key);
+		if (old == 0 || old == key) {
+			sl->r = *r;
+			return true;
+		}
+	}
+	return tslot_ovf_put(&ureqs, HCI_TS_UREQ, &key, (void *)r);
+}
+
+/* thread @tid issues io_uring request @key from now on */
+static __always_inline void uring_cur_set(__u32 tid, __u64 key)
+{
+	struct u64_tslot *sl = tslot_claim(&uring_slots, tid, HCI_TS_SLOTS - 1);
+
+	if (sl)
+		sl->v = key;
+	else
+		tslot_ovf_put(&uring_cur, HCI_TS_URING, &tid, &key);
+}
+
+/* ... and none any more */
+static __always_inline void uring_cur_clear(__u32 tid)
+{
+	struct u64_tslot *sl = tslot_find(&uring_slots, tid, HCI_TS_SLOTS - 1);
+
+	if (sl)
+		tslot_release(sl);
+	else
+		tslot_ovf_del(&uring_cur, HCI_TS_URING, &tid);
+}
+
 SEC("raw_tp/io_uring_submit_req")
-int BPF_PROG(io_uring_submit_req_raw)
+int BPF_PROG(hci_io_uring_submit_req_raw)
 {
 	struct io_kiocb *req = (void *)ctx[0];
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), key = ctx[0];
@@ -44,7 +82,7 @@ int BPF_PROG(io_uring_submit_req_raw)
 		return 0;
 	r.io.op = uring_op(BPF_CORE_READ(req, opcode));
 	if (r.io.op >= HCI_NOPS) {
-		bpf_map_delete_elem(&uring_cur, &tid);
+		uring_cur_clear(tid);
 		return 0;
 	}
 	/*
@@ -54,7 +92,7 @@ int BPF_PROG(io_uring_submit_req_raw)
 	 */
 	if (!(BPF_CORE_READ(req, flags) & 1 /* REQ_F_FIXED_FILE */) &&
 	    !vio_file(BPF_CORE_READ(req, cqe.fd), &r.io)) {
-		bpf_map_delete_elem(&uring_cur, &tid);
+		uring_cur_clear(tid);
 		return 0;
 	}
 	if (bpf_core_type_exists(struct io_rw))
@@ -63,11 +101,11 @@ int BPF_PROG(io_uring_submit_req_raw)
 	r.io.t_n = kvm_take_notify(pid_tgid >> 32);
 	r.tgid = pid_tgid >> 32;
 	r.io.tid = tid;
-	if (bpf_map_update_elem(&ureqs, &key, &r, BPF_ANY)) {
+	if (!ureq_put(key, &r)) {
 		count(HCI_CNT_VIO_FULL);
 		return 0;
 	}
-	bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	uring_cur_set(tid, key);
 	return 0;
 }
 
@@ -77,22 +115,22 @@ int BPF_PROG(io_uring_submit_req_raw)
  * on, this thread's bios are that request's.
  */
 SEC("raw_tp/io_uring_file_get")
-int BPF_PROG(io_uring_file_get_raw)
+int BPF_PROG(hci_io_uring_file_get_raw)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 key = ctx[0];
 
-	if (bpf_map_lookup_elem(&ureqs, &key))
-		bpf_map_update_elem(&uring_cur, &tid, &key, BPF_ANY);
+	if (ureq_find(key))
+		uring_cur_set(tid, key);
 	return 0;
 }
 
 /* handed to an io-wq worker: linked again at io_uring_file_get, if it fires */
 SEC("raw_tp/io_uring_queue_async_work")
-int BPF_PROG(io_uring_queue_async_work_raw)
+int BPF_PROG(hci_io_uring_queue_async_work_raw)
 {
 	__u64 key = ctx[0];
-	struct aio_req *r = bpf_map_lookup_elem(&ureqs, &key);
+	struct aio_req *r = ureq_find(key);
 
 	if (r)
 		r->io.punted = 1;
@@ -100,21 +138,26 @@ int BPF_PROG(io_uring_queue_async_work_raw)
 }
 
 SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
-int sys_exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
+int hci_sys_exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	bpf_map_delete_elem(&uring_cur, &tid);
+	uring_cur_clear(tid);
 	return 0;
 }
 
 SEC("raw_tp/io_uring_complete")
-int BPF_PROG(io_uring_complete_raw)
+int BPF_PROG(hci_io_uring_complete_raw)
 {
 	__u64 key = ctx[1];
-	struct aio_req *r = bpf_map_lookup_elem(&ureqs, &key);
+	struct ureq_slot *sl = ureq_slot_at(key);
+	struct aio_req *r = NULL;
 	long res;
 
+	if (sl && sl->key == key)
+		r = &sl->r;
+	else
+		r = tslot_ovf_find(&ureqs, HCI_TS_UREQ, &key);
 	if (!r)
 		return 0;
 	if (targ_uring_cqe_ptr)
@@ -122,6 +165,9 @@ int BPF_PROG(io_uring_complete_raw)
 	else
 		res = (int)ctx[3];
 	vio_finish(&r->io, r->tgid, 0, res, bpf_ktime_get_ns());
-	bpf_map_delete_elem(&ureqs, &key);
+	if (sl && sl->key == key)
+		__sync_val_compare_and_swap(&sl->key, key, 0);
+	else
+		tslot_ovf_del(&ureqs, HCI_TS_UREQ, &key);
 	return 0;
 }

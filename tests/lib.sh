@@ -115,9 +115,45 @@ csv_count() {
 		'NR > 1 && $1 == o && $2 == d && $3 == op && $4 == s { n += $7 } END { print n + 0 }' "$1"
 }
 
-# our_progs: how many of hcitrace's BPF programs are loaded right now
+# The kernel now and then skips a tracepoint's program, with no recursion
+# miss counted: measured on 6.18 as 6 to 77 completions in 2.1 to 2.5
+# million (bpf_stats run_cnt of our block_rq_complete program against the
+# disks' stat files; docs/hcitrace.md, completion_not_seen). hcitrace
+# reports such a request lost, not counted, so an exact count is exact as
+# "reported + lost". At these tests' sizes (at most 10000 requests) fewer
+# than one is expected per run; more than UNSEEN_MAX is a regression.
+UNSEEN_MAX=3
+# unseen ERRFILE: completion_not_seen from hcitrace's loss line, or 0
+unseen() {
+	local n
+	n=$(grep -o 'completion_not_seen=[0-9]*' "$1" | tail -1 | cut -d= -f2)
+	echo "${n:-0}"
+}
+# is_count DESCRIPTION GOT WANT ERRFILE: GOT requests counted of WANT, less
+# at most the completions the kernel did not run our program for
+is_count() {
+	local u
+	u=$(unseen "$4")
+	if [ "$2" = "$3" ] || { [ "$u" -le "$UNSEEN_MAX" ] && [ "$2" -le "$3" ] &&
+				[ $(($2 + u)) -ge "$3" ]; }; then
+		ok "$1"
+		[ "$2" = "$3" ] || diag "$1: $2 + completion_not_seen $u for $3"
+	else
+		not_ok "$1"
+		diag "got '$2', want '$3' ($(grep -h 'events lost\|incomplete events' "$4"))"
+	fi
+}
+# nothing_lost ERRFILE: the loss line says nothing lost, or only the
+# kernel's skipped completions, at most UNSEEN_MAX
+nothing_lost() {
+	grep -q 'no events lost' "$1" && return 0
+	grep -qE 'incomplete events: completion_not_seen=[0-9]+$' "$1" &&
+		[ "$(unseen "$1")" -le "$UNSEEN_MAX" ]
+}
+
+# our_progs: how many of hcikit's BPF programs (hci_*) are loaded right now
 our_progs() {
-	bpftool prog show 2>/dev/null | grep -cE 'name (block_[a-z_]+_(btf|raw))' || true
+	bpftool prog show 2>/dev/null | grep -cE 'name hci_[a-z0-9_]+' || true
 }
 
 # wait_progs N: the kernel frees programs after an RCU grace period once
@@ -200,4 +236,32 @@ fuzz_run() {
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" = 0 ]
+}
+
+# need_prometheus: Debian's prometheus (PROMETHEUS, make deps installs it)
+# and curl, or skip the whole test saying which is missing
+need_prometheus() {
+	PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
+	[ -x "$PROMETHEUS" ] || skip_all "no $PROMETHEUS (Debian's prometheus package; make deps)"
+	command -v curl >/dev/null || skip_all "curl is missing"
+}
+
+# free_port: a free localhost port (the kernel's pick, released for the caller)
+free_port() {
+	perl -MIO::Socket::INET -e \
+		'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'
+}
+
+# start_prometheus JOB TARGET: a real Prometheus of the test's own (its TSDB
+# and log in TMP, a free localhost port) scraping TARGET (ADDR:PORT) every
+# second as job JOB, stopped on exit; sets PROM_ADDR (ADDR:PORT) and PROMPID
+start_prometheus() {
+	PROM_ADDR=127.0.0.1:$(free_port)
+	printf '%s\n' "global:" "  scrape_interval: 1s" "  scrape_timeout: 1s" \
+		"scrape_configs:" "  - job_name: $1" "    static_configs:" \
+		"      - targets: ['$2']" > "$TMP/prometheus.yml"
+	"$PROMETHEUS" --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+		--web.listen-address="$PROM_ADDR" --log.level=warn >"$TMP/prom.log" 2>&1 &
+	PROMPID=$!
+	on_exit "kill $PROMPID 2>/dev/null; wait $PROMPID 2>/dev/null"
 }

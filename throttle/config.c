@@ -21,7 +21,7 @@
 enum tkey {
 	/* single-valued: one bit each in the loader's "seen" mask */
 	K_VERSION, K_INTERVAL, K_BACKEND, K_DECREASE, K_INCREASE, K_HEALTHY,
-	K_STATE, K_LOG,
+	K_STATE, K_LOG, K_LISTEN, K_PROM_FILE,
 	/* repeatable */
 	K_DEVICE, K_RULE, K_CONTAINER, K_VM, K_QMP,
 	K_NKEYS
@@ -37,6 +37,8 @@ static const char *const key_names[K_NKEYS] = {
 	[K_HEALTHY] = "healthy_intervals",
 	[K_STATE] = "state",
 	[K_LOG] = "log",
+	[K_LISTEN] = "listen",
+	[K_PROM_FILE] = "prom_file",
 	[K_DEVICE] = "device",
 	[K_RULE] = "rule",
 	[K_CONTAINER] = "container",
@@ -520,6 +522,12 @@ static int parse_value(struct hci_tconf *c, enum tkey k, char *v, char *err, siz
 		return parse_path(c->state_path, sizeof(c->state_path), "state", v, err, errlen);
 	case K_LOG:
 		return parse_path(c->log_path, sizeof(c->log_path), "log", v, err, errlen);
+	case K_LISTEN:	/* ADDR:PORT, checked where it is bound (metrics.c) */
+		if (has_space(v))
+			FAIL("invalid listen '%s': want ADDR:PORT or PORT", v);
+		return copy_field(c->listen, sizeof(c->listen), v, "listen", err, errlen);
+	case K_PROM_FILE:
+		return parse_path(c->prom_file, sizeof(c->prom_file), "prom_file", v, err, errlen);
 	case K_DEVICE:
 		return parse_device(c, v, err, errlen);
 	case K_RULE:

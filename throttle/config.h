@@ -19,6 +19,8 @@
  *   healthy_intervals = 5                # hysteresis before lifting
  *   state = /run/hcithrottle/state
  *   log = /var/log/hcithrottle/decisions.csv
+ *   listen = 127.0.0.1:9465              # Prometheus /metrics (--listen)
+ *   prom_file = /var/lib/prometheus/node-exporter/hcithrottle.prom
  *
  * Origin patterns are "CLASS:GLOB" (fnmatch on the name part); a container
  * line needs p99 and/or min_iops; p99 takes us/ms/s or an "x" multiple.
@@ -74,6 +76,8 @@ struct hci_tconf {
 	unsigned int healthy_intervals;	/* default 5 */
 	char state_path[256];	/* default /run/hcithrottle/state */
 	char log_path[256];	/* default "" = no CSV decision log */
+	char listen[64];	/* default "" = no /metrics server */
+	char prom_file[256];	/* default "" = no metrics file */
 };
 
 void hci_tconf_defaults(struct hci_tconf *c);

@@ -294,6 +294,7 @@ static void enforce_vm(struct svc *s, struct tdev *d, struct ostate *o,
 		o->origin, o->v.cap_iops, o->v.cap_bps, err, q ? " [qmp]" : "",
 		s->enf.dry_run ? " [not written]" : "", dec->reason);
 	log_row(s, d, o, dec->action == HCI_POL_CAP ? "cap" : "lift", dec->reason);
+	thr_metrics_decision(s, d, o, dec);
 }
 
 void thr_decide(struct svc *s, struct tdev *d)

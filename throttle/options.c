@@ -32,6 +32,7 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
 "    hcithrottle run --dry-run -v        # decide and log, write nothing\n"
+"    hcithrottle run --listen 127.0.0.1:9465   # Prometheus metrics on /metrics\n"
 "    hcithrottle status\n"
 "    hcithrottle reset\n"
 "\v"
@@ -50,7 +51,15 @@ static const char run_doc[] =
 "EXAMPLES:\n"
 "    hcithrottle run -c /etc/hcikit/hcithrottle.conf\n"
 "    hcithrottle run --dry-run -v --duration 30\n"
+"    hcithrottle run --listen 127.0.0.1:9465 \\\n"
+"        --prom-file /var/lib/prometheus/node-exporter/hcithrottle.prom\n"
 "\v"
+"--listen serves GET /metrics (Prometheus text format) for as long as the\n"
+"service runs; --prom-file writes the same text atomically every interval\n"
+"and at exit (node_exporter's textfile collector). Both override the\n"
+"config file's listen and prom_file keys; docs/monitoring.md lists the\n"
+"metrics.\n"
+"\n"
 "Exit status: 0 after a signal or --duration, 1 on errors (limits that\n"
 "could not be restored stay in the state file), 2 on bad arguments or\n"
 "configuration (FILE:LINE: message).";
@@ -75,7 +84,7 @@ static const char reset_doc[] =
 "Exit status: 0 when every line was restored, 1 otherwise, 2 on bad\n"
 "arguments or configuration.";
 
-enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
+enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG, OPT_LISTEN, OPT_PROM_FILE };
 
 #define OPT_CONFIG { "config", 'c', "FILE", 0, "Configuration file (default " DEFAULT_CONFIG ")", 0 }
 /*
@@ -83,10 +92,12 @@ enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
  * "run: compute ...", run's help as "Compute ...", so the docs are the
  * macro's arguments.
  */
-#define OPT_RUN(dry, duration, mlog)						\
+#define OPT_RUN(dry, duration, mlog, listen, prom)				\
 	{ "dry-run", OPT_DRY, NULL, 0, dry, 0 },				\
 	{ "duration", OPT_DURATION, "SECONDS", 0, duration, 0 },		\
-	{ "measure-log", OPT_MLOG, "FILE", 0, mlog, 0 }
+	{ "measure-log", OPT_MLOG, "FILE", 0, mlog, 0 },			\
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, listen, 0 },			\
+	{ "prom-file", OPT_PROM_FILE, "FILE", 0, prom, 0 }
 /*
  * Every option list's end: -v, the info options, and argp's own help key
  * kept as a hidden -h (scripts may use it).
@@ -100,14 +111,18 @@ enum { OPT_DRY = 0x100, OPT_DURATION, OPT_MLOG };
 static const struct argp_option options[] = {
 	OPT_CONFIG,
 	OPT_RUN("run: compute and log decisions, write no limit", "run: stop after this many seconds",
-		"run: write every interval's measurements, per origin, as CSV"),
+		"run: write every interval's measurements, per origin, as CSV",
+		"run: serve Prometheus metrics on http://ADDR:PORT/metrics (PORT alone: 127.0.0.1)",
+		"run: write the metrics to FILE atomically every interval and at exit"),
 	OPT_TAIL,
 };
 
 static const struct argp_option run_options[] = {
 	OPT_CONFIG,
 	OPT_RUN("Compute and log decisions, write no limit", "Stop after this many seconds",
-		"Write every interval's measurements, per origin, as CSV"),
+		"Write every interval's measurements, per origin, as CSV",
+		"Serve Prometheus metrics on http://ADDR:PORT/metrics (PORT alone: 127.0.0.1)",
+		"Write the metrics to FILE atomically every interval and at exit"),
 	OPT_TAIL,
 };
 
@@ -160,6 +175,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'c': o->config = arg; break;
 	case OPT_DRY: o->dry_run = true; break;
 	case OPT_MLOG: o->measure_log = arg; break;
+	case OPT_LISTEN: o->listen = arg; break;
+	case OPT_PROM_FILE: o->prom_file = arg; break;
 	case 'v': o->verbose++; break;
 	case OPT_DURATION:
 		errno = 0;
@@ -200,7 +217,8 @@ int thr_find_command(int argc, char **argv, const struct hci_cmd *cmds)
 		if (!strcmp(argv[i], "--"))
 			return i + 1 < argc && hci_cmd_find(cmds, argv[i + 1]) ? i + 1 : 0;
 		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") ||
-		    !strcmp(argv[i], "--duration") || !strcmp(argv[i], "--measure-log")) {
+		    !strcmp(argv[i], "--duration") || !strcmp(argv[i], "--measure-log") ||
+		    !strcmp(argv[i], "--listen") || !strcmp(argv[i], "--prom-file")) {
 			i++;
 			continue;
 		}

@@ -152,6 +152,7 @@ static void serve(struct svc *s)
 		s->intervals++;
 		if (!s->o.dry_run)
 			thr_write_status(s);
+		thr_metrics_interval(s);
 		next += (__u64)s->conf.interval_ms * 1000000ULL;
 		if (next < hci_now_ns())
 			next = hci_now_ns() + (__u64)s->conf.interval_ms * 1000000ULL;
@@ -163,6 +164,7 @@ static void serve(struct svc *s)
 static int start_run(struct svc *s)
 {
 	char err[512];
+	int ret;
 
 	if (open_devices(s))
 		return 2;
@@ -182,6 +184,9 @@ static int start_run(struct svc *s)
 		return 1;
 	if (open_logs(s))
 		return 1;
+	ret = thr_metrics_start(s);	/* before the BPF load: a bad address says so at once */
+	if (ret)
+		return ret;
 	{
 		struct hci_tracer_opts to = {
 			.slots = 16384, .max_keys = 4096, .rb_kib = 256, .verbose = s->o.verbose,
@@ -208,6 +213,7 @@ static int stop_run(struct svc *s, int ret)
 	} else if (s->enf.writes) {
 		fprintf(stderr, "hcithrottle: original limits restored\n");
 	}
+	thr_metrics_stop(s, n);
 	if (!s->o.dry_run && s->dir[0])
 		thr_remove_run_files(s);
 	if (s->log)

@@ -19,6 +19,7 @@
 #include "bpf/tracer.h"
 #include "config.h"
 #include "enforce.h"
+#include "metrics.h"
 #include "policy.h"
 
 #define DEFAULT_CONFIG "/etc/hcikit/hcithrottle.conf"
@@ -32,6 +33,8 @@ struct opts {
 	int verbose;
 	double duration;
 	const char *measure_log;	/* every interval, every origin (CSV) */
+	const char *listen;		/* --listen ADDR:PORT, over the config's */
+	const char *prom_file;		/* --prom-file FILE, over the config's */
 };
 
 /* An origin on a device, with the controller's state for it. */
@@ -85,6 +88,7 @@ struct svc {
 	unsigned long rewrites;		/* limits written again to free held bios */
 	struct uncappable unc[MAX_ORIGINS];
 	int nunc;
+	struct thr_metrics *metrics;	/* metrics.c: /metrics and --prom-file, or NULL */
 };
 
 /* the backend's name, as the config file spells it */

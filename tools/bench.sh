@@ -1,146 +1,437 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# Tracing overhead: fio 4k randread IOPS on the loop test SSD at QD1 and QD32
-# with no tracer, with hcitrace and with biolatency (Debian's libbpf-tools),
-# in one run with the configurations interleaved round by round (the order
-# rotates each round), reporting the median of ROUNDS runs. A second pass with
-# kernel.bpf_stats_enabled=1 gives the BPF run time per I/O of each tool.
+# make bench: what tracing costs at NVMe rates (issue 13), in one table.
 #
-#   ROUNDS=7 RUNTIME=5 VM_ROUNDS=3 VM_RUNTIME=5 make bench   (VM_ROUNDS=0: no VM row)
+# Workloads, fio 4k randread on the loop test SSD (a loop device over
+# /dev/shm, --direct-io=on):
+#   host QD32, host QD1     fio libaio, as a host process
+#   VMM threads / aio / io_uring
+#                           fio copied to a file named qemu-system-x86_64,
+#                           so that hcitrace --vmm takes it for a VMM:
+#                           psync QD1 x 4 jobs, libaio QD32, io_uring QD32
+# Tracers: none, biolatency -d DEV (Debian's libbpf-tools); on the host
+# workloads hcitrace -d DEV, on the VMM workloads hcitrace -d DEV --vmm (and
+# with VMM_PLAIN=1 plain hcitrace too: about a minute more, which takes
+# the default run over 15 minutes on the 2-core VM).
+#
+# Every configuration runs once per round, the order rotating each round
+# (only figures from one run, interleaved, compare here). The table holds
+# medians over the rounds; a ratio is the median of the per-round ratios.
+# kernel.bpf_stats_enabled=1 stays on for every run, none included, so all
+# tracers pay the same for the statistics. BPF ns per I/O: the run_time_ns
+# of the tracer's own programs (the prog ids in its /proc fdinfo), delta
+# over the fio run, / fio's I/Os. CPU ns per I/O: all CPUs' busy time
+# (/proc/stat) over the fio run / I/Os. Attach: exec to the tracer's
+# "Tracing..." line; detach: SIGINT to its exit.
+#
+# Then: hcitrace --record's loss count (RECORD_RUNTIME s of host QD32), the
+# join replay (tools/join-replay.sh, if present) and the TCG guest row
+# (tools/bench-vm.sh; VM_ROUNDS=0 skips it).
+#
+#   ROUNDS=5 RUNTIME=3 RECORD_RUNTIME=20 VM_ROUNDS=3 VM_RUNTIME=5 make bench
+#   QD1=0: no host QD1 workload; VMM_PLAIN=1: plain hcitrace on the VMM
+#   workloads too; RECORD_RUNTIME=0: no --record row.
 set -euo pipefail
-OUT=${OUT:-$(cd "$(dirname "$0")/.." && pwd)/build}
+here=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-$here/../build}
 HCITRACE=${HCITRACE:-$OUT/hcitrace}
-ROUNDS=${ROUNDS:-7}
-RUNTIME=${RUNTIME:-5}
+ROUNDS=${ROUNDS:-5}
+RUNTIME=${RUNTIME:-3}
+RECORD_RUNTIME=${RECORD_RUNTIME:-20}
+VM_ROUNDS=${VM_ROUNDS:-3}
+VM_RUNTIME=${VM_RUNTIME:-5}
+QD1=${QD1:-1}
+VMM_PLAIN=${VMM_PLAIN:-0}
 REPORT=${REPORT:-$OUT/bench.md}
+export VM_ROUNDS VM_RUNTIME
 [ "$(id -u)" = 0 ] || { echo "Error: the benchmark needs root" >&2; exit 1; }
-command -v biolatency >/dev/null || { echo "Error: biolatency missing; run 'make deps'" >&2; exit 1; }
+for c in biolatency fio bpftool jq stdbuf; do
+	command -v $c >/dev/null || { echo "Error: $c missing; run 'make deps'" >&2; exit 1; }
+done
+[ -x "$HCITRACE" ] || { echo "Error: no $HCITRACE; run 'make' first" >&2; exit 1; }
 
-img=/dev/shm/hcikit-bench-$$.img
-dev=""
-tracer=""
+img=/dev/shm/hcikit-bench-$$.img	# the loop SSD's backing file
+work=$(mktemp -d /tmp/hcikit-bench.XXXXXX)	# fio's VMM copy, the FIFO, the record
+dev="" tpid="" rpid=""
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
-	[ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null
+	set +e	# undo everything, whatever fails
+	if [ -n "$tpid" ]; then kill -INT "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; fi
+	if [ -n "$rpid" ]; then kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; fi
 	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 	[ -n "$dev" ] && losetup -d "$dev" 2>/dev/null
-	rm -f "$img" "${tmp_iops:-}"
+	rm -rf "$img" "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ---- the configurations ----
+workloads=(host32)
+[ "$QD1" != 0 ] && workloads+=(host1)
+workloads+=(threads aio uring)
+tracers_of() {
+	case $1 in
+	host*) echo none biolatency hcitrace ;;
+	*) echo none biolatency vmm; if [ "$VMM_PLAIN" != 0 ]; then echo hcitrace; fi ;;
+	esac
+}
+wl_name() {
+	case $1 in
+	host32) echo "host, libaio QD32" ;;
+	host1) echo "host, libaio QD1" ;;
+	threads) echo "VMM threads (psync QD1 x 4 jobs)" ;;
+	aio) echo "VMM native aio (libaio QD32)" ;;
+	uring) echo "VMM io_uring (QD32)" ;;
+	esac
+}
+tr_name() { case $1 in vmm) echo "hcitrace --vmm" ;; *) echo "$1" ;; esac; }
+nconf=0
+for w in "${workloads[@]}"; do for t in $(tracers_of "$w"); do nconf=$((nconf + 1)); done; done
+
+# The expected duration (s): fio time plus each tracer's attach, detach and
+# settling as measured here (tenths of a second: --vmm about 1-2.5 s to
+# attach and 1 s to detach), and the guest row's boots (about 12 s each).
+expect_s() {
+	local d=0 w t
+	for w in "${workloads[@]}"; do
+		for t in $(tracers_of "$w"); do
+			case $t in none) d=$((d + 8)) ;; biolatency) d=$((d + 10)) ;;
+			hcitrace) d=$((d + 15)) ;; vmm) d=$((d + 35)) ;; esac
+			d=$((d + RUNTIME * 10))
+		done
+	done
+	d=$((d * ROUNDS / 10 + 15))
+	[ "$RECORD_RUNTIME" != 0 ] && d=$((d + RECORD_RUNTIME + 10))
+	[ -x "$here/join-replay.sh" ] && d=$((d + 50))	# a guest boot, 5 s of fio, 1M replayed
+	# the guest row: 8 boots a round (2 QDs x 4 modes), and building the guest
+	[ "$VM_ROUNDS" != 0 ] && d=$((d + VM_ROUNDS * 8 * (VM_RUNTIME + 12) + 30))
+	echo "$d"
+}
+
+# ---- the device and the VMM ----
 truncate -s 1G "$img"
 dev=$(losetup -f --show --direct-io=on "$img")
 dd if=/dev/zero of="$dev" bs=1M count=1024 oflag=direct status=none
 disk=$(basename "$dev")
+cp "$(command -v fio)" "$work/qemu-system-x86_64"
+mkfifo "$work/fifo"
+sysctl -qw kernel.bpf_stats_enabled=1
 
-nprogs() { bpftool prog show 2>/dev/null | grep -cE "name ($1)" || true; }
-start_tracer() {
+# fio_run WORKLOAD SECONDS: sets IOS (reads done) and IOPS
+fio_run() {
+	local bin=fio eng=(--ioengine=libaio --iodepth=32) out
 	case $1 in
-	none) tracer="" ;;
-	hcitrace)
-		"$HCITRACE" >/dev/null 2>&1 & tracer=$!
-		for _ in $(seq 100); do [ "$(nprogs 'block_rq_complete_(btf|raw)')" -gt 0 ] && break; sleep 0.05; done ;;
-	biolatency)
-		biolatency >/dev/null 2>&1 & tracer=$!
-		for _ in $(seq 100); do [ "$(nprogs 'block_rq_complete')" -gt 0 ] && break; sleep 0.05; done ;;
+	host1) eng=(--ioengine=libaio --iodepth=1) ;;
+	threads) bin=$work/qemu-system-x86_64 eng=(--ioengine=psync --iodepth=1 --numjobs=4) ;;
+	aio) bin=$work/qemu-system-x86_64 ;;
+	uring) bin=$work/qemu-system-x86_64 eng=(--ioengine=io_uring --iodepth=32) ;;
 	esac
+	out=$("$bin" --name=bench --filename="$dev" --direct=1 --rw=randread --bs=4k \
+		"${eng[@]}" --runtime="$2" --time_based --group_reporting \
+		--output-format=json 2>/dev/null | jq -r '.jobs[0].read | "\(.total_ios) \(.iops | floor)"') ||
+		true
+	read -r IOS IOPS <<< "$out"
+	if [ -z "${IOS:-}" ] || [ "$IOS" = 0 ]; then
+		echo "Error: fio ($1: ${eng[*]}) did no I/O on $dev; run it by hand to see why" >&2
+		exit 1
+	fi
 }
+
+# The tracer's stdout and stderr go through a FIFO to a reader that stamps
+# the "Tracing..." line (biolatency prints it to stdout, hence stdbuf -oL).
+stamp_ready() {
+	local l
+	while IFS= read -r l; do
+		printf '%s\n' "$l"
+		case $l in Tracing*) [ -e "$work/ready" ] || echo "$EPOCHREALTIME" > "$work/ready" ;; esac
+	done
+}
+# start_tracer NAME [ARG...]: sets tpid and ATTACH (s); 1 if it did not start
+start_tracer() {
+	local t=$1 t0 i cmd
+	shift
+	case $t in
+	biolatency) cmd=(stdbuf -oL biolatency -d "$disk") ;;
+	hcitrace) cmd=("$HCITRACE" -d "$disk") ;;
+	vmm) cmd=("$HCITRACE" -d "$disk" --vmm) ;;
+	esac
+	rm -f "$work/ready"
+	stamp_ready < "$work/fifo" > "$work/tracer.log" &
+	rpid=$!
+	t0=$EPOCHREALTIME
+	"${cmd[@]}" "$@" > "$work/fifo" 2>&1 &
+	tpid=$!
+	for ((i = 0; i < 3000; i++)); do
+		[ -s "$work/ready" ] && break
+		kill -0 "$tpid" 2>/dev/null || break
+		sleep 0.01
+	done
+	if [ ! -s "$work/ready" ]; then
+		echo "Error: ${cmd[*]} $* did not start:" >&2
+		kill -INT "$tpid" 2>/dev/null; wait "$tpid" || true; wait "$rpid" || true
+		tpid="" rpid=""
+		sed 's/^/  /' "$work/tracer.log" >&2
+		return 1
+	fi
+	ATTACH=$(awk -v a="$t0" -v b="$(cat "$work/ready")" 'BEGIN { printf "%.3f", b - a }')
+}
+# stop_tracer: SIGINT, wait for the exit; sets DETACH (s) and TICKS, the
+# tracer's CPU time (utime + stime, clock ticks) until the signal
 stop_tracer() {
-	[ -n "$tracer" ] || return 0
-	kill -INT "$tracer"; wait "$tracer" || true; tracer=""
-	# let the kernel free the programs before the next configuration
-	for _ in $(seq 100); do [ "$(nprogs 'block_rq_complete')" = 0 ] && break; sleep 0.05; done
+	local t0 rc=0
+	TICKS=$(awk '{ print $14 + $15 }' "/proc/$tpid/stat" 2>/dev/null || echo 0)
+	t0=$EPOCHREALTIME
+	if ! kill -INT "$tpid" 2>/dev/null; then
+		echo "Error: the tracer ended before it was stopped:" >&2
+		tail -5 "$work/tracer.log" >&2
+		exit 1
+	fi
+	wait "$tpid" || rc=$?
+	DETACH=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+	wait "$rpid" || true
+	tpid="" rpid=""
+	[ "$rc" = 0 ] || { echo "Warning: the tracer exited with $rc:" >&2; tail -5 "$work/tracer.log" >&2; }
 }
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-# fio_iops QD: prints IOPS; sets CPU_NS, all CPUs' busy time per I/O
-fio_iops() {
-	local b0 b1 iops
-	b0=$(busy)
-	iops=$(fio --name=bench --filename="$dev" --direct=1 --rw=randread --bs=4k \
-		--ioengine=libaio --iodepth="$1" --runtime="$RUNTIME" --time_based \
-		--output-format=terse --terse-version=3 2>/dev/null | awk -F';' '{ print $8 }')
-	b1=$(busy)
-	CPU_NS=$(awk -v d=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v n=$((iops * RUNTIME)) \
-		'BEGIN { printf "%d", n ? d / hz * 1e9 / n : 0 }')
-	echo "$iops"
+# the run time (ns) of the programs that process PID holds
+bpf_ns() {
+	local ids
+	# an fd may close while it is read: take what was read
+	ids=$({ cat /proc/"$1"/fdinfo/* 2>/dev/null || true; } | awk '/^prog_id:/ { print $2 }' |
+		sort -un | paste -sd,)
+	bpftool prog show -j | jq --argjson ids "[$ids]" \
+		'[.[] | select(.id as $i | $ids | index($i)) | .run_time_ns // 0] | add // 0'
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-tools=(none hcitrace biolatency)
-declare -A runs cpu
-tmp_iops=$(mktemp)
-echo "bench: $ROUNDS rounds x ${RUNTIME}s, fio 4k randread on $dev, kernel $(uname -r)"
-for ((r = 0; r < ROUNDS; r++)); do
-	for qd in 1 32; do
-		for ((i = 0; i < ${#tools[@]}; i++)); do
-			t=${tools[$(((i + r) % ${#tools[@]}))]}
-			start_tracer "$t"
-			fio_iops "$qd" > "$tmp_iops"
-			iops=$(cat "$tmp_iops")
-			stop_tracer
-			runs[$t,$qd]="${runs[$t,$qd]:-} $iops"
-			cpu[$t,$qd]="${cpu[$t,$qd]:-} $CPU_NS"
-			printf '  round %d qd%-2d %-10s %8d IOPS %6d CPU ns/IO\n' "$((r + 1))" "$qd" "$t" "$iops" "$CPU_NS"
+declare -A iops cpu bpf att det
+# run_conf WORKLOAD TRACER ROUND: one fio run under one tracer, figures kept
+run_conf() {
+	local w=$1 t=$2 r=$3 n0=0 n1=0 b0 b1 ns=-
+	ATTACH=- DETACH=-
+	# others on this machine may switch the statistics off (tools/bpf-ns-ab)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	if [ "$t" != none ]; then
+		start_tracer "$t" || return 1
+		n0=$(bpf_ns "$tpid")
+	fi
+	b0=$(busy)
+	fio_run "$w" "$RUNTIME"
+	b1=$(busy)
+	if [ "$t" != none ]; then
+		n1=$(bpf_ns "$tpid")
+		stop_tracer
+		ns=$(((n1 - n0) / (IOS > 0 ? IOS : 1)))
+		if [ "$(sysctl -n kernel.bpf_stats_enabled)" != 1 ]; then
+			echo "Warning: bpf_stats went off during the run; its BPF figure is left out" >&2
+			ns=-
+		fi
+	fi
+	sleep 0.3	# the kernel frees the programs before the next run
+	iops[$w,$t,$r]=$IOPS
+	cpu[$w,$t,$r]=$(awk -v d=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v n="$IOS" \
+		'BEGIN { printf "%d", n ? d / hz * 1e9 / n : 0 }')
+	bpf[$w,$t,$r]=$ns att[$w,$t,$r]=$ATTACH det[$w,$t,$r]=$DETACH
+	printf '  round %d %-7s %-10s %7d IOPS %6d CPU ns/IO %5s BPF ns/IO  attach %s s detach %s s\n' \
+		"$r" "$w" "$t" "$IOPS" "${cpu[$w,$t,$r]}" "$ns" "$ATTACH" "$DETACH"
+}
+
+# ---- the --record row ----
+# Every read the device completed (its stat counter) against the reads in
+# the recording (report's histograms are rebuilt from the records), the
+# lost counters, and the writer's CPU.
+REC="n/a (RECORD_RUNTIME=0)"
+record_row() {
+	local rd0 rd1 f=$work/bench.hcr core
+	if ! "$HCITRACE" --help 2>/dev/null | grep -c -- '--record' >/dev/null; then
+		REC="n/a (this hcitrace has no --record)"
+		return 0
+	fi
+	echo "record: hcitrace -d $disk --record FILE, ${RECORD_RUNTIME}s of host libaio QD32"
+	rd0=$(awk '{ print $1 }' "/sys/block/$disk/stat")
+	start_tracer hcitrace --record "$f" || { REC="n/a (hcitrace --record did not start)"; return 0; }
+	fio_run host32 "$RECORD_RUNTIME"
+	stop_tracer
+	rd1=$(awk '{ print $1 }' "/sys/block/$disk/stat")
+	if ! "$HCITRACE" report "$f" --json "$work/rec.json" > "$work/rec.txt" 2>&1; then
+		REC="n/a (hcitrace report failed: $(tail -1 "$work/rec.txt"))"
+		return 0
+	fi
+	core=$(awk -v t="$TICKS" -v hz="$(getconf CLK_TCK)" -v s="$RECORD_RUNTIME" \
+		'BEGIN { printf "%.0f", t / hz / s * 100 }')
+	REC=$(jq -r --arg dev "$disk" --argjson reads $((rd1 - rd0)) --argjson iops "$IOPS" \
+		--argjson mib $(($(stat -c %s "$f") >> 20)) --arg core "$core" '
+		([.histograms[] | select(.device == $dev and .op == "read") | .ios] | add // 0) as $rec |
+		([.lost | to_entries[] | select(.value > 0) | "\(.key)=\(.value)"] | join(" ")) as $nz |
+		"\($rec) reads recorded of \($reads) the device completed (\($iops) IOPS); lost: " +
+		(if $nz == "" then "none (every counter 0)" else $nz + " (all other counters 0)" end) +
+		"; file \($mib) MiB; hcitrace \($core)% of one core"' "$work/rec.json")
+	rm -f "$f"
+}
+
+# ---- the join replay ----
+JOIN="n/a (no tools/join-replay.sh)"
+join_row() {
+	local line
+	[ -x "$here/join-replay.sh" ] || return 0
+	echo "join replay: tools/join-replay.sh"
+	if line=$(OUT=$OUT "$here/join-replay.sh" 2> "$work/join.err" | grep 'joined=' | tail -1) &&
+	   [ -n "$line" ]; then
+		JOIN=$line
+		grep '^join replay:' "$work/join.err" | sed 's/^/  /' || true
+	else
+		JOIN="n/a (tools/join-replay.sh failed: $(tail -1 "$work/join.err"))"
+	fi
+}
+
+# the figures of the replay's line that the table shows
+join_short() {
+	local k v out=""
+	case $JOIN in n/a*) echo "$JOIN"; return 0 ;; esac
+	for k in cpu_ns_per_req maxrss_kib joined requests_per_s; do
+		v=$(grep -o "\b$k=[^ ]*" <<< "$JOIN" || true)
+		[ -n "$v" ] && out="$out${out:+ }$v"
+	done
+	echo "$out"
+}
+
+# ---- the run ----
+est=$(expect_s)
+cat <<EOF
+bench: $ROUNDS rounds x $nconf configurations x ${RUNTIME}s, interleaved, order rotating;
+  fio 4k randread on $dev (loop over /dev/shm, direct-io), kernel $(uname -r), $(nproc) CPUs
+  workloads (fio --rw=randread --bs=4k --direct=1):
+    host32   fio --ioengine=libaio --iodepth=32
+    host1    fio --ioengine=libaio --iodepth=1 $([ "$QD1" != 0 ] || echo "(off: QD1=0)")
+    threads  qemu-system-x86_64 (fio's copy) --ioengine=psync --iodepth=1 --numjobs=4
+    aio      qemu-system-x86_64 (fio's copy) --ioengine=libaio --iodepth=32
+    uring    qemu-system-x86_64 (fio's copy) --ioengine=io_uring --iodepth=32
+  tracers: none; biolatency -d $disk; on host workloads hcitrace -d $disk;
+    on VMM workloads hcitrace -d $disk --vmm$([ "$VMM_PLAIN" != 0 ] && echo " and hcitrace -d $disk" ||
+	echo " (VMM_PLAIN=1: plain hcitrace too)")
+  kernel.bpf_stats_enabled=1 for every run; then --record (${RECORD_RUNTIME}s), join replay,
+  the TCG guest row (VM_ROUNDS=$VM_ROUNDS)
+  expected duration: about $(((est + 59) / 60)) min
+EOF
+t_start=$SECONDS
+for ((r = 1; r <= ROUNDS; r++)); do
+	nw=${#workloads[@]}
+	for ((i = 0; i < nw; i++)); do
+		w=${workloads[$(((i + r) % nw))]}
+		read -r -a ts <<< "$(tracers_of "$w" | paste -sd' ')"
+		for ((j = 0; j < ${#ts[@]}; j++)); do
+			run_conf "$w" "${ts[$(((j + r) % ${#ts[@]}))]}" "$r"
 		done
 	done
 done
-
-# BPF time per I/O: run time of every program of the tool / I/Os completed
-sysctl -qw kernel.bpf_stats_enabled=1
-declare -A nsper detail
-for t in hcitrace biolatency; do
-	start_tracer "$t"
-	fio_iops 32 > "$tmp_iops"
-	ios=$(( $(cat "$tmp_iops") * RUNTIME ))
-	pat='^block_'
-	detail[$t]=$(bpftool -j prog show | jq -r --arg p "$pat" \
-		'.[] | select(.name | test($p)) | select(.run_cnt != null and .run_cnt > 0) |
-		 "\(.name)=\((.run_time_ns / .run_cnt) | floor)ns"' | paste -sd' ')
-	total=$(bpftool -j prog show | jq --arg p "$pat" \
-		'[.[] | select(.name | test($p)) | .run_time_ns // 0] | add')
-	nsper[$t]=$(( total / (ios > 0 ? ios : 1) ))
-	stop_tracer
-done
+[ "$RECORD_RUNTIME" != 0 ] && record_row
+join_row
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
+# ---- the report ----
+# summ: "median min max" of the numbers on stdin ("-" skipped)
+summ() {
+	awk '$1 != "-" && $1 != ""' | sort -g | awk '{ a[NR] = $1 } END { if (!NR) { print "- - -"; exit }
+		m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		print m, a[1], a[NR] }'
+}
+# per_round ARRAY W T: that figure, one line per round
+per_round() {
+	local -n arr=$1
+	local r
+	for ((r = 1; r <= ROUNDS; r++)); do echo "${arr[$2,$3,$r]:--}"; done
+}
+# ratio ARRAY W T BASE: median over rounds of T's figure / BASE's, "x.xx"
+ratio() {
+	local -n arr=$1
+	local r
+	for ((r = 1; r <= ROUNDS; r++)); do
+		awk -v a="${arr[$2,$3,$r]}" -v b="${arr[$2,$4,$r]}" \
+			'BEGIN { if (a == "-" || b == "-" || !b) print "-"; else printf "%.3f\n", a / b }'
+	done | summ | awk '{ print ($1 == "-") ? "-" : sprintf("%.2f", $1) }'
+}
+# the IOPS cost of T against none, median of the rounds' percentages
+cost() {
+	local r
+	for ((r = 1; r <= ROUNDS; r++)); do
+		awk -v a="${iops[$1,$2,$r]}" -v b="${iops[$1,none,$r]}" \
+			'BEGIN { printf "%.2f\n", b ? (a - b) / b * 100 : 0 }'
+	done | summ | awk '{ printf "%+.1f%%", $1 }'
+}
+med() { per_round "$@" | summ | awk '{ if ($1 == "-") print "-"; else printf "%d\n", $1 }'; }
 {
-	echo "| QD | tool | median IOPS | IOPS overhead | median CPU ns/I/O | CPU overhead | BPF ns per I/O |"
-	echo "|---:|------|-----------:|--------------:|------------------:|-------------:|---------------:|"
-	for qd in 1 32; do
-		base=$(echo ${runs[none,$qd]} | tr ' ' '\n' | median)
-		cbase=$(echo ${cpu[none,$qd]} | tr ' ' '\n' | median)
-		for t in "${tools[@]}"; do
-			m=$(echo ${runs[$t,$qd]} | tr ' ' '\n' | median)
-			c=$(echo ${cpu[$t,$qd]} | tr ' ' '\n' | median)
-			ov=$(awk -v b="$base" -v m="$m" 'BEGIN { printf "%.2f%%", (b - m) / b * 100 }')
-			cov=$(awk -v b="$cbase" -v m="$c" 'BEGIN { printf "%+.2f%%", (m - b) / b * 100 }')
-			ns="-"
-			[ "$t" != none ] && ns=${nsper[$t]}
-			[ "$t" = none ] && ov="-" && cov="-"
-			echo "| $qd | $t | $m | $ov | $c | $cov | $ns |"
+	echo "## Tracing cost at NVMe rates"
+	echo
+	echo "fio 4k randread on the loop SSD ($disk over /dev/shm, direct-io), kernel $(uname -r)," \
+		"$(nproc) CPUs; $ROUNDS interleaved rounds x ${RUNTIME}s, medians; ratios are" \
+		"medians of per-round ratios. kernel.bpf_stats_enabled=1 in every run (the same" \
+		"for all tracers; IOPS costs include it)."
+	echo
+	echo "| workload | tracer | BPF ns/IO | x biolatency | CPU ns/IO | x biolatency | IOPS | x biolatency | IOPS vs none |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	for w in "${workloads[@]}"; do
+		for t in $(tracers_of "$w"); do
+			b=$(med bpf "$w" "$t") rb=- rc=- ri=- c=-
+			if [ "$t" != none ]; then
+				rb=$(ratio bpf "$w" "$t" biolatency)
+				rc=$(ratio cpu "$w" "$t" biolatency)
+				ri=$(ratio iops "$w" "$t" biolatency)
+				c=$(cost "$w" "$t")
+			fi
+			[ "$t" = biolatency ] && rb=1.00 rc=1.00 ri=1.00
+			echo "| $(wl_name "$w") | $(tr_name "$t") | $b | $rb | $(med cpu "$w" "$t") | $rc |" \
+				"$(med iops "$w" "$t") | $ri | $c |"
 		done
 	done
 	echo
-	echo "Per-program BPF ns per event (QD32, bpf_stats):"
+	echo "Noise: IOPS with no tracer, lowest to highest round:" \
+		"$(for w in "${workloads[@]}"; do per_round iops "$w" none | summ |
+			awk -v w="$w" '{ printf "%s %d-%d; ", w, $2, $3 }'; done | sed 's/; $//')."
 	echo
-	for t in hcitrace biolatency; do echo "- $t: ${detail[$t]}"; done
+	echo "Attach (exec to \"Tracing...\") and detach (SIGINT to exit), seconds, over all" \
+		"workloads and rounds:"
 	echo
-	echo "All runs (IOPS):"
+	echo "| tracer | attach median | attach min-max | detach median | detach min-max | runs |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for t in biolatency hcitrace vmm; do
+		for k in att det; do
+			for w in "${workloads[@]}"; do per_round $k "$w" "$t"; done | summ > "$work/$k"
+		done
+		read -r am amin amax < "$work/att"
+		read -r dm dmin dmax < "$work/det"
+		n=$(for w in "${workloads[@]}"; do per_round att "$w" "$t"; done | grep -c '^[0-9]' || true)
+		[ "$n" = 0 ] && continue
+		printf '| %s | %.3f | %.3f-%.3f | %.3f | %.3f-%.3f | %d |\n' "$(tr_name $t)" \
+			"$am" "$amin" "$amax" "$dm" "$dmin" "$dmax" "$n"
+	done
 	echo
-	for qd in 1 32; do for t in "${tools[@]}"; do echo "- qd$qd $t:${runs[$t,$qd]}"; done; done
+	echo "| figure | result |"
+	echo "|---|---|"
+	echo "| hcitrace -d DEV --record, ${RECORD_RUNTIME}s host libaio QD32 | $REC |"
+	echo "| join replay (tools/join-replay.sh) | $(join_short) |"
 	echo
-	echo "All runs (CPU ns per I/O, all CPUs' busy time / I/Os):"
+	echo "Join replay, its whole line: $JOIN"
 	echo
-	for qd in 1 32; do for t in "${tools[@]}"; do echo "- qd$qd $t:${cpu[$t,$qd]}"; done; done
+	echo "All runs, by round (IOPS / CPU ns per I/O / BPF ns per I/O / attach s / detach s):"
+	echo
+	for w in "${workloads[@]}"; do
+		for t in $(tracers_of "$w"); do
+			printf -- '- %s %s:' "$w" "$t"
+			for ((r = 1; r <= ROUNDS; r++)); do
+				printf ' %s/%s/%s/%s/%s' "${iops[$w,$t,$r]}" "${cpu[$w,$t,$r]}" \
+					"${bpf[$w,$t,$r]}" "${att[$w,$t,$r]}" "${det[$w,$t,$r]}"
+			done
+			echo
+		done
+	done
 } > "$REPORT"
 # the VM row: guest IOPS with and without host hcitrace --vmm
-if [ "${VM_ROUNDS:-3}" != 0 ]; then
-	OUT=$OUT "$(dirname "$0")/bench-vm.sh" >> "$REPORT" ||
+if [ "$VM_ROUNDS" != 0 ]; then
+	OUT=$OUT "$here/bench-vm.sh" >> "$REPORT" ||
 		echo "VM row failed; see the messages above" >> "$REPORT"
 fi
 echo
 cat "$REPORT"
 echo
-echo "report written to $REPORT"
+echo "took $(((SECONDS - t_start) / 60)) min $(((SECONDS - t_start) % 60)) s (expected about $(((est + 59) / 60)) min);" \
+	"report written to $REPORT"

@@ -15,6 +15,11 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio e2fsprogs	# the test guest (tests/vm)
 	qemu-system-common		# qemu-storage-daemon: tools/model-ssd
 	libclang-rt-19-dev gnuplot-nox	# libFuzzer (wire parser), tools/hci-plot
+	libmicrohttpd-dev		# --listen: the /metrics server (lib/fmt/httpd.c)
+	prometheus			# tests: a real server scrapes --listen (45-prometheus.t)
+	curl				# tests: /metrics and Prometheus's API (45, 46)
+	mandoc bash-completion systemd	# tests: man page lint (11), completion (12), systemd-analyze (13)
+	debhelper lintian dpkg-dev	# make deb (docs/install.md)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -191,8 +191,11 @@ void hci_chan_service(struct hci_chan *c, uint64_t now, size_t budget)
 	if (c->fd < 0) {
 		if (c->sock && now >= c->next_retry) {
 			c->next_retry = now + RETRY_NS;
-			if (!try_connect(c))
+			if (!try_connect(c)) {
 				hci_wire_init(c->p);	/* a new stream: resync from scratch */
+				if (c->tee)
+					c->tee(c->tee_ctx, c, NULL, 0, now);
+			}
 		}
 		return;
 	}
@@ -203,6 +206,8 @@ void hci_chan_service(struct hci_chan *c, uint64_t now, size_t budget)
 		if (n > 0) {
 			/* receipt time: as late as possible before the bytes are parsed */
 			c->last_now = hci_now_ns();
+			if (c->tee)
+				c->tee(c->tee_ctx, c, buf, (size_t)n, c->last_now);
 			hci_wire_feed(c->p, buf, (size_t)n, on_record, c);
 			budget -= (size_t)n;
 			continue;
@@ -220,6 +225,28 @@ void hci_chan_service(struct hci_chan *c, uint64_t now, size_t budget)
 		}
 		break;
 	}
+}
+
+int hci_chan_replay_open(struct hci_chan *c, const char *path, uint32_t vm_tgid, bool live,
+			 size_t max_pending, hci_join_out out, void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->path = path;
+	c->vm_tgid = vm_tgid;
+	c->live = live;
+	c->p = malloc(sizeof(*c->p));
+	c->j = hci_join_new(max_pending, out, ctx);
+	if (!c->p || !c->j)
+		return -ENOMEM;
+	hci_wire_init(c->p);
+	return 0;
+}
+
+void hci_chan_replay_feed(struct hci_chan *c, const void *buf, size_t n, uint64_t recv_ns)
+{
+	c->last_now = recv_ns;
+	hci_wire_feed(c->p, buf, n, on_record, c);
 }
 
 void hci_chan_close(struct hci_chan *c)

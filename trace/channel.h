@@ -29,6 +29,10 @@ struct hci_chan {
 	int64_t tsc_offset;
 	uint64_t tsc_h0, mono_h0;
 	double ns_per_tick;
+	/* --record: each read's bytes as read (NULL, 0 on a reconnect: a new stream) */
+	void (*tee)(void *ctx, const struct hci_chan *c, const void *buf, size_t n,
+		    uint64_t now);
+	void *tee_ctx;
 };
 
 /* Opens (or, for a socket not yet listening, prepares to retry). */
@@ -37,6 +41,13 @@ int hci_chan_open(struct hci_chan *c, const char *path, uint32_t vm_tgid, size_t
 /* Read what is there (at most budget bytes), feed it, reconnect if due. */
 void hci_chan_service(struct hci_chan *c, uint64_t now, size_t budget);
 void hci_chan_close(struct hci_chan *c);
+/*
+ * hcitrace report: a recorded channel (HCI_REC_CHAN), with nothing opened;
+ * its recorded reads are fed as they were read live, at their receipt time.
+ */
+int hci_chan_replay_open(struct hci_chan *c, const char *path, uint32_t vm_tgid, bool live,
+			 size_t max_pending, hci_join_out out, void *ctx);
+void hci_chan_replay_feed(struct hci_chan *c, const void *buf, size_t n, uint64_t recv_ns);
 /* The VMM process that serves this chardev socket path, 0 if not exactly one. */
 uint32_t hci_chan_find_vm(const char *path);
 #endif

@@ -12,9 +12,10 @@
 #include "hcitrace.skel.h"
 #include "core/log.h"
 #include "host/devices.h"
+#include "record.h"
 #include "trace.h"
 
-static void join_vevent(struct trace_run *tr, const struct hci_vevent *e)
+void join_vevent(struct trace_run *tr, const struct hci_vevent *e)
 {
 	struct hci_jvmm_in v = {
 		.vs = e->ts_v, .vc = e->ts_vc, .hq = e->ts_q, .hd = e->ts_d, .hc = e->ts_c,
@@ -42,14 +43,35 @@ static void vevent_image(struct trace_run *tr, const struct hci_vevent *e, struc
 	}
 }
 
+/* A VMM request's -p line and rows; a recorded one has its image from the file */
+void vreq_row(struct trace_run *tr, const struct hci_vevent *e, const char *origin,
+	      const char *dev, const char *image, long long sector)
+{
+	struct hci_vreq q = {
+		.t_s = since_start(tr, e->ts_vc), .submit_s = since_start(tr, e->ts_v),
+		.tid = e->tid, .origin = origin, .dev = dev, .op = e->op, .off = e->off,
+		.image = image, .sector = sector, .ret = e->ret, .nbios = e->nbios,
+	};
+
+	if (!image)
+		vevent_image(tr, e, &q);
+	hci_vreq_stages(e, q.us, q.present);
+	hci_vreq_print(stdout, &q);
+	if (tr->vreq_csv)
+		hci_csv_vreq_row(tr->vreq_csv, &q);
+	if (tr->json)
+		hci_json_vreq(&tr->jw, &q);
+}
+
 static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 {
-	struct hci_vreq q;
 	const char *origin;
 	char dev[32];
 
 	if (e->op >= HCI_NOPS)
 		return 0;
+	if (tr->rec)
+		hci_rec_write_vreq(tr->rec, e);
 	join_vevent(tr, e);
 	if (!tr->env.per_request)
 		return 0;
@@ -57,23 +79,12 @@ static int on_vevent(struct trace_run *tr, const struct hci_vevent *e)
 	if (origin_left_out(tr, origin))
 		return 0;
 	hci_dev_name(e->dev, dev, sizeof(dev));
-	q = (struct hci_vreq){
-		.t_s = since_start(tr, e->ts_vc), .submit_s = since_start(tr, e->ts_v),
-		.tid = e->tid, .origin = origin, .dev = dev, .op = e->op, .off = e->off,
-		.image = "", .sector = -1, .ret = e->ret, .nbios = e->nbios,
-	};
-	vevent_image(tr, e, &q);
-	hci_vreq_stages(e, q.us, q.present);
-	hci_vreq_print(stdout, &q);
-	if (tr->vreq_csv)
-		hci_csv_vreq_row(tr->vreq_csv, &q);
-	if (tr->json)
-		hci_json_vreq(&tr->jw, &q);
+	vreq_row(tr, e, origin, dev, NULL, -1);
 	return 0;
 }
 
 /* A loss marker, in every -p stream: the terminal, the request CSVs, the JSON. */
-static void mark_lost(struct trace_run *tr, __u64 at_ns, __u64 count, const char *counter)
+void mark_lost(struct trace_run *tr, __u64 at_ns, __u64 count, const char *counter)
 {
 	struct hci_lost_mark m = {
 		.t_s = since_start(tr, at_ns),
@@ -98,6 +109,9 @@ static void mark_pending(struct trace_run *tr, __u64 ts)
 	int n = 0;
 
 	while (n < d->npending && d->pending[n].ns <= ts) {
+		if (tr->rec)
+			hci_rec_write_lost(tr->rec, HCI_CNT_RB_LOST, d->pending[n].ns,
+					   d->pending[n].count);
 		mark_lost(tr, d->pending[n].ns, d->pending[n].count,
 			  hci_counter_names[HCI_CNT_RB_LOST]);
 		n++;
@@ -120,7 +134,7 @@ void check_losses(struct trace_run *tr, __u64 now, bool force)
 	__u64 sum = 0;
 
 	/* every 10 ms: each marker says where, within 10 ms, its losses were */
-	if (!tr->env.per_request || !d->percpu || (!force && now - d->checked_ns < 10000000))
+	if ((!tr->env.per_request && !tr->rec) || !d->percpu || (!force && now - d->checked_ns < 10000000))
 		return;
 	d->checked_ns = now;
 	if (bpf_map_lookup_elem(fd, &key, d->percpu))
@@ -139,11 +153,30 @@ void check_losses(struct trace_run *tr, __u64 now, bool force)
 	d->rb_lost = sum;
 }
 
+/* A block request's -p line and rows */
+void req_row(struct trace_run *tr, const struct hci_event *e, const char *origin, const char *dev)
+{
+	char comm[sizeof(e->comm) + 1];
+	struct hci_req q = {
+		.t_s = since_start(tr, e->ts_c), .origin = origin, .dev = dev, .op = e->op,
+		.sector = e->sector, .bytes = e->bytes, .pid = e->pid, .comm = comm,
+	};
+
+	/* the kernel's comm is NUL-padded, not always NUL-terminated */
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	hci_req_stages(e, q.us, q.present);
+	hci_req_print(stdout, &q);
+	if (tr->req_csv)
+		hci_csv_req_row(tr->req_csv, &q);
+	if (tr->json)
+		hci_json_req(&tr->jw, &q);
+}
+
 static int handle_event(struct trace_run *tr, void *data, size_t size)
 {
 	const struct hci_event *e = data;
 	const char *origin;
-	struct hci_req q;
 	char dev[32];
 
 	if (size < sizeof(__u32))
@@ -156,22 +189,17 @@ static int handle_event(struct trace_run *tr, void *data, size_t size)
 		hci_resolver_vmm_name(&tr->res, e->vmm_tgid);
 		return 0;
 	}
-	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS || !tr->env.per_request)
+	if (e->type != HCI_EV_REQ || e->op >= HCI_NOPS)
+		return 0;
+	if (tr->rec)
+		hci_rec_write_req(tr->rec, e);
+	if (!tr->env.per_request)
 		return 0;
 	origin = hci_origin_of(&tr->res, e->cgid, e->vmm_tgid);
 	if (origin_left_out(tr, origin))
 		return 0;
 	hci_dev_name(e->dev, dev, sizeof(dev));
-	q = (struct hci_req){
-		.t_s = since_start(tr, e->ts_c), .origin = origin, .dev = dev, .op = e->op,
-		.sector = e->sector, .bytes = e->bytes,
-	};
-	hci_req_stages(e, q.us, q.present);
-	hci_req_print(stdout, &q);
-	if (tr->req_csv)
-		hci_csv_req_row(tr->req_csv, &q);
-	if (tr->json)
-		hci_json_req(&tr->jw, &q);
+	req_row(tr, e, origin, dev);
 	return 0;
 }
 
@@ -205,8 +233,13 @@ int on_event(void *ctx, void *data, size_t size)
 	if (tr->dr.npending && ts >= tr->dr.pending[0].ns)
 		mark_pending(tr, ts);
 	handle_event(tr, data, size);
-	/* a stop request or the drain's deadline ends it, whatever the rate */
-	if ((hci_exiting && !tr->dr.stopping) || trace_hurry || hci_now_ns() >= tr->dr.until_ns)
+	/*
+	 * A stop request or the drain's deadline ends it, whatever the rate.
+	 * The clock is read every 32 events: at 250K events/s a read for each
+	 * was a sixth of the drain's time, and 32 events take microseconds.
+	 */
+	if ((hci_exiting && !tr->dr.stopping) || trace_hurry ||
+	    (!(++tr->dr.nread & 31) && hci_now_ns() >= tr->dr.until_ns))
 		return DRAIN_PAUSE;
 	return 0;
 }
@@ -221,6 +254,8 @@ bool drain(struct trace_run *tr, __u64 until)
 
 	tr->dr.until_ns = until;
 	err = ring_buffer__consume(tr->t.rb);
+	if (tr->rec)
+		hci_rec_writer_tick(tr->rec, hci_now_ns());
 	if (err < 0 && err != -EINTR && err != DRAIN_PAUSE) {
 		hci_errorf("polling ring buffer: %s", strerror(-err));
 		return false;
@@ -249,5 +284,7 @@ void stop_tracing(struct trace_run *tr, bool in_time)
 	mark_pending(tr, ~0ULL);
 	tr->dr.skip = true;
 	ring_buffer__consume(tr->t.rb);
+	if (tr->rec)
+		hci_rec_write_lost(tr->rec, HCI_REC_CNT_UNREAD, hci_now_ns(), tr->dr.unread);
 	mark_lost(tr, hci_now_ns(), tr->dr.unread, "ringbuf_unread");
 }

@@ -14,7 +14,7 @@
 #include "trace.h"
 
 /* A joined guest request: printed with -p, and into the CSV/JSON. */
-static void on_joined(void *ctx, const struct hci_jreq *q)
+void guest_joined(void *ctx, const struct hci_jreq *q)
 {
 	struct guest_chan *g = ctx;
 	struct trace_run *tr = g->tr;
@@ -142,7 +142,7 @@ static int find_guests(struct trace_run *tr, __u32 *vm_tgid, char *err, size_t e
 				 "single process listens on it); give --vm PID|NAME", path);
 			return -EAGAIN;
 		}
-		r = hci_chan_open(&g->c, path, tgid, (size_t)tr->env.max_pending, on_joined, g,
+		r = hci_chan_open(&g->c, path, tgid, (size_t)tr->env.max_pending, guest_joined, g,
 				  err, errlen);
 		if (r) {
 			hci_chan_close(&g->c);

@@ -20,48 +20,39 @@
  * counted, so one bad pair cannot poison the clock.
  *
  * Memory. Guest and VMM requests wait in two rings of --max-pending entries;
- * what overflows is dropped and counted. VMM requests are found by a hash of
- * (op, 64 KiB block of the offset) chained through the ring, so a lookup costs the
- * requests of a few MiB, never a scan of the window.
+ * what overflows is dropped and counted. VMM requests are found through an
+ * index of their ring (join_index.c): by block and by completion time, so a
+ * lookup costs the few requests near it in space and time, never a scan of
+ * the window.
  *
- * This file holds the rings, the guest records and the matching; the clock's
- * interval and estimate are in join_clock.c, the stages and statistics of a
- * matched request in join_record.c.
+ * This file holds the guest ring, the guest records and the matching; the
+ * VMM ring and its index are in join_index.c, the clock's interval and
+ * estimate in join_clock.c, the stages and statistics of a matched request
+ * in join_record.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "join.h"
 #include "join_clock.h"
+#include "join_index.h"
 #include "join_record.h"
 
 #define SETTLE_NS 250000000ULL	/* guest records wait this long for their VMM side */
 #define HORIZON_NS 3000000000ULL	/* VMM requests wait this long for a guest */
 #define MAX_PIECES 64		/* VMM requests one guest request may split into */
 #define MAX_DISKS 32
-#define BLOCK_SHIFT 16	/* hash buckets of 64 KiB: short chains at high IOPS */
 
 struct gent {
 	struct hci_w_req r;
 	uint64_t arrived;
 };
 
-struct ventry {
-	struct hci_jvmm_in v;
-	uint64_t blk;
-	uint32_t nguest;
-	int32_t hnext, hprev;
-};
-
 struct hci_join {
 	size_t cap;
 	struct gent *g;
 	size_t ghead, gn;
-	struct ventry *v;
-	size_t vhead, vn;
-	int32_t *heads;
-	uint64_t hmask;
-	uint64_t max_span;	/* longest VMM request seen, in hash blocks */
+	struct hci_jindex x;	/* the VMM requests */
 	struct hci_jclock c;
 	struct hci_jcounters cnt;
 	struct hci_jstats st[HCI_NOPS];
@@ -79,32 +70,19 @@ struct hci_join {
 	void *ctx;
 };
 
-static uint64_t hkey(uint32_t op, uint64_t blk)
-{
-	return ((blk * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)op << 59)) >> 7;
-}
-
 struct hci_join *hci_join_new(size_t max_pending, hci_join_out out, void *ctx)
 {
 	struct hci_join *j = calloc(1, sizeof(*j));
-	size_t hn = 16;
 
 	if (!j)
 		return NULL;
-	while (hn < max_pending * 2)
-		hn <<= 1;
 	j->cap = max_pending;
 	j->g = calloc(max_pending, sizeof(*j->g));
-	j->v = calloc(max_pending, sizeof(*j->v));
-	j->heads = malloc(hn * sizeof(*j->heads));
 	j->inv = calloc(max_pending, sizeof(*j->inv));
-	if (!j->g || !j->v || !j->heads || !j->inv) {
+	if (!hci_jindex_init(&j->x, max_pending) || !j->g || !j->inv) {
 		hci_join_free(j);
 		return NULL;
 	}
-	memset(j->heads, 0xff, hn * sizeof(*j->heads));
-	j->hmask = hn - 1;
-	j->max_span = 1;
 	j->out = out;
 	j->ctx = ctx;
 	return j;
@@ -115,69 +93,31 @@ void hci_join_free(struct hci_join *j)
 	if (!j)
 		return;
 	free(j->g);
-	free(j->v);
-	free(j->heads);
+	hci_jindex_free(&j->x);
 	free(j->inv);
 	free(j);
 }
 
+size_t hci_join_mem_bytes(const struct hci_join *j)
+{
+	return sizeof(*j) + j->cap * (sizeof(*j->g) + sizeof(*j->inv)) +
+	       hci_jindex_mem_bytes(&j->x);
+}
+
 /* ---- the VMM side ---- */
-
-static void vunlink(struct hci_join *j, int32_t i)
-{
-	struct ventry *e = &j->v[i];
-
-	if (e->hprev >= 0)
-		j->v[e->hprev].hnext = e->hnext;
-	else
-		j->heads[hkey(e->v.op, e->blk) & j->hmask] = e->hnext;
-	if (e->hnext >= 0)
-		j->v[e->hnext].hprev = e->hprev;
-}
-
-static void vevict_oldest(struct hci_join *j, bool overflow)
-{
-	int32_t i = (int32_t)j->vhead;
-
-	if (!j->v[i].nguest) {
-		if (overflow)
-			j->cnt.vmm_overflow++;
-		else
-			j->cnt.vmm_unmatched++;
-	}
-	vunlink(j, i);
-	j->vhead = (j->vhead + 1) % j->cap;
-	j->vn--;
-}
 
 void hci_join_vmm(struct hci_join *j, const struct hci_jvmm_in *in)
 {
-	struct ventry *e;
-	uint64_t span, b;
-	int32_t i;
+	bool dropped;
 
 	if (in->op != HCI_OP_READ && in->op != HCI_OP_WRITE && in->op != HCI_OP_FLUSH)
 		return;
 	j->cnt.vmm_reqs++;
 	if (in->op != HCI_OP_FLUSH)
 		j->vol.vmm[in->op] += in->len;
-	if (j->vn == j->cap)
-		vevict_oldest(j, true);
-	i = (int32_t)((j->vhead + j->vn) % j->cap);
-	e = &j->v[i];
-	memset(e, 0, sizeof(*e));
-	e->v = *in;
-	e->blk = in->off >> BLOCK_SHIFT;
-	span = in->len ? ((in->off + in->len - 1) >> BLOCK_SHIFT) - e->blk + 1 : 1;
-	if (span > j->max_span)
-		j->max_span = span > 65536 ? 65536 : span;
-	b = hkey(in->op, e->blk) & j->hmask;
-	e->hprev = -1;
-	e->hnext = j->heads[b];
-	if (e->hnext >= 0)
-		j->v[e->hnext].hprev = i;
-	j->heads[b] = i;
-	j->vn++;
+	hci_jindex_add(&j->x, in, &dropped);
+	if (dropped)
+		j->cnt.vmm_overflow++;
 }
 
 /* ---- the guest side: validation of untrusted records ---- */
@@ -330,53 +270,18 @@ static int64_t guest_d(const struct gent *g)
 	return (int64_t)(g->r.ts_d ? g->r.ts_d : hci_jreq_first_ts(&g->r));
 }
 
-/* Narrow b by what matching r to VMM request v would imply; false if empty. */
-static bool feasible(const struct gent *g, const struct hci_jvmm_in *v, struct hci_jbounds *b)
+/* What the index is asked about a guest request. */
+static struct hci_jquery query_of(const struct gent *g)
 {
-	int64_t gd = guest_d(g);
-	int64_t hi = (int64_t)v->vs - gd, lo = (int64_t)v->vc - (int64_t)g->r.ts_c;
-
-	if (hi < b->hi)
-		b->hi = hi;
-	if (lo > b->lo)
-		b->lo = lo;
-	return b->lo <= b->hi;
+	return (struct hci_jquery){
+		.op = g->r.op, .off = g->r.sector << 9, .len = g->r.bytes,
+		.gd = guest_d(g), .gc = (int64_t)g->r.ts_c,
+	};
 }
 
 static uint64_t absdiff(int64_t a, int64_t b)
 {
 	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
-}
-
-/*
- * Candidates for guest byte range [o, o+l) of op: VMM requests overlapping it
- * that are feasible against the current bounds.
- */
-static size_t candidates(struct hci_join *j, const struct gent *g, int32_t *out, size_t max)
-{
-	uint64_t o = g->r.sector << 9, l = g->r.bytes, first, last, m;
-	struct hci_jbounds base = hci_jclock_bounds(&j->c);
-	size_t n = 0;
-
-	first = o >> BLOCK_SHIFT;
-	last = l ? (o + l - 1) >> BLOCK_SHIFT : first;
-	first = first >= j->max_span ? first - j->max_span + 1 : 0;
-	for (m = first; m <= last && n < max; m++) {
-		for (int32_t i = j->heads[hkey(g->r.op, m) & j->hmask]; i >= 0 && n < max;
-		     i = j->v[i].hnext) {
-			const struct ventry *e = &j->v[i];
-			struct hci_jbounds b = base;
-
-			if (e->blk != m || e->v.op != g->r.op)
-				continue;
-			if (l && (e->v.off >= o + l || e->v.off + e->v.len <= o))
-				continue;
-			if (!feasible(g, &e->v, &b))
-				continue;
-			out[n++] = i;
-		}
-	}
-	return n;
 }
 
 struct piece_set {
@@ -390,7 +295,8 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 		   struct piece_set *ps)
 {
 	uint64_t o = g->r.sector << 9, end = o + g->r.bytes, cur = o;
-	int64_t gd = guest_d(g);
+	struct hci_jquery q = query_of(g);
+	int64_t gd = q.gd;
 	struct hci_jbounds b = hci_jclock_bounds(&j->c);
 
 	ps->n = 0;
@@ -405,13 +311,13 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 		int64_t est = j->c.have_lo || ps->n ? hci_jbounds_middle(&b) : b.hi;
 
 		for (size_t k = 0; k < nc; k++) {
-			const struct ventry *e = &j->v[cand[k]];
+			const struct hci_jventry *e = &j->x.v[cand[k]];
 			struct hci_jbounds t = b;
 			uint64_t d;
 
 			if (g->r.bytes && (e->v.off > cur || e->v.off + e->v.len <= cur))
 				continue;
-			if (!feasible(g, &e->v, &t))
+			if (!hci_jfeasible(&q, &e->v, &t))
 				continue;
 			/* the right one has the usual notify delay: vs - gD near est */
 			d = absdiff((int64_t)e->v.vs - gd, est);
@@ -422,11 +328,11 @@ static bool choose(struct hci_join *j, const struct gent *g, const int32_t *cand
 		}
 		if (best < 0 || ps->n == MAX_PIECES)
 			return false;
-		feasible(g, &j->v[best].v, &b);
+		hci_jfeasible(&q, &j->x.v[best].v, &b);
 		ps->idx[ps->n++] = best;
 		if (!g->r.bytes)
 			break;
-		cur = j->v[best].v.off + j->v[best].v.len;
+		cur = j->x.v[best].v.off + j->x.v[best].v.len;
 	} while (cur < end);
 	ps->b = b;
 	return true;
@@ -441,12 +347,10 @@ static void emit(struct hci_join *j, const struct gent *g, const struct piece_se
 	struct hci_jreq q;
 
 	for (size_t k = 0; k < ps->n; k++)
-		hci_jserved_add(&sv, &j->v[ps->idx[k]].v);
+		hci_jserved_add(&sv, &j->x.v[ps->idx[k]].v);
 	hci_join_clock(j, &off, &unc);
 	hci_jreq_fill(&q, r, (uint32_t)ps->n, &sv, off, unc);
-	hci_jstats_add(&j->st[r->op], &q);
-	if (r->bytes == 4096)
-		hci_jstats_add(&j->st4k[r->op], &q);
+	hci_jstats_add(&j->st[r->op], r->bytes == 4096 ? &j->st4k[r->op] : NULL, &q);
 	if (sv.nbios && r->ts_d) {
 		if (j->ninv < j->cap)
 			j->inv[j->ninv++] =
@@ -467,7 +371,7 @@ static void pair_bounds(const struct hci_join *j, const struct gent *g,
 	*lo = INT64_MIN;
 	*hi = INT64_MAX;
 	for (size_t k = 0; k < ps->n; k++) {
-		const struct hci_jvmm_in *v = &j->v[ps->idx[k]].v;
+		const struct hci_jvmm_in *v = &j->x.v[ps->idx[k]].v;
 
 		if ((int64_t)v->vc - (int64_t)g->r.ts_c > *lo)
 			*lo = (int64_t)v->vc - (int64_t)g->r.ts_c;
@@ -478,6 +382,8 @@ static void pair_bounds(const struct hci_join *j, const struct gent *g,
 
 static void match_one(struct hci_join *j, const struct gent *g)
 {
+	struct hci_jquery q = query_of(g);
+	struct hci_jbounds base = hci_jclock_bounds(&j->c);
 	int32_t cand[256];
 	struct piece_set ps;
 	int64_t lo, hi;
@@ -485,11 +391,11 @@ static void match_one(struct hci_join *j, const struct gent *g)
 
 	if (!j->c.have_lo && !j->c.have_hi) {
 		/* no clock at all yet (no SYNC seen): only an unambiguous pair */
-		nc = candidates(j, g, cand, 2);
+		nc = hci_jindex_candidates(&j->x, &q, base, cand, 2);
 		if (nc != 1)
 			goto unmatched;
 	} else {
-		nc = candidates(j, g, cand, sizeof(cand) / sizeof(cand[0]));
+		nc = hci_jindex_candidates(&j->x, &q, base, cand, sizeof(cand) / sizeof(cand[0]));
 	}
 	if (!nc || !choose(j, g, cand, nc, &ps))
 		goto unmatched;
@@ -501,7 +407,7 @@ static void match_one(struct hci_join *j, const struct gent *g)
 		goto unmatched;
 	}
 	for (size_t k = 0; k < ps.n; k++) {
-		struct ventry *e = &j->v[ps.idx[k]];
+		struct hci_jventry *e = &j->x.v[ps.idx[k]];
 
 		if (e->nguest++)
 			j->vol.merges++;
@@ -516,6 +422,22 @@ unmatched:
 	j->cnt.unmatched++;
 }
 
+/*
+ * The oldest VMM request leaves the index. One no guest request claimed is
+ * counted with its bytes: they are in the VMM volumes and in no guest's (I/O
+ * the guest issued before its tracer started, or whose event it lost).
+ */
+static void evict_vmm(struct hci_join *j)
+{
+	const struct hci_jvmm_in v = hci_jindex_oldest(&j->x)->v;
+
+	if (hci_jindex_evict_oldest(&j->x))
+		return;
+	j->cnt.vmm_unmatched++;
+	if (v.op != HCI_OP_FLUSH)
+		j->cnt.vmm_unmatched_bytes += v.len;
+}
+
 void hci_join_poll(struct hci_join *j, uint64_t now, bool final)
 {
 	while (j->gn) {
@@ -527,8 +449,8 @@ void hci_join_poll(struct hci_join *j, uint64_t now, bool final)
 		j->ghead = (j->ghead + 1) % j->cap;
 		j->gn--;
 	}
-	while (j->vn && (final || j->v[j->vhead].v.vc + HORIZON_NS < now))
-		vevict_oldest(j, false);
+	while (j->x.vn && (final || hci_jindex_oldest(&j->x)->v.vc + HORIZON_NS < now))
+		evict_vmm(j);
 }
 
 /* ---- results ---- */

@@ -91,6 +91,7 @@ struct hci_jcounters {
 	uint64_t unmatched;	/* no VMM request found in time */
 	uint64_t vmm_reqs;
 	uint64_t vmm_unmatched;	/* VMM requests no guest request claimed */
+	uint64_t vmm_unmatched_bytes;	/* their reads' and writes' bytes */
 	uint64_t bad_record;	/* records that failed validation */
 	uint64_t guest_overflow;	/* guest requests dropped: --max-pending */
 	uint64_t vmm_overflow;	/* VMM requests dropped unmatched: --max-pending */
@@ -114,6 +115,8 @@ struct hci_join;
 
 struct hci_join *hci_join_new(size_t max_pending, hci_join_out out, void *ctx);
 void hci_join_free(struct hci_join *j);
+/* The bytes the join holds: its rings, hash heads and reorder buffer. */
+size_t hci_join_mem_bytes(const struct hci_join *j);
 
 /* Guest side: records from the wire, validated here; now = host ns at receipt. */
 void hci_join_guest(struct hci_join *j, unsigned int type, const void *rec, size_t len,

@@ -85,6 +85,7 @@ static const struct hci_json_member counter_members[] = {
 	COUNTER(unmatched, "unmatched"),
 	COUNTER(vmm_reqs, "vmm_requests"),
 	COUNTER(vmm_unmatched, "vmm_unmatched"),
+	COUNTER(vmm_unmatched_bytes, "vmm_unmatched_bytes"),
 	COUNTER(guest_dropped, "guest_dropped"),
 	COUNTER(guest_missing, "guest_missing"),
 	COUNTER(guest_bpf_lost, "guest_bpf_lost"),

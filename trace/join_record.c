@@ -76,15 +76,40 @@ void hci_jreq_fill(struct hci_jreq *q, const struct hci_w_req *r, uint32_t nvmm,
 	set(q, HCI_J_TAX, q->ns[HCI_J_TOTAL] - (s->nbios ? q->ns[HCI_J_HD2C] : 0));
 }
 
-void hci_jstats_add(struct hci_jstats *st, const struct hci_jreq *q)
+/*
+ * hci_bucket_of_ns() with the host's count-leading-zeros: the same bucket
+ * (floor(log2(us)) + 1), without the binary search BPF needs. Host only.
+ */
+static unsigned int bucket_of_ns(int64_t ns)
+{
+	uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
+	unsigned int b;
+
+	if (!us)
+		return 0;
+	b = 64u - (unsigned int)__builtin_clzll(us);
+	return b < HCI_NBUCKETS ? b : HCI_NBUCKETS - 1;
+}
+
+void hci_jstats_add(struct hci_jstats *st, struct hci_jstats *also, const struct hci_jreq *q)
 {
 	st->n++;
+	if (also)
+		also->n++;
 	for (int k = 0; k < HCI_NJSTAGES; k++) {
+		unsigned int b;
+
 		if (!(q->present & (1u << k)))
 			continue;
+		b = bucket_of_ns(q->ns[k]);
 		st->count[k]++;
 		st->sum_ns[k] += q->ns[k];
-		st->slots[k][hci_bucket_of_ns(q->ns[k] > 0 ? (uint64_t)q->ns[k] : 0)]++;
+		st->slots[k][b]++;
+		if (also) {
+			also->count[k]++;
+			also->sum_ns[k] += q->ns[k];
+			also->slots[k][b]++;
+		}
 	}
 }
 
@@ -127,23 +152,55 @@ uint64_t hci_count_inversions(uint64_t *a, size_t n)
 	return inv;
 }
 
-static int cmp_gd(const void *a, const void *b)
+/*
+ * o[0..n) by guest D, stably: a stable order is the one order of its keys,
+ * the one glibc's merge-sorting qsort gave here before. Bottom-up, and a
+ * merge of two runs already in order is a copy: requests are joined in
+ * nearly their guest D order, so most merges are.
+ */
+static void sort_gd(struct hci_jorder *o, struct hci_jorder *tmp, size_t n)
 {
-	const struct hci_jorder *x = a, *y = b;
+	struct hci_jorder *src = o, *dst = tmp, *t;
 
-	return x->gd < y->gd ? -1 : x->gd > y->gd;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			if (mid == hi || src[mid - 1].gd <= src[mid].gd) {
+				memcpy(dst + lo, src + lo, (hi - lo) * sizeof(*src));
+				continue;
+			}
+			while (i < mid && j < hi)
+				dst[k++] = src[j].gd < src[i].gd ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != o)
+		memcpy(o, src, n * sizeof(*o));
 }
 
 bool hci_jorder_inversions(struct hci_jorder *o, size_t n, uint64_t *inv)
 {
+	struct hci_jorder *tmp = malloc((n + 1) * sizeof(*tmp));
 	uint64_t *hd = malloc((n + 1) * sizeof(*hd));
 
-	if (!hd)
+	if (!hd || !tmp) {
+		free(tmp);
+		free(hd);
 		return false;
-	qsort(o, n, sizeof(*o), cmp_gd);
+	}
+	sort_gd(o, tmp, n);
 	for (size_t i = 0; i < n; i++)
 		hd[i] = o[i].hd;
 	*inv = hci_count_inversions(hd, n);
+	free(tmp);
 	free(hd);
 	return true;
 }

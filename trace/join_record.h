@@ -30,7 +30,8 @@ void hci_jserved_add(struct hci_jserved *s, const struct hci_jvmm_in *v);
 /* The stages of r served as s, in the host clock at offset off (+/- unc). */
 void hci_jreq_fill(struct hci_jreq *q, const struct hci_w_req *r, uint32_t nvmm,
 		   const struct hci_jserved *s, int64_t off, int64_t unc);
-void hci_jstats_add(struct hci_jstats *st, const struct hci_jreq *q);
+/* q into st, and into also (the 4 KiB statistics) unless NULL */
+void hci_jstats_add(struct hci_jstats *st, struct hci_jstats *also, const struct hci_jreq *q);
 
 /* Issue times of one request on both sides, for the reorder measure. */
 struct hci_jorder {

@@ -25,6 +25,9 @@
 #include "core/signals.h"
 #include "guest/guest.h"
 #include "host/devices.h"
+#include "metrics.h"
+#include "record_run.h"
+#include "report_file.h"
 #include "trace.h"
 
 /* Each drain reads for at most this long: stops and intervals wait no more. */
@@ -79,6 +82,17 @@ struct loop_clock {
 };
 
 /*
+ * Drained every 10 ms rather than woken by the ring buffer: with a guest
+ * stream, and with --record alone, every request makes an event, and
+ * waking for each costs more than handling it (at 250K events/s, most of
+ * a core in epoll_wait alone). --record's ring holds far more than 10 ms.
+ */
+static bool batch_drain(const struct trace_run *tr)
+{
+	return tr->nchans || (tr->env.record_path && !tr->env.per_request);
+}
+
+/*
  * One wait for the ring buffer and the guest channels: a guest's bytes
  * are read as they arrive, so their receipt time bounds the clock well.
  */
@@ -90,7 +104,7 @@ static int open_wait(struct trace_run *tr)
 		hci_errorf("epoll: %s", strerror(errno));
 		return -errno;
 	}
-	if (!tr->nchans) {
+	if (!batch_drain(tr)) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
 
 		epoll_ctl(ep, EPOLL_CTL_ADD, ring_buffer__epoll_fd(tr->t.rb), &ev);
@@ -107,11 +121,11 @@ static int loop_turn(struct trace_run *tr, int ep, struct loop_clock *clk)
 
 	guests_watch(tr, ep);
 	/*
-	 * With a guest stream, every request makes ring buffer events;
-	 * waking for each would cost more than the join. Wait on the
-	 * channels only and drain the ring buffer every 10 ms.
+	 * With a guest stream (or --record alone, batch_drain), every request
+	 * makes ring buffer events; waking for each would cost more than the
+	 * join. Wait on the channels only and drain the ring buffer every 10 ms.
 	 */
-	err = epoll_wait(ep, evs, 8, tr->nchans ? 10 : wait_ms(t, clk->next, clk->deadline));
+	err = epoll_wait(ep, evs, 8, batch_drain(tr) ? 10 : wait_ms(t, clk->next, clk->deadline));
 	if (err < 0 && errno != EINTR) {
 		hci_errorf("epoll_wait: %s", strerror(errno));
 		return -errno;
@@ -125,6 +139,7 @@ static int loop_turn(struct trace_run *tr, int ep, struct loop_clock *clk)
 	if (tr->child.done)
 		return 1;
 	t = hci_now_ns();
+	metrics_tick(tr, t, clk->next && t >= clk->next);
 	if (clk->next && t >= clk->next) {
 		print_interval(tr);
 		clk->next += (__u64)tr->env.interval * 1000000000ULL;
@@ -204,7 +219,10 @@ static int start_tracing(struct trace_run *tr, __u32 dev, __u64 cgid, __u32 vm_t
 	struct hci_tracer_opts o = {
 		.dev = dev, .cgid = cgid, .vm_tgid = vm_tgid,
 		/* the join needs every VMM request: events without -p too */
-		.per_request = tr->env.per_request || tr->nchans, .vmm = tr->env.vmm,
+		.per_request = tr->env.per_request || tr->nchans || tr->env.record_path,
+		/* a record file keeps no submitter: -p shows it live only */
+		.req_who = tr->env.per_request && !tr->env.record_path,
+		.vmm = tr->env.vmm,
 		.raw_tp = tr->env.raw_tp, .verbose = tr->env.verbose,
 		.slots = tr->env.slots, .max_keys = tr->env.max_keys,
 		.rb_kib = tr->env.rb_kib,
@@ -228,21 +246,29 @@ static int trace(struct trace_run *tr)
 {
 	__u32 dev = 0, vm_tgid = 0;
 	__u64 cgid = 0;
+	int rec;
 
 	if (geteuid() != 0)
 		fprintf(stderr, "Warning: not root; loading BPF programs will likely fail\n");
-	if (resolve_filters(tr, &dev, &cgid) || open_outputs(tr))
+	if (resolve_filters(tr, &dev, &cgid) || open_outputs(tr) || metrics_open(tr))
 		return 1;
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
 	if (guests_alloc(tr) || wait_for_guests(tr, &vm_tgid) ||
-	    start_tracing(tr, dev, cgid, vm_tgid))
+	    record_open(tr, dev, cgid, vm_tgid) || start_tracing(tr, dev, cgid, vm_tgid))
 		return 1;
 	tr->t0_ns = hci_now_ns();
+	record_started(tr);
 	/* (unless it was started already, to boot the VM we waited for) */
 	if (tr->env.cmd && !tr->child.pid && hci_child_spawn(&tr->child, tr->env.cmd))
 		return 1;
-	if (run(tr) || final_report(tr))
+	if (run(tr))
+		return 1;
+	/* the record first: its histograms are read while nothing else moves */
+	rec = record_finish(tr);
+	if (metrics_final(tr))
+		rec = -EIO;
+	if (final_report(tr) || rec)
 		return 1;
 	return tr->env.cmd ? tr->child.status : 0;
 }
@@ -268,6 +294,7 @@ static int cmd_guest(int argc, char **argv, void *ctx)
 /* hcitrace's subcommands; without one, hcitrace traces this host */
 static const struct hci_cmd trace_cmds[] = {
 	{ "guest", cmd_guest, "inside a VM: stream the guest block layer to the host" },
+	{ "report", cmd_report, "read a record file (--record) back into text, CSV, JSON" },
 	{ NULL },
 };
 
@@ -290,8 +317,10 @@ int main(int argc, char **argv)
 	/* one cleanup for every path out: links are fds, the command is stopped */
 	hci_child_stop(&tr.child, SIGTERM);
 	hci_tracer_stop(&tr.t);
+	record_abort(&tr);
 	if (close_outputs(&tr) && !ret)
 		ret = 1;
+	metrics_close(&tr);
 	trace_run_free(&tr);
 	return ret;
 }

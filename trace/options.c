@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/cmd.h"
+#include "fmt/httpd.h"
 #include "options.h"
 
-const char *argp_program_version = "hcitrace 0.2.0 (formats: csv v1, json v1, guest wire v1)";
+const char *argp_program_version =
+	"hcitrace 0.2.0 (formats: csv v1, json v1, guest wire v1, record v1)";
 
 static const char doc[] =
 "Trace where each block I/O spends its time on this host, per origin.\n"
@@ -31,9 +33,15 @@ static const char doc[] =
 "    hcitrace --vm guest1 -H       # one VM's VMM layer, with histograms\n"
 "    hcitrace -c /mygroup          # only one blkio/io cgroup\n"
 "    hcitrace --csv out.csv -- fio job.fio   # trace a benchmark, export\n"
+"    hcitrace --record run.hcr -d nvme0n1 --duration 20\n"
+"    hcitrace report run.hcr --json run.json\n"
+"                                  # every request kept, then read back\n"
 "    hcitrace --rule '/tenants/*=container' --duration 30\n"
 "    hcitrace --vm guest1 --guest-channel /run/guest1.hci --breakdown\n"
 "                                  # join the guest's stream: full breakdown\n"
+"    hcitrace --listen :9464       # serve Prometheus metrics until stopped\n"
+"    hcitrace 10 --prom-file /var/lib/node_exporter/hcitrace.prom\n"
+"                                  # the same, for node_exporter, every 10 s\n"
 "\v"
 "Exit status: the command's with -- COMMAND; 0 on success; 1 on errors;\n"
 "2 on bad arguments. Formats: docs/formats.md. Lost events are counted and\n"
@@ -43,6 +51,7 @@ enum {
 	OPT_CSV = 0x100, OPT_JSON, OPT_ORIGIN, OPT_DURATION, OPT_RULE, OPT_RULES,
 	OPT_RAW_TP, OPT_SLOTS, OPT_MAX_KEYS, OPT_RB, OPT_VMM, OPT_VM,
 	OPT_CHANNEL, OPT_BREAKDOWN, OPT_MAX_PENDING, OPT_APP, OPT_PORT, OPT_BUF,
+	OPT_RECORD, OPT_LISTEN, OPT_PROM_FILE, OPT_METRICS_IDLE,
 };
 
 /*
@@ -71,11 +80,23 @@ static const struct argp_option opts[] = {
 	{ "breakdown", OPT_BREAKDOWN, NULL, 0,
 	  "With --guest-channel: print the single-I/O breakdown (4 KiB reads and "
 	  "writes: guest->controller, controller->SSD)", 3 },
-	{ "per-request", 'p', NULL, 0, "Print one line per request with its stages", 3 },
+	{ "per-request", 'p', NULL, 0, "Print one line per request: its submitter (COMM, PID) and stages", 3 },
 	{ "hist", 'H', NULL, 0, "Print log2 histograms for every stage", 3 },
 	{ "csv", OPT_CSV, "FILE", 0,
 	  "Write histograms as CSV (with -p, requests to FILE's .requests.csv)", 3 },
 	{ "json", OPT_JSON, "FILE", 0, "Write histograms (and -p requests) as JSON", 3 },
+	{ "record", OPT_RECORD, "FILE", 0,
+	  "Write every request (block, VMM, guest channel bytes) to a binary record "
+	  "file, without printing them unless -p; read it with 'hcitrace report FILE'", 3 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing; PORT or "
+	  ":PORT is 127.0.0.1 (docs/monitoring.md)", 3 },
+	{ "prom-file", OPT_PROM_FILE, "FILE", 0,
+	  "Write the same metrics to FILE atomically at every interval (without one, "
+	  "every second) and at exit, for node_exporter's textfile collector", 3 },
+	{ "metrics-idle", OPT_METRICS_IDLE, "SECS", 0,
+	  "Leave a series out of the metrics after this long without I/O (default 300, "
+	  "0: never)", 3 },
 	{ NULL, 0, NULL, 0, "Run control:", 4 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after this many seconds", 4 },
 	{ "verbose", 'v', NULL, 0, "Show features and probes chosen (-vv: libbpf debug log)", 4 },
@@ -89,7 +110,8 @@ static const struct argp_option opts[] = {
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
 	  "Histogram keys: origins x disks x ops (default 4096)", 6 },
 	{ "ringbuf-kib", OPT_RB, "KIB", 0,
-	  "Ring buffer for -p events, power of two (default 4096)", 6 },
+	  "Ring buffer for -p events, power of two (default 4096; with --record, "
+	  "sized from the disks' rate)", 6 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp even where tp_btf works", 6 },
 	{ "max-pending", OPT_MAX_PENDING, "N", 0,
 	  "Guest and VMM requests held for joining, per VM (default 65536)", 6 },
@@ -240,6 +262,39 @@ static error_t parse_positional(struct pstate *ps, const char *arg)
 	return 0;
 }
 
+/* --listen, --prom-file, --metrics-idle (trace/metrics.h), as parse_shared answers */
+static error_t parse_metrics_opt(int key, const char *arg, struct hci_env *env,
+				 struct parse_out *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	long v;
+
+	switch (key) {
+	case OPT_LISTEN:
+		/* the address's form, and whether this build can serve at all */
+		if (hci_httpd_addr(arg, &ss, &sslen, out->err, out->errlen)) {
+			out->status = -EINVAL;
+			return EINVAL;
+		}
+		env->listen = arg;
+		return 0;
+	case OPT_PROM_FILE:
+		if (!*arg)
+			return parse_fail(out, "invalid --prom-file '': want a path");
+		env->prom_file = arg;
+		return 0;
+	case OPT_METRICS_IDLE:
+		if (parse_long(arg, 0, 10000000, &v))
+			return parse_fail(out, "invalid --metrics-idle '%s': want seconds, "
+					  "0..10000000", arg);
+		env->metrics_idle = v;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct pstate *ps = state->input;
@@ -256,6 +311,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v': env->verbose++; break;
 	case OPT_CSV: env->csv_path = arg; break;
 	case OPT_JSON: env->json_path = arg; break;
+	case OPT_RECORD: env->record_path = arg; break;
 	case OPT_RAW_TP: env->raw_tp = true; break;
 	case OPT_VMM: env->vmm = true; break;
 	case OPT_VM:
@@ -304,6 +360,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		return parse_positional(ps, arg);
+	case OPT_LISTEN: case OPT_PROM_FILE: case OPT_METRICS_IDLE:
+		return parse_metrics_opt(key, arg, env, out);
 	default:
 		return parse_shared(key, arg, state, &env->duration, &env->slots, &env->rb_kib,
 				    out);
@@ -323,9 +381,15 @@ int hci_env_parse(struct hci_env *env, int argc, char **argv, char *err, size_t 
 	memset(env, 0, sizeof(*env));
 	env->slots = 16384;
 	env->max_keys = 4096;
-	env->rb_kib = 4096;
+	env->rb_kib = 0;	/* not given: 4096, or --record's pick */
+	env->argc = argc;
+	env->argv = argv;
 	env->max_pending = 65536;
+	env->metrics_idle = 300;
 	rc = parse_args(&argp, argc, argv, &ps, &ps.out, &env->cmd, "--help");
+	env->rb_kib_given = env->rb_kib != 0;
+	if (!env->rb_kib_given)
+		env->rb_kib = 4096;
 	if (rc)
 		return rc;
 	if (env->count && !env->interval) {

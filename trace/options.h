@@ -27,6 +27,10 @@ struct hci_env {
 	long slots;		/* per-request slot table entries (power of two) */
 	long max_keys;		/* histogram keys (origin x disk x op) */
 	long rb_kib;		/* ring buffer size for --per-request */
+	bool rb_kib_given;	/* --ringbuf-kib: else --record picks the size */
+	const char *record_path;	/* --record FILE */
+	int argc;		/* the command line, for --record's header */
+	char **argv;
 	char **cmd;		/* after "--" */
 	struct hci_rules rules;
 	/* the guest side (--guest-channel): each joined to its VM's VMM requests */
@@ -34,6 +38,9 @@ struct hci_env {
 	int nchannels;
 	bool breakdown;		/* print the single-I/O breakdown */
 	long max_pending;	/* guest + VMM requests held for joining, per VM */
+	const char *listen;	/* --listen ADDR:PORT: serve /metrics (trace/metrics.h) */
+	const char *prom_file;	/* --prom-file FILE: the same text, written atomically */
+	long metrics_idle;	/* --metrics-idle: seconds before an idle series is left out */
 };
 
 /* hcitrace guest: inside the VM, stream the guest block layer to the host */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/log.h"
+#include "series.h"
 #include "trace.h"
 
 /* Every output is opened before tracing starts: a bad path costs no trace. */
@@ -35,7 +36,7 @@ int close_out(FILE **f, const char *what)
 }
 
 /* The side file next to the --csv file: "out.csv" + ".join" -> "out.join.csv". */
-static FILE *open_side(const char *csv, const char *what)
+FILE *open_side(const char *csv, const char *what)
 {
 	char path[4096];
 	size_t l = strlen(csv);
@@ -59,7 +60,7 @@ int open_outputs(struct trace_run *tr)
 		hci_json_begin(&tr->jw);
 	}
 	if (!csv)
-		return 0;
+		return series_open(tr);
 	tr->hist_csv = open_out(csv);
 	if (!tr->hist_csv)
 		return -EIO;
@@ -84,7 +85,7 @@ int open_outputs(struct trace_run *tr)
 			hci_csv_vreq_header(tr->vreq_csv);
 		}
 	}
-	return 0;
+	return series_open(tr);
 }
 
 /*
@@ -110,5 +111,6 @@ int close_outputs(struct trace_run *tr)
 		fclose(tr->brk_csv);
 	if (tr->json)
 		fclose(tr->json);
+	series_close(tr);
 	return ret;
 }

@@ -160,8 +160,8 @@ void hci_req_stages(const struct hci_event *e, double *us, bool *present)
 
 void hci_req_print_header(FILE *f)
 {
-	fprintf(f, "%-11s %-24s %-8s %-5s %12s %7s", "TIME(s)", "ORIGIN", "DISK",
-		"OP", "SECTOR", "BYTES");
+	fprintf(f, "%-11s %-16s %7s %-24s %-8s %-5s %12s %7s", "TIME(s)", "COMM", "PID",
+		"ORIGIN", "DISK", "OP", "SECTOR", "BYTES");
 	for (int s = 0; s < HCI_NSTAGES; s++)
 		fprintf(f, " %8s", hci_stage_names[s]);
 	fprintf(f, "  (us)\n");
@@ -169,7 +169,12 @@ void hci_req_print_header(FILE *f)
 
 void hci_req_print(FILE *f, const struct hci_req *q)
 {
-	fprintf(f, "%-11.6f %-24s %-8s %-5s %12llu %7u", q->t_s, q->origin, q->dev,
+	char pid[12] = "-";
+
+	if (q->pid)
+		snprintf(pid, sizeof(pid), "%u", q->pid);
+	fprintf(f, "%-11.6f %-16s %7s %-24s %-8s %-5s %12llu %7u", q->t_s,
+		q->comm && q->comm[0] ? q->comm : "-", pid, q->origin, q->dev,
 		hci_op_names[q->op], (unsigned long long)q->sector, q->bytes);
 	for (int s = 0; s < HCI_NSTAGES; s++) {
 		if (q->present[s])
@@ -262,7 +267,7 @@ static void csv_req_stages(FILE *f, const double *us, const bool *present, int n
 void hci_csv_req_header(FILE *f)
 {
 	csv_req_header(f, "time_s,origin,device,op,sector,bytes", hci_stage_names, HCI_NSTAGES,
-		       ",lost,lost_counter\n");
+		       ",lost,lost_counter,pid,comm\n");
 }
 
 void hci_csv_req_row(FILE *f, const struct hci_req *q)
@@ -270,23 +275,31 @@ void hci_csv_req_row(FILE *f, const struct hci_req *q)
 	csv_req_start(f, q->t_s, q->origin, q->dev, q->op);
 	fprintf(f, ",%llu,%u", (unsigned long long)q->sector, q->bytes);
 	csv_req_stages(f, q->us, q->present, HCI_NSTAGES);
-	fputs(",,\n", f);	/* lost, lost_counter: a request row is no loss */
+	fputs(",,", f);	/* lost, lost_counter: a request row is no loss */
+	if (q->pid)
+		fprintf(f, ",%u,", q->pid);
+	else
+		fputs(",,", f);
+	hci_csv_field(f, q->comm ? q->comm : "");
+	fputc('\n', f);
 }
 
 /* The marker's own columns; every other one is empty (not a request). */
-static void csv_lost_row(FILE *f, const struct hci_lost_mark *m, int empty_after_op)
+static void csv_lost_row(FILE *f, const struct hci_lost_mark *m, int empty_after_op,
+			 const char *tail)
 {
 	fprintf(f, "%.9f,,,lost", m->t_s);
 	for (int i = 0; i < empty_after_op; i++)
 		fputc(',', f);
 	fprintf(f, ",%llu,", (unsigned long long)m->count);
 	hci_csv_field(f, m->counter);
-	fputc('\n', f);
+	fputs(tail, f);
 }
 
 void hci_csv_req_lost_row(FILE *f, const struct hci_lost_mark *m)
 {
-	csv_lost_row(f, m, 2 + HCI_NSTAGES);	/* sector, bytes, stages */
+	/* sector, bytes, stages; then pid, comm */
+	csv_lost_row(f, m, 2 + HCI_NSTAGES, ",,\n");
 }
 
 void hci_lost_print(FILE *f, const struct hci_lost_mark *m)
@@ -378,7 +391,7 @@ void hci_csv_vreq_header(FILE *f)
 void hci_csv_vreq_lost_row(FILE *f, const struct hci_lost_mark *m)
 {
 	/* offset, ret, bios, the stages, image, sector, tid, submit_s */
-	csv_lost_row(f, m, 3 + HCI_NVSTAGES + 4);
+	csv_lost_row(f, m, 3 + HCI_NVSTAGES + 4, "\n");
 }
 
 void hci_csv_vreq_row(FILE *f, const struct hci_vreq *q)

@@ -65,6 +65,8 @@ struct hci_req {
 	__u32 bytes;
 	double us[HCI_NSTAGES];
 	bool present[HCI_NSTAGES];
+	__u32 pid;		/* submitting thread, 0 = not known */
+	const char *comm;	/* its comm, "" = not known */
 };
 
 /* Stage durations from the timestamps a request event carries. */
@@ -153,6 +155,8 @@ void hci_json_section(struct hci_jw *w, const char *name);
 void hci_json_rows(struct hci_jw *w, const char *section, const struct hci_report *r,
 		   enum hci_layer layer);
 void hci_json_kvm(struct hci_jw *w, const struct hci_kvm_row *kvm, size_t nkvm);
+/* "lost": @n lost-event counters by name */
+void hci_json_lost_counters(struct hci_jw *w, const char *const *names, const __u64 *counters, int n);
 /*
  * A record's 64-bit counters as members, by a table of {JSON name, offset}
  * in the document's order: one list per record kind, not one call each.

@@ -85,6 +85,14 @@ void hci_json_req(struct hci_jw *w, const struct hci_req *q)
 	hci_jw_uint_field(w, "sector", q->sector);
 	hci_jw_uint_field(w, "bytes", q->bytes);
 	json_req_stages(w, hci_stage_names, HCI_NSTAGES, q->us, q->present);
+	if (q->pid)
+		hci_jw_uint_field(w, "pid", q->pid);
+	else
+		hci_jw_null_field(w, "pid");
+	if (q->comm && q->comm[0])
+		hci_jw_string_field(w, "comm", q->comm);
+	else
+		hci_jw_null_field(w, "comm");
 	hci_jw_end_object(w);
 }
 
@@ -214,4 +222,15 @@ void hci_json_kvm(struct hci_jw *w, const struct hci_kvm_row *kvm, size_t nkvm)
 		hci_jw_end_object(w);
 	}
 	hci_jw_end_array(w);
+}
+
+/* "lost": every lost-event counter, by name (a live run's and a report's) */
+void hci_json_lost_counters(struct hci_jw *w, const char *const *names, const __u64 *counters, int n)
+{
+	hci_jw_break(w);
+	hci_jw_name(w, "lost");
+	hci_jw_start_object(w);
+	for (int i = 0; i < n; i++)
+		hci_jw_uint_field(w, names[i], counters[i]);
+	hci_jw_end_object(w);
 }

@@ -16,6 +16,7 @@
 #include "fmt/json_writer.h"
 #include "host/devices.h"
 #include "hci_stages.h"
+#include "series.h"
 #include "trace.h"
 
 /* Add a snapshot's rows to the report, minus @base (for interval deltas). */
@@ -89,42 +90,67 @@ static void unreaped_stages(const struct hci_aio_req *q, struct hci_vmm_val *v)
 	}
 }
 
+struct unreaped_ctx {
+	struct trace_run *tr;
+	struct hci_report *r;
+};
+
+/* one unreaped native-aio request @q, if the VMM could have seen it */
+static int add_unreaped_one(const struct unreaped_ctx *uc, const struct hci_aio_req *q)
+{
+	__u32 done = q->io.ncompl & ~HCI_AIO_SUBMITTED;
+	struct hci_vmm_val v;
+	const char *origin;
+	char dev[32];
+
+	if (!(q->io.ncompl & HCI_AIO_SUBMITTED) || !q->io.nbios || done < q->io.nbios ||
+	    q->io.op >= HCI_NOPS || !q->io.t_q || q->io.t_c < q->io.t_q)
+		return 0;
+	origin = hci_vm_origin(&uc->tr->res, q->tgid);
+	if (origin_left_out(uc->tr, origin))
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.ios = 1;
+	v.bytes = q->len;
+	v.bios = q->io.nbios;
+	unreaped_stages(q, &v);
+	hci_dev_name(q->io.dev, dev, sizeof(dev));
+	return hci_report_add(uc->r, HCI_LAYER_VMM, origin, dev, q->io.op, &v) ? -ENOMEM : 0;
+}
+
+/* an aio_slots entry: a request while it is claimed */
+static int add_unreaped_slot(const void *val, void *ctx)
+{
+	const struct hci_aio_slot *sl = val;
+
+	return sl->iocb && sl->r.tgid ? add_unreaped_one(ctx, &sl->r) : 0;
+}
+
 /*
  * Native-aio requests the VMM reaped by polling its ring, with no eventfd
  * read since: their host part is known, their VMM completion is not. At the
- * end of tracing, report them with V2Q and VQ2C, and C2V/V2V absent.
+ * end of tracing, report them with V2Q and VQ2C, and C2V/V2V absent. They
+ * wait in aio_slots, or in aio_reqs where their slot was taken.
  */
 static int add_unreaped(struct trace_run *tr, struct hci_report *r)
 {
 	int fd = bpf_map__fd(tr->t.skel->maps.aio_reqs);
+	struct unreaped_ctx uc = { .tr = tr, .r = r };
 	struct hci_aio_key k, next, *prev = NULL;
 	struct hci_aio_req q;
-	char dev[32];
+	int err;
 
+	err = hci_array_each(tr->t.skel->maps.aio_slots, add_unreaped_slot, &uc);
+	if (err)
+		return err;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct hci_vmm_val v;
-		const char *origin;
-		__u32 done;
-
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, &q))
 			continue;
-		done = q.io.ncompl & ~HCI_AIO_SUBMITTED;
-		if (!(q.io.ncompl & HCI_AIO_SUBMITTED) || !q.io.nbios || done < q.io.nbios ||
-		    q.io.op >= HCI_NOPS || !q.io.t_q || q.io.t_c < q.io.t_q)
-			continue;
-		origin = hci_vm_origin(&tr->res, q.tgid);
-		if (origin_left_out(tr, origin))
-			continue;
-		memset(&v, 0, sizeof(v));
-		v.ios = 1;
-		v.bytes = q.len;
-		v.bios = q.io.nbios;
-		unreaped_stages(&q, &v);
-		hci_dev_name(q.io.dev, dev, sizeof(dev));
-		if (hci_report_add(r, HCI_LAYER_VMM, origin, dev, q.io.op, &v))
-			return -ENOMEM;
+		err = add_unreaped_one(&uc, &q);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -162,6 +188,7 @@ void print_interval(struct trace_run *tr)
 		if (!r.n)
 			printf("  (no I/O)\n");
 		hci_report_print(stdout, &r, tr->env.show_hist);
+		series_interval(tr, &r);
 	}
 	hci_report_free(&r);
 	volumes_interval(tr, true);
@@ -251,7 +278,7 @@ static void print_summary(struct trace_run *tr, const struct hci_report *r,
 }
 
 /* The histogram CSV and its breakdown side file, written and closed. */
-static int write_csvs(struct trace_run *tr, const struct hci_report *r)
+int write_report_csvs(struct trace_run *tr, const struct hci_report *r)
 {
 	int err = 0;
 
@@ -272,17 +299,6 @@ static int write_csvs(struct trace_run *tr, const struct hci_report *r)
 	return err;
 }
 
-/* "lost": every lost-event counter, by name */
-static void json_lost(struct hci_jw *w, const char *const *lost_names, const __u64 *counters)
-{
-	hci_jw_break(w);
-	hci_jw_name(w, "lost");
-	hci_jw_start_object(w);
-	for (int i = 0; i < NLOST; i++)
-		hci_jw_uint_field(w, lost_names[i], counters[i]);
-	hci_jw_end_object(w);
-}
-
 /* The rest of the JSON document after the -p requests, then closed. */
 static int write_json(struct trace_run *tr, const struct hci_report *r,
 		      const struct hci_kvm_row *kvm, size_t nkvm,
@@ -298,7 +314,8 @@ static int write_json(struct trace_run *tr, const struct hci_report *r,
 	hci_json_rows(&tr->jw, "histograms", r, HCI_LAYER_BLOCK);
 	hci_json_rows(&tr->jw, "vmm", r, HCI_LAYER_VMM);
 	hci_json_kvm(&tr->jw, kvm, nkvm);
-	json_lost(&tr->jw, lost_names, counters);
+	hci_json_lost_counters(&tr->jw, lost_names, counters, NLOST);
+	series_json(tr);
 	err = hci_json_end(&tr->jw);
 	if (err == -EINVAL)
 		hci_errorf("%s: the JSON document is not well formed (a bug)",
@@ -327,7 +344,9 @@ int final_report(struct trace_run *tr)
 	guests_summary(tr);
 	hci_tracer_counters(&tr->t, counters);
 	counters[HCI_NCOUNTERS + 1] = tr->dr.unread;
-	err = write_csvs(tr, &r);
+	err = write_report_csvs(tr, &r);
+	if (series_final(tr, &r))
+		err = -EIO;
 	if (write_json(tr, &r, kvm, nkvm, lost_names, counters))
 		err = -EIO;
 	fflush(stdout);

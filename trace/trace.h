@@ -23,6 +23,7 @@
 #include "join_report.h"
 
 struct trace_run;
+struct hci_rec_writer;
 
 /*
  * Reading the ring buffer. A drain stops at a deadline, so a consumer that
@@ -41,6 +42,7 @@ struct ring_drain {
 	int npending;
 	__u64 checked_ns;
 	__u64 *percpu;		/* one counter's per-CPU values */
+	unsigned int nread;	/* events read: the clock is looked at every 32 */
 };
 
 /* One guest stream, joined to its VM's VMM requests. */
@@ -74,6 +76,9 @@ struct trace_run {
 	__u64 t0_ns;
 	struct hci_child child;
 	struct ring_drain dr;
+	struct hci_rec_writer *rec;	/* --record: every event, to the file */
+	struct trace_metrics *metrics;	/* --listen, --prom-file: metrics.c */
+	struct trace_series *series;	/* interval mode with --csv or --json: series.c */
 };
 
 /* Seconds from the start of tracing to @ns; 0 for a time before it. */
@@ -100,6 +105,14 @@ int on_event(void *ctx, void *data, size_t size);
 void check_losses(struct trace_run *tr, __u64 now, bool force);
 bool drain(struct trace_run *tr, __u64 until);
 void stop_tracing(struct trace_run *tr, bool in_time);
+/* the -p lines and rows of one event, and a loss marker (also for report_file.c) */
+void req_row(struct trace_run *tr, const struct hci_event *e, const char *origin, const char *dev);
+/* @image NULL: found from the live VMM; else the recorded one (and @sector) */
+void vreq_row(struct trace_run *tr, const struct hci_vevent *e, const char *origin,
+	      const char *dev, const char *image, long long sector);
+void mark_lost(struct trace_run *tr, __u64 at_ns, __u64 count, const char *counter);
+/* a VMM request to the joins of its VM's guest channels */
+void join_vevent(struct trace_run *tr, const struct hci_vevent *e);
 
 /* report.c: the report, per interval and at the end */
 int build_report(struct trace_run *tr, struct hci_snap cur[2], const struct hci_snap *base,
@@ -120,11 +133,17 @@ void service_channels(struct trace_run *tr, bool final);
 void volumes_interval(struct trace_run *tr, bool print);
 void guests_summary(struct trace_run *tr);
 void guests_json(struct trace_run *tr);
+/* report.c: the histogram CSV and the breakdown CSV, written and closed */
+int write_report_csvs(struct trace_run *tr, const struct hci_report *r);
+/* a joined guest request (hci_join_out), to the -p streams, CSV and JSON */
+void guest_joined(void *ctx, const struct hci_jreq *q);
 void guests_warn_rejected(struct trace_run *tr);
 void guests_free(struct trace_run *tr);
 
 /* outfiles.c: the output files */
 int open_outputs(struct trace_run *tr);
+/* the side file next to the --csv file: "out.csv" + "join" -> "out.join.csv" */
+FILE *open_side(const char *csv, const char *what);
 int close_out(FILE **f, const char *what);
 int close_outputs(struct trace_run *tr);
 #endif

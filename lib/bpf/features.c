@@ -6,6 +6,7 @@
  * of the block tracepoints; we count the prototype's parameters, as
  * libbpf-tools does, instead of looking at version numbers.
  */
+#include <string.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -26,6 +27,19 @@ static int proto_nargs(const struct btf *btf, const char *typedef_name)
 	if (!t || !btf_is_func_proto(t))
 		return -1;
 	return btf_vlen(t);
+}
+
+/* does struct @type have a member @member? */
+static bool has_member(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), member))
+			return true;
+	return false;
 }
 
 void hci_probe_features(struct hci_features *f)
@@ -53,6 +67,8 @@ void hci_probe_features(struct hci_features *f)
 	n = proto_nargs(btf, "btf_trace_io_uring_complete");
 	f->uring = n > 0;
 	f->uring_cqe_ptr = n == 4;
+	f->rq_start_time = has_member(btf, "request", "start_time_ns");
+	f->rq_io_start_time = has_member(btf, "request", "io_start_time_ns");
 	btf__free(btf);
 }
 

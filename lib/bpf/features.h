@@ -14,6 +14,10 @@ struct hci_features {
 	bool kvm_exit_reason_arg; /* older kvm_exit(reason, vcpu, isa) */
 	bool uring;		/* io_uring tracepoints exist */
 	bool uring_cqe_ptr;	/* io_uring_complete(ctx, req, cqe) */
+	bool rq_start_time;	/* struct request has start_time_ns */
+	bool kernel_g;		/* G from rq->start_time_ns, no block_getrq (stamps.c) */
+	bool rq_io_start_time;	/* struct request has io_start_time_ns */
+	bool kernel_d;		/* D from rq->io_start_time_ns, no block_rq_issue (stamps.c) */
 };
 
 void hci_probe_features(struct hci_features *f);

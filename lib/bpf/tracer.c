@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #include "hcitrace.skel.h"
 #include "core/hist.h"
 #include "layers.h"
+#include "stamps.h"
+#include "tp_link.h"
 #include "tracer.h"
 
 const char *const hci_counter_names[HCI_NCOUNTERS + 1] = {
@@ -47,6 +52,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void configure(struct hcitrace *skel, const struct hci_tracer_opts *o,
 		      const struct hci_features *feat)
 {
+	__u32 aio_slots;
+
 	skel->rodata->targ_dev = o->dev;
 	skel->rodata->targ_cgid = o->cgid;
 	skel->rodata->targ_per_request = o->per_request;
@@ -57,24 +64,58 @@ static void configure(struct hcitrace *skel, const struct hci_tracer_opts *o,
 	skel->rodata->targ_self_tgid = o->self_tgid;
 	skel->rodata->targ_kvm_exit_reason_arg = feat->kvm_exit_reason_arg;
 	skel->rodata->targ_uring_cqe_ptr = feat->uring_cqe_ptr;
+	skel->rodata->targ_kernel_g = feat->kernel_g;
+	skel->rodata->targ_kernel_d = feat->kernel_d;
+	skel->rodata->targ_req_who = o->req_who;
 	bpf_map__set_max_entries(skel->maps.bio_slots, (__u32)o->slots);
 	bpf_map__set_max_entries(skel->maps.rq_slots, (__u32)o->slots);
 	bpf_map__set_max_entries(skel->maps.bio_ovf, (__u32)o->slots);
 	bpf_map__set_max_entries(skel->maps.rq_ovf, (__u32)o->slots);
+	aio_slots = o->slots < HCI_AIO_SLOTS ? (__u32)o->slots : HCI_AIO_SLOTS;
+	skel->rodata->targ_aio_mask = aio_slots - 1;
+	bpf_map__set_max_entries(skel->maps.aio_slots, aio_slots);
 	bpf_map__set_max_entries(skel->maps.hists, (__u32)o->max_keys);
 	bpf_map__set_max_entries(skel->maps.events,
 				 o->per_request || o->app ? (__u32)o->rb_kib * 1024 : 256 * 1024);
 }
 
-static int keep_link(struct hci_tracer *t, struct bpf_link *link)
+/*
+ * Where G and D come from: the kernel's request stamps, or block_getrq and
+ * block_rq_issue (stamps.c)
+ */
+static void choose_stamps(struct hci_features *feat, const struct hci_tracer_opts *o)
+{
+	char why[128] = "", why_d[128] = "";
+
+	feat->kernel_g = hci_kernel_g_usable(feat->rq_start_time, o->dev, why, sizeof(why));
+	feat->kernel_d = hci_kernel_d_usable(feat->rq_io_start_time, o->dev, o->vmm,
+					     why_d, sizeof(why_d));
+	if (!o->verbose)
+		return;
+	fprintf(stderr, "G point: %s%s%s\n",
+		feat->kernel_g ? "the kernel's request stamp (rq->start_time_ns)" :
+		"block_getrq", feat->kernel_g ? "" : ": ", why);
+	fprintf(stderr, "D point: %s%s%s\n",
+		feat->kernel_d ? "the kernel's dispatch stamp (rq->io_start_time_ns)" :
+		"block_rq_issue", feat->kernel_d ? "" : ": ", why_d);
+}
+
+static int keep_link(struct hci_tracer *t, struct bpf_link *link, int event_fd)
 {
 	struct bpf_link **links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
+	int *fds = links ? realloc(t->event_fds, (t->nlinks + 1) * sizeof(*fds)) : NULL;
 
-	if (!links) {
+	if (links)
+		t->links = links;
+	if (fds)
+		t->event_fds = fds;
+	if (!fds) {
 		bpf_link__destroy(link);
+		if (event_fd >= 0)
+			close(event_fd);
 		return -ENOMEM;
 	}
-	t->links = links;
+	t->event_fds[t->nlinks] = event_fd;
 	t->links[t->nlinks++] = link;
 	return 0;
 }
@@ -92,10 +133,11 @@ static int attach_all(struct hci_tracer *t, const struct hci_tracer_opts *o)
 		const char *name = bpf_program__name(prog);
 		const struct hci_prog_layer *layer = hci_prog_layer_of(name);
 		struct bpf_link *link;
+		int event_fd;
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		link = bpf_program__attach(prog);
+		link = hci_tp_attach(prog, &event_fd);
 		if (!link) {
 			err = -errno;
 			if (layer->optional) {
@@ -111,7 +153,7 @@ static int attach_all(struct hci_tracer *t, const struct hci_tracer_opts *o)
 				   "/sys/kernel/tracing)" : "");
 			return err;
 		}
-		err = keep_link(t, link);
+		err = keep_link(t, link, event_fd);
 		if (err)
 			return err;
 	}
@@ -126,6 +168,9 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 	bool use_btf;
 	int err;
 
+	memset(&t->ph, 0, sizeof(t->ph));
+	t->ph.begin = hci_now_ns();
+	t->ph.cpu0 = hci_cpu_ns();
 	libbpf_set_print(libbpf_print);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
@@ -134,6 +179,8 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 	}
 	hci_probe_features(feat);
 	use_btf = feat->tp_btf && !o->raw_tp;
+	choose_stamps(feat, o);
+	t->ph.features = hci_now_ns();	/* calibration, the G point's included */
 	if (o->verbose)
 		hci_features_print(stderr, feat, use_btf);
 
@@ -143,11 +190,15 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		return -errno;
 	}
 	configure(t->skel, o, feat);
+	t->ph.open = hci_now_ns();
 	/* choose the variant before load: the loser is never loaded */
 	bpf_object__for_each_program(prog, t->skel->obj)
 		bpf_program__set_autoload(prog, hci_prog_wanted(bpf_program__name(prog), o,
 								 feat, use_btf));
+	t->ph.load_boot0 = hci_boot_ns();
 	err = hcitrace__load(t->skel);
+	t->ph.load = hci_now_ns();
+	t->ph.load_boot = hci_boot_ns();
 	if (err) {
 		hci_errorf("cannot load BPF programs: %s%s", strerror(-err),
 			   o->verbose ? "" : " (run with -v for the verifier log)");
@@ -161,6 +212,9 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		hci_errorf("cannot create ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	t->ph.attach = hci_now_ns();
+	t->ph.cpu_start = hci_cpu_ns();
+	hci_phases_print_start(&t->ph, t->skel->obj, t->nlinks);
 	return 0;
 }
 
@@ -181,16 +235,70 @@ static __u64 live_in_hash(struct bpf_map *map)
 	return n;
 }
 
+/* hci_array_each() from entry @i on, one lookup each */
+static int array_each_one_by_one(int fd, __u32 i, __u32 max, void *val, hci_array_fn fn,
+				 void *ctx)
+{
+	int err;
+
+	for (; i < max; i++) {
+		if (bpf_map_lookup_elem(fd, &i, val))
+			continue;
+		err = fn(val, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * In batches: one lookup per entry was 16384 syscalls, 15 to 30 ms of
+ * every stop. A kernel without batch lookups takes the slow way; an
+ * array's batches come in index order, so a failed one goes on from there.
+ */
+int hci_array_each(struct bpf_map *map, hci_array_fn fn, void *ctx)
+{
+	enum { CHUNK = 1024 };
+	int fd = bpf_map__fd(map), err = 0;
+	__u32 max = bpf_map__max_entries(map), keys[CHUNK], next = 0, *from = NULL;
+	size_t size = bpf_map__value_size(map);
+	char *v = calloc(CHUNK, size);
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 seen = 0; seen < max;) {
+		__u32 cnt = CHUNK;
+		int rc = bpf_map_lookup_batch(fd, from, &next, keys, v, &cnt, NULL);
+
+		if (rc && rc != -ENOENT) {
+			err = array_each_one_by_one(fd, seen, max, v, fn, ctx);
+			break;
+		}
+		for (__u32 i = 0; i < cnt && !err; i++)
+			err = fn(v + i * size, ctx);
+		seen += cnt;
+		if (err || rc || !cnt)
+			break;
+		from = &next;
+	}
+	free(v);
+	return err;
+}
+
+static int count_live(const void *val, void *ctx)
+{
+	const struct hci_slot *s = val;
+
+	*(__u64 *)ctx += s->key && s->flags;
+	return 0;
+}
+
 /* requests of an array slot table still in flight */
 static __u64 live_in_array(struct bpf_map *map)
 {
-	int fd = bpf_map__fd(map);
-	struct hci_slot v;
 	__u64 n = 0;
 
-	for (__u32 i = 0; i < bpf_map__max_entries(map); i++)
-		if (!bpf_map_lookup_elem(fd, &i, &v) && v.key && v.flags)
-			n++;
+	hci_array_each(map, count_live, &n);
 	return n;
 }
 
@@ -211,11 +319,18 @@ void hci_tracer_counters(struct hci_tracer *t, __u64 *out)
 	/*
 	 * Once the programs are detached the tables are frozen: a request
 	 * still in a slot was never counted (it was in flight at the end, or
-	 * the kernel skipped our completion program for it).
+	 * the kernel skipped our completion program for it). With the
+	 * kernel's D stamp, a request's state stays in its first bio's slot
+	 * until C (merged bios' slots are freed at the merge), so a live bio
+	 * slot is such a request too.
 	 */
-	if (!t->nlinks)
+	if (!t->nlinks) {
 		out[HCI_CNT_CPL_UNSEEN] += live_in_array(t->skel->maps.rq_slots) +
 					   live_in_hash(t->skel->maps.rq_ovf);
+		if (t->feat.kernel_d)
+			out[HCI_CNT_CPL_UNSEEN] += live_in_array(t->skel->maps.bio_slots) +
+						   live_in_hash(t->skel->maps.bio_ovf);
+	}
 	/* a program that re-entered itself on one CPU was skipped: count it */
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		struct bpf_prog_info info = {};
@@ -263,10 +378,12 @@ struct hci_detach {
 };
 
 /*
- * A detach can wait for an RCU grace period, tens of ms on a busy machine,
- * and one after the other they held a stop up by 150 ms (1.5 s with
- * --vmm). In parallel the waits overlap, and the caller can read the ring
- * buffer meanwhile. A link whose thread does not start is destroyed here.
+ * A tracepoint link's detach waits for a grace period, tens of ms on a
+ * busy machine; one after the other, the 22 of --vmm took 0.7 to 1.5 s. In
+ * parallel the waits overlap, and the caller can read the ring buffer
+ * meanwhile. (The wait that does not overlap, closing the perf event, is
+ * left to a grandchild: tp_link.c.) A link whose thread does not start is
+ * destroyed here.
  */
 void hci_tracer_detach_begin(struct hci_tracer *t)
 {
@@ -275,6 +392,10 @@ void hci_tracer_detach_begin(struct hci_tracer *t)
 	if (t->detach_begun)
 		return;
 	t->detach_begun = true;
+	if (t->nlinks) {
+		t->ph.stop = hci_now_ns();
+		t->ph.cpu_stop = hci_cpu_ns();
+	}
 	d = t->detaching = calloc(1, sizeof(*d));
 	if (d) {
 		d->th = calloc(t->nlinks + 1, sizeof(*d->th));
@@ -291,7 +412,8 @@ void hci_tracer_detach_begin(struct hci_tracer *t)
 	}
 }
 
-void hci_tracer_detach(struct hci_tracer *t)
+/* @settle: wait for the programs to stop running, for a final read */
+static void detach(struct hci_tracer *t, bool settle)
 {
 	struct hci_detach *d;
 
@@ -305,18 +427,45 @@ void hci_tracer_detach(struct hci_tracer *t)
 		free(d->started);
 		free(d);
 	}
+	if (t->nlinks) {
+		t->ph.links = hci_now_ns();
+		/*
+		 * A raw_tp program can still be running on another CPU when
+		 * its link is gone (the kernel frees the probe after a grace
+		 * period, without waiting for it): wait for one, so that the
+		 * tables read next are final. MEMBARRIER_CMD_GLOBAL is
+		 * synchronize_rcu(). hci_tracer_stop() reads nothing after.
+		 */
+		if (settle)
+			syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		t->ph.grace = hci_now_ns();
+		t->ph.handed = hci_tp_release(t->event_fds, t->nlinks);
+		t->ph.detached = hci_now_ns();
+		hci_phases_print_detach(&t->ph, t->nlinks);
+	}
 	t->detaching = NULL;
 	t->detach_begun = false;
 	free(t->links);
 	t->links = NULL;
+	free(t->event_fds);
+	t->event_fds = NULL;
 	t->nlinks = 0;
+}
+
+void hci_tracer_detach(struct hci_tracer *t)
+{
+	detach(t, true);
 }
 
 void hci_tracer_stop(struct hci_tracer *t)
 {
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
-	hci_tracer_detach(t);
+	detach(t, false);
+	t->ph.destroy = hci_now_ns();
 	hcitrace__destroy(t->skel);
 	t->skel = NULL;
+	t->ph.closed = hci_now_ns();
+	hci_phases_print_stop(&t->ph);
+	memset(&t->ph, 0, sizeof(t->ph));
 }

@@ -118,16 +118,16 @@ int main(void)
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *n = bpf_program__name(prog);
 
-		bpf_program__set_autoload(prog, !strncmp(n, "kvm_", 4) ||
-					  !strcmp(n, "sys_enter_pread64") ||
-					  !strcmp(n, "sys_exit_pread64"));
+		bpf_program__set_autoload(prog, !strncmp(n, "hci_kvm_", 8) ||
+					  !strcmp(n, "hci_sys_enter_pread64") ||
+					  !strcmp(n, "hci_sys_exit_pread64"));
 	}
 	ok(hcitrace__load(skel) == 0, "load the KVM raw_tp and pread programs");
-	l1 = bpf_program__attach(skel->progs.sys_enter_pread64);
-	l2 = bpf_program__attach(skel->progs.sys_exit_pread64);
+	l1 = bpf_program__attach(skel->progs.hci_sys_enter_pread64);
+	l2 = bpf_program__attach(skel->progs.hci_sys_exit_pread64);
 	ok(l1 && l2, "attach the pread64 syscall tracepoints");
 
-	ok(run(skel->progs.kvm_fast_mmio_raw, 0xfe003000, 0, 0, 0) == 0, "test-run kvm_fast_mmio");
+	ok(run(skel->progs.hci_kvm_fast_mmio_raw, 0xfe003000, 0, 0, 0) == 0, "test-run kvm_fast_mmio");
 	is_int(kvm_count(HCI_KVM_NOTIFY), 1, "a notify is counted for the VM");
 	ok(!kvm_state(&tn, &tv) && tn, "the notify waits for a VMM submit");
 
@@ -145,35 +145,35 @@ int main(void)
 	is_int(v.ios, 2, "two VMM requests");
 	is_int(stage_count(&v, HCI_N2V), 1, "a notify answers one submit only");
 
-	ok(run(skel->progs.kvm_msi_set_irq_raw, 0xfee00000, 0x4021, 0, 0) == 0, "test-run kvm_msi_set_irq");
+	ok(run(skel->progs.hci_kvm_msi_set_irq_raw, 0xfee00000, 0x4021, 0, 0) == 0, "test-run kvm_msi_set_irq");
 	vmm_read(&v);
 	is_int(stage_count(&v, HCI_V2I), 1, "V2I: completion -> interrupt measured");
-	run(skel->progs.kvm_msi_set_irq_raw, 0xfee00000, 0x4021, 0, 0);
+	run(skel->progs.hci_kvm_msi_set_irq_raw, 0xfee00000, 0x4021, 0, 0);
 	vmm_read(&v);
 	is_int(stage_count(&v, HCI_V2I), 1, "an interrupt with nothing pending adds no V2I");
 	is_int(kvm_count(HCI_KVM_MSI), 2, "both MSIs counted");
 
-	run(skel->progs.kvm_set_irq_raw, 5, 0, 0, 0);
+	run(skel->progs.hci_kvm_set_irq_raw, 5, 0, 0, 0);
 	is_int(kvm_count(HCI_KVM_IRQ), 0, "kvm_set_irq lowering a line is no injection");
-	run(skel->progs.kvm_set_irq_raw, 5, 1, 0, 0);
+	run(skel->progs.hci_kvm_set_irq_raw, 5, 1, 0, 0);
 	is_int(kvm_count(HCI_KVM_IRQ), 1, "kvm_set_irq raising a line is");
-	run(skel->progs.kvm_mmio_raw, 0 /* read */, 4, 0xfe000000, 0);
+	run(skel->progs.hci_kvm_mmio_raw, 0 /* read */, 4, 0xfe000000, 0);
 	is_int(kvm_count(HCI_KVM_MMIO), 0, "an MMIO read is not a notify");
-	run(skel->progs.kvm_mmio_raw, 1 /* write */, 2, 0xfe003000, 0);
+	run(skel->progs.hci_kvm_mmio_raw, 1 /* write */, 2, 0xfe003000, 0);
 	is_int(kvm_count(HCI_KVM_MMIO), 1, "an MMIO write is");
-	run(skel->progs.kvm_pio_raw, 0, 0xc050, 2, 1);
+	run(skel->progs.hci_kvm_pio_raw, 0, 0xc050, 2, 1);
 	is_int(kvm_count(HCI_KVM_PIO), 0, "a PIO in is not a notify");
-	run(skel->progs.kvm_pio_raw, 1, 0xc050, 2, 1);
+	run(skel->progs.hci_kvm_pio_raw, 1, 0xc050, 2, 1);
 	is_int(kvm_count(HCI_KVM_PIO), 1, "a PIO out is (legacy virtio-pci notify)");
-	run(skel->progs.kvm_inj_virq_raw, 33, 0, 0, 0);
+	run(skel->progs.hci_kvm_inj_virq_raw, 33, 0, 0, 0);
 	is_int(kvm_count(HCI_KVM_INJ), 1, "kvm_inj_virq counted");
-	run(skel->progs.kvm_exit_raw, 0, 0, 0, 0);
-	run(skel->progs.kvm_exit_raw, 0, 0, 0, 0);
+	run(skel->progs.hci_kvm_exit_raw, 0, 0, 0, 0);
+	run(skel->progs.hci_kvm_exit_raw, 0, 0, 0, 0);
 	is_int(exits(HCI_EXIT_UNKNOWN), 2, "exits counted per VM and reason (unknown vendor here)");
 
 	child = fork();
 	if (child == 0) {
-		run(skel->progs.kvm_fast_mmio_raw, 0xfe003000, 0, 0, 0);
+		run(skel->progs.hci_kvm_fast_mmio_raw, 0xfe003000, 0, 0, 0);
 		_exit(0);
 	}
 	waitpid(child, &st, 0);

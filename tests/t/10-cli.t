@@ -71,6 +71,8 @@ info_checks() {
 }
 info_checks hcitrace '^hcitrace [0-9]+\.[0-9]+' "$HCITRACE"
 info_checks "hcitrace guest" '^hcitrace [0-9]+\.[0-9]+' "$HCITRACE" guest
+info_checks "hcitrace report" '^hcitrace [0-9]+\.[0-9]+' "$HCITRACE" report
+check "--version names the record format" grep -q 'record v1' "$TMP/v"
 
 expect_err "unknown option" 2 'unrecognized option' --bogus
 expect_err "interval must be a number" 2 "invalid interval 'abc'" abc
@@ -106,6 +108,16 @@ expect_err "spaced --rule and --rules parse" 1 "no such disk" --rule '/x = host'
 	--rules "$TMP/spaced.rules" -d nosuchdisk0
 expect_err "missing cgroup" 1 "no such cgroup '/no/such/group'" -c /no/such/group
 expect_err "unwritable CSV" 1 "cannot write" --csv /proc/nope/x.csv --duration 1
+expect_err "unwritable --record" 1 "cannot create /proc/nope/x.hcr.*nothing was traced" \
+	--record /proc/nope/x.hcr --duration 1
+# hcitrace report (the record file's errors are tests/t/24-record.t's)
+expect_err "report: no file" 2 "a record file is needed" report
+expect_err "report: two files" 2 "one record file only" report a b
+expect_err "report: unknown option" 2 'unrecognized option' report --bogus
+expect_err "report: bad --origin" 2 "invalid --origin" report --origin pets x
+expect_err "report: missing file" 1 "cannot open $TMP/nope.hcr" report "$TMP/nope.hcr"
+echo "not a record" > "$TMP/text.hcr"
+expect_err "report: not a record file" 1 "not an hcitrace record file" report "$TMP/text.hcr"
 
 # the guest side
 expect_err "--breakdown needs --guest-channel" 2 "needs --guest-channel" --breakdown

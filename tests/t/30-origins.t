@@ -19,10 +19,10 @@ is "exit status" "$?" 0
 sum() { # origin stage: reads + writes
 	echo $(( $(csv_count "$TMP/o.csv" "$1" "$disk" read "$2") + $(csv_count "$TMP/o.csv" "$1" "$disk" write "$2") ))
 }
-is "cgroup a: D2C reads+writes" "$(sum "host:/hcitest-$$-a" D2C)" $NA
-is "cgroup a: Q2C reads+writes" "$(sum "host:/hcitest-$$-a" Q2C)" $NA
-is "cgroup b (rule): D2C" "$(sum "container:bravo" D2C)" $NB
-is "cgroup b (rule): Q2C" "$(sum "container:bravo" Q2C)" $NB
+is_count "cgroup a: D2C reads+writes" "$(sum "host:/hcitest-$$-a" D2C)" $NA "$TMP/err"
+is_count "cgroup a: Q2C reads+writes" "$(sum "host:/hcitest-$$-a" Q2C)" $NA "$TMP/err"
+is_count "cgroup b (rule): D2C" "$(sum "container:bravo" D2C)" $NB "$TMP/err"
+is_count "cgroup b (rule): Q2C" "$(sum "container:bravo" Q2C)" $NB "$TMP/err"
 is "no I/O from these jobs elsewhere" \
 	"$(awk -F, 'NR > 1 && $4 == "D2C" && $1 != a && $1 != b { n += $7 } END { print n + 0 }' \
 	a="host:/hcitest-$$-a" b="container:bravo" "$TMP/o.csv")" 0
@@ -33,8 +33,8 @@ is "no I/O from these jobs elsewhere" \
 	sh -c "sh -c '$(job "$ca" 100)' & sh -c '$(job "$cb" 200)' & wait" >"$TMP/out" 2>"$TMP/err"
 is "--origin container keeps only containers" \
 	"$(awk -F, 'NR > 1 && $1 !~ /^container:/' "$TMP/f.csv" | wc -l)" 0
-is "--origin container keeps bravo's I/O" \
-	"$(( $(csv_count "$TMP/f.csv" container:bravo "$disk" read D2C) + $(csv_count "$TMP/f.csv" container:bravo "$disk" write D2C) ))" 200
+is_count "--origin container keeps bravo's I/O" \
+	"$(( $(csv_count "$TMP/f.csv" container:bravo "$disk" read D2C) + $(csv_count "$TMP/f.csv" container:bravo "$disk" write D2C) ))" 200 "$TMP/err"
 
 # a container-looking cgroup is classified without any rule
 id=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
@@ -42,7 +42,7 @@ make_cgroup "hcitest-$$-docker"
 cd_=$CG
 make_cgroup "hcitest-$$-docker/docker-$id.scope"
 "$HCITRACE" -d "$disk" --csv "$TMP/d.csv" -- sh -c "$(job "$cd_/docker-$id.scope" 300)" >"$TMP/out" 2>"$TMP/err"
-is "docker scope -> container:<id12>" \
-	"$(( $(csv_count "$TMP/d.csv" container:0123456789ab "$disk" read D2C) + $(csv_count "$TMP/d.csv" container:0123456789ab "$disk" write D2C) ))" 300
+is_count "docker scope -> container:<id12>" \
+	"$(( $(csv_count "$TMP/d.csv" container:0123456789ab "$disk" read D2C) + $(csv_count "$TMP/d.csv" container:0123456789ab "$disk" write D2C) ))" 300 "$TMP/err"
 
 done_testing

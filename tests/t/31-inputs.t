@@ -127,11 +127,11 @@ chmod +x "$TMP/tenants.sh"
 rc=$?
 is "spaced rules: exit 0" "$rc" 0
 [ "$rc" = 0 ] || diag "$(cat "$TMP/err")"
-is "'/...tenants/*           = container' matches t1" \
-	"$(csv_count "$TMP/rules.csv" container:t1 "$disk" read D2C)" 300
-is "'/...db<TAB>=<TAB>container : db' matches, named db" \
-	"$(csv_count "$TMP/rules.csv" container:db "$disk" write D2C)" 200
-is "--rule ' /...bk =host:backup ' matches" \
-	"$(csv_count "$TMP/rules.csv" host:backup "$disk" read D2C)" 100
+is_count "'/...tenants/*           = container' matches t1" \
+	"$(csv_count "$TMP/rules.csv" container:t1 "$disk" read D2C)" 300 "$TMP/err"
+is_count "'/...db<TAB>=<TAB>container : db' matches, named db" \
+	"$(csv_count "$TMP/rules.csv" container:db "$disk" write D2C)" 200 "$TMP/err"
+is_count "--rule ' /...bk =host:backup ' matches" \
+	"$(csv_count "$TMP/rules.csv" host:backup "$disk" read D2C)" 100 "$TMP/err"
 
 done_testing

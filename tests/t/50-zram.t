@@ -23,9 +23,10 @@ for rw in randread randwrite; do
 		--filename=/dev/zram0 --direct=1 --rw=$rw --bs=4k --size=32M --number_ios=$N \
 		--ioengine=psync --output=/dev/null >"$TMP/out" 2>"$TMP/err"
 	is "zram $rw: exit status" "$?" 0
-	is "zram $rw: Q2C count" "$(csv_count "$TMP/$rw.csv" host:/ zram0 "$op" Q2C)" $N
+	q2c=$(csv_count "$TMP/$rw.csv" host:/ zram0 "$op" Q2C)
+	is_count "zram $rw: Q2C count" "$q2c" $N "$TMP/err"
 	is "zram $rw: no D2C rows (absent)" "$(awk -F, '$2 == "zram0" && $4 == "D2C"' "$TMP/$rw.csv" | wc -l)" 0
-	check "zram $rw: JSON D2C absent for every I/O" jqt --argjson n $N \
+	check "zram $rw: JSON D2C absent for every I/O" jqt --argjson n "$q2c" \
 		'[.histograms[] | select(.device == "zram0") | .stages.D2C.absent] | add == $n' "$TMP/$rw.json"
 done
 

@@ -52,6 +52,17 @@ check "--per-request: JSON valid with $N requests" \
 	jqt --argjson n $N '(.requests | length) == $n and .version == 1' "$TMP/p.json"
 check "--per-request: D2C present for every request" \
 	jqt 'all(.requests[]; .stages_us.D2C != null and .stages_us.I2D == null)' "$TMP/p.json"
+# fio's job is a child of the fio we started, so its pid is not known here:
+# every request carries one pid, fio's comm, in the text, the CSV and the JSON
+check "--per-request: COMM fio and one PID on every line" awk -v d="$disk" \
+	'$5 == d { n++; pid[$3] = 1; if ($2 != "fio" || $3 !~ /^[0-9]+$/) bad = 1 }
+	 END { k = 0; for (p in pid) k++; exit bad || n == 0 || k != 1 }' "$TMP/out"
+check "--per-request: CSV pid and comm" awk -F, \
+	'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	 { if ($(c["comm"]) != "fio" || $(c["pid"]) !~ /^[0-9]+$/) bad = 1 } END { exit bad }' \
+	"$TMP/p.requests.csv"
+check "--per-request: JSON pid and comm" \
+	jqt 'all(.requests[]; .comm == "fio" and (.pid | type) == "number" and .pid > 0)' "$TMP/p.json"
 
 # full maps are counted, never silent: one histogram key for two (read, write)
 "$HCITRACE" -d "$disk" --max-keys 1 --json "$TMP/k.json" -- fio --name=k --filename="$dev" \

@@ -37,11 +37,11 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 	vm_run "$name" "$machine" "$aio" hook hci.n=$N hci.rw=$rw hci.qd=$qd hci.engine=$engine
 	is "$cfg: guest fio ran" "$VM_RC" 0
 	is "$cfg: guest issued N" "$VM_IOS" $N
-	is "$cfg: host D2C for vm:$name = guest's count" \
-		"$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" D2C)" $N
-	is "$cfg: host Q2C for vm:$name" "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" Q2C)" $N
+	d2c=$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" D2C)
+	is_count "$cfg: host D2C for vm:$name = guest's count" "$d2c" $N "$TMP/$cfg.err"
+	is "$cfg: host Q2C for vm:$name = D2C" "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" Q2C)" "$d2c"
 	[ "$VM_IOS" = $N ] || diag "$(tail -5 "$TMP/$name.console")"
-	[ "$(csv_count "$TMP/$cfg.csv" "vm:$name" "$disk" "$op" D2C)" = $N ] ||
+	[ "$d2c" = $N ] ||
 		{ diag "host rows:" "$(awk -F, '$4 == "D2C"' "$TMP/$cfg.csv")" "$(cat "$TMP/$cfg.err")"
 		  diag "VMM layer:" "$(jq -c '.vmm[] | {origin, op, ios, bytes, bios, absorbed,
 			absorbed_bytes, errors, unlinked}' "$TMP/$cfg.json")"
@@ -97,13 +97,16 @@ check "$cfg: N VMM writes, all absorbed by the host page cache" jqt --arg o "vm:
 	 .[0].ios == $n and .[0].absorbed == $n and .[0].bios == 0' "$TMP/$cfg.json"
 # fio may write one 8k-aligned offset twice (blockalign rounds two 4k blocks
 # together): the page cache holds one dirty page for both, so the writeback
-# is 4 KiB per distinct offset the VMM wrote
+# is 4 KiB per distinct offset the VMM wrote, and no more than 4 KiB per
+# write if something wrote a page back between its two writes (a flush)
 pages=$(jq --arg o "vm:$name" '[.requests[] | select(.layer == "vmm" and .origin == $o and
 	.op == "write") | .offset] | unique | length' "$TMP/$cfg.json")
 check "$cfg: the VMM wrote distinct pages ($pages)" test "${pages:-0}" -gt $((N / 2))
-check "$cfg: the writeback is the VM's: 4 KiB per distinct page, for vm:$name" jqt \
-	--arg o "vm:$name" --arg d "$disk" --argjson b $((${pages:-0} * 4096)) '[.histograms[] |
-	 select(.origin == $o and .device == $d and .op == "write") | .bytes] | add == $b' \
-	"$TMP/$cfg.json"
+check "$cfg: the writeback is the VM's: 4 KiB per distinct page (at most per write), for vm:$name" \
+	jqt --arg o "vm:$name" --arg d "$disk" --argjson b $((${pages:-0} * 4096)) \
+	--argjson w $((N * 4096)) '[.histograms[] |
+	 select(.origin == $o and .device == $d and .op == "write") | .bytes] | add |
+	 . >= $b and . <= $w' "$TMP/$cfg.json" ||
+	diag "$(jq -c '[.histograms[] | {origin, device, op, ios, bytes, merges}], .lost' "$TMP/$cfg.json")"
 
 done_testing

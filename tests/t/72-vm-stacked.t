@@ -23,11 +23,13 @@ hook() {
 }
 vm_run "$name" q35 threads hook hci.n=$N hci.rw=randread hci.qd=1 hci.engine=psync
 is "guest issued N" "$VM_IOS" $N
-is "upper layer ($UPPER): D2C for vm:$name" "$(csv_count "$TMP/s.csv" "vm:$name" "$UPPER" read D2C)" $N
-is "lower layer ($disk): D2C for vm:$name, issued by the loop worker" \
-	"$(csv_count "$TMP/s.csv" "vm:$name" "$disk" read D2C)" $N
+upper=$(csv_count "$TMP/s.csv" "vm:$name" "$UPPER" read D2C)
+lower=$(csv_count "$TMP/s.csv" "vm:$name" "$disk" read D2C)
+is_count "upper layer ($UPPER): D2C for vm:$name" "$upper" $N "$TMP/s.err"
+is_count "lower layer ($disk): D2C for vm:$name, issued by the loop worker" "$lower" $N "$TMP/s.err"
 check "VMM requests = N, linked to the upper layer's bios" jqt --arg o "vm:$name" --argjson n $N \
 	'[.vmm[] | select(.origin == $o and .op == "read")][0] | .ios == $n and .bios == $n' "$TMP/s.json"
-[ "$(csv_count "$TMP/s.csv" "vm:$name" "$disk" read D2C)" = $N ] ||
-	diag "rows:" "$(awk -F, '$4 == "D2C"' "$TMP/s.csv")"
+[ "$upper" = $N ] && [ "$lower" = $N ] ||
+	diag "rows:" "$(awk -F, '$4 == "D2C"' "$TMP/s.csv")" "$(cat "$TMP/s.err")" \
+		"VMM layer:" "$(jq -c '.vmm[] | {origin, op, ios, bytes, bios, absorbed, unlinked}' "$TMP/s.json")"
 done_testing

@@ -77,6 +77,7 @@ for cfg in qd1:threads:1:psync qd32:io_uring:32:libaio; do
 	check "$cfg: >= 99% of guest requests matched to VMM requests" jqt \
 		'.guests[0].counters | .matched >= 0.99 * .guest_requests' "$j"
 	jq -c '.guests[0].counters' "$j" | sed 's/^/# /'
+	jq -c '{host_lost: .lost | with_entries(select(.value != 0))}' "$j" | sed 's/^/# /'
 	# cache=none: every matched request reached the host device
 	check "$cfg: >= 99% of matched requests have host block stages" awk -F, \
 		'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
@@ -90,14 +91,28 @@ for cfg in qd1:threads:1:psync qd32:io_uring:32:libaio; do
 	is "$cfg: stages >= 0 within the uncertainty, sum to the guest total" "$?" 0
 	[ -n "$out" ] && diag "$(head -5 <<<"$out")"
 	# over the run: an interval boundary can fall between a request's VMM
-	# completion and its guest record's arrival
-	check "$cfg: volumes: VMM bytes = guest bytes (direct I/O), host bytes >= VMM bytes" jqt \
-		'[.guests[0].volumes[]] as $v | ["read", "write"] | all(.[]; . as $op |
-		 ([$v[][$op].guest_bytes] | add) as $g | ([$v[][$op].vmm_bytes] | add) as $m |
-		 ([$v[][$op].host_bytes] | add) as $h | $g > 0 and $m == $g and $h >= $m)' "$j" ||
+	# completion and its guest record's arrival. The VMM requests no guest
+	# record claimed (the guest's own I/O before its tracer started, or one
+	# its tracer lost) are in the VMM volumes and nowhere else: counted in
+	# vmm_unmatched_bytes (at most: one that arrives as tracing ends is
+	# counted unclaimed but after the last volumes). A host request the host
+	# tracer lost (the kernel skips a completion program now and then, about
+	# 1 in 50000) is in its loss counters: each at most one 4 KiB request
+	# (fio bs=4k, blockalign=8k: no merges; the guest's stray I/O is smaller)
+	check "$cfg: volumes: guest bytes <= VMM bytes <= guest + unclaimed VMM bytes, host bytes + lost >= VMM bytes" jqt \
+		'([.lost | to_entries[] | .value] | add) as $lost |
+		 .guests[0].counters.vmm_unmatched_bytes as $extra |
+		 [.guests[0].volumes[]] as $v | [["read", "write"][] | . as $op |
+		 {g: ([$v[][$op].guest_bytes] | add), m: ([$v[][$op].vmm_bytes] | add),
+		  h: ([$v[][$op].host_bytes] | add)}] as $t |
+		 all($t[]; .g > 0 and .m >= .g and .h + 4096 * $lost >= .m) and
+		 ([$t[].m] | add) <= ([$t[].g] | add) + $extra' "$j" || {
 		diag "$(jq -c '[.guests[0].volumes[]] as $v | ["read", "write"] | map(. as $op |
 			{op: $op, guest: ([$v[][$op].guest_bytes] | add), vmm: ([$v[][$op].vmm_bytes] | add),
 			 host: ([$v[][$op].host_bytes] | add)})' "$j")"
+		diag "$(jq -c '[.histograms[] | {origin, device, op, ios, bytes}], .lost,
+			.guests[0].counters' "$j")"
+	}
 	if [ -n "$INTERVAL" ]; then
 		check "$cfg: volumes per interval: >= 2 intervals, requests add up to the total" \
 			jqt '.guests[0] | (.volumes | length) >= 2 and

@@ -92,6 +92,7 @@ wait_for() {
 args_of() { sed 's/[a-z_]*=\([0-9]*\) */\1 /g' <<<"$1"; }
 val_of() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" <<<"$1"; }	# LIMS KIND
 capped_now() { all_lims | grep -q "write_iops=650 "; }	# our cap in force
+state_saved() { [ "$(grep -vc '^#' "$TMP/run/state" 2>/dev/null)" = 4 ]; }
 sampler() {	# OUTFILE: the four values every 20 ms until killed
 	# one write per line, so a kill never leaves half a sample
 	while :; do l=$(all_lims); echo "$l"; sleep 0.02; done > "$1" 2>/dev/null &
@@ -189,6 +190,9 @@ kill_capped() {
 	load "$CTCG" 3; local c=$LOADPID
 	wait_for 5 capped_now
 	local r=$?
+	# the cap goes in one kind at a time, each saved first: kill once the
+	# state file holds all four, not between two of them
+	wait_for 5 state_saved
 	kill -9 $DAEMON
 	wait $DAEMON 2>/dev/null
 	wait $v $c

@@ -39,6 +39,24 @@ int main(void)
 	is_int(bad, 0, "log2 agrees with a reference on powers of two and random values");
 	is_int(hci_log2_u64(0), 0, "log2(0) is 0");
 
+	bad = 0;
+	for (unsigned long long us = 0; us < (1ULL << 32) / 1000 + 2; us += 1 + us / 4096) {
+		for (unsigned long long ns = us ? us * 1000 - 1 : 0; ns <= us * 1000 + 1; ns++)
+			if (hci_ns_to_us(ns) != ns / 1000)
+				bad++;
+	}
+	/* the error grows with ns: every edge of the top 100000 us */
+	for (unsigned long long us = (1ULL << 32) / 1000 - 100000; us < (1ULL << 32) / 1000 + 2; us++)
+		for (unsigned long long ns = us * 1000 - 1; ns <= us * 1000 + 1; ns++)
+			if (hci_ns_to_us(ns) != ns / 1000)
+				bad++;
+	for (int i = 0; i < 1000000; i++) {
+		unsigned long long ns = ((unsigned long long)rand() << 31 ^ (unsigned long long)rand()) >> (rand() % 40);
+
+		if (hci_ns_to_us(ns) != ns / 1000)
+			bad++;
+	}
+	is_int(bad, 0, "ns to us without a divide agrees with the divide: us edges (all of the top 100000), random ns");
 	is_int(hci_bucket_of_ns(0), 0, "0 ns -> bucket 0 [0,1) us");
 	is_int(hci_bucket_of_ns(999), 0, "999 ns -> bucket 0");
 	is_int(hci_bucket_of_ns(1000), 1, "1 us -> bucket 1 [1,2)");

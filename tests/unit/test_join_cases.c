@@ -121,6 +121,7 @@ static void test_orphans(void)
 	is_int(cnt->vmm_unmatched, 0, "orphans: VMM requests wait the whole horizon");
 	hci_join_poll(j, stray.vc + HORIZON + 1, false);
 	is_int(cnt->vmm_unmatched, 1, "orphans: the unclaimed VMM request counts once evicted");
+	is_int(cnt->vmm_unmatched_bytes, stray.len, "orphans: with its bytes");
 	is_int(c.n, 1, "orphans: one joined request reported");
 
 	/* the same through final=true, with nothing in the future */
@@ -494,7 +495,7 @@ static void test_json(void)
 		"\"clock\":{\"offset_us\":null,\"uncertainty_us\":null,\"pairs\":0,\"syncs\":0,"
 		"\"kvm_tsc\":false},\"counters\":{\"guest_requests\":0,\"guest_other\":0,"
 		"\"app_records\":0,\"matched\":0,\"unmatched\":0,\"vmm_requests\":0,"
-		"\"vmm_unmatched\":0,\"guest_dropped\":0,\"guest_missing\":0,\"guest_bpf_lost\":0,"
+		"\"vmm_unmatched\":0,\"vmm_unmatched_bytes\":0,\"guest_dropped\":0,\"guest_missing\":0,\"guest_bpf_lost\":0,"
 		"\"guest_overflow\":0,\"vmm_overflow\":0,\"clock_conflicts\":0,"
 		"\"inversion_cut\":0},\"stream\":{\"frames\":1,\"records\":2,\"bytes\":3,"
 		"\"rejects\":{\"skipped_bytes\":4,\"bad_version\":5,\"bad_type\":6,"

@@ -58,10 +58,11 @@ static void lost_markers(void)
 
 	h = capture(w_req_hdr, NULL);
 	s = capture(w_req_lost, &m);
-	is_str(s, "2.250000000,,,lost,,,,,,,,,4711,ringbuf_full\n",
+	is_str(s, "2.250000000,,,lost,,,,,,,,,4711,ringbuf_full,,\n",
 	       "request CSV: a loss marker row, op 'lost', with its count and counter");
 	is_int(ncols(s), ncols(h), "request CSV: the marker has the header's columns");
-	ok(strstr(h, ",Q2C_us,lost,lost_counter\n") != NULL, "request CSV: lost columns at the end");
+	ok(strstr(h, ",Q2C_us,lost,lost_counter,pid,comm\n") != NULL,
+	   "request CSV: lost columns after the stages, then the submitter");
 	free(s);
 	free(h);
 	h = capture(w_vreq_hdr, NULL);
@@ -92,7 +93,7 @@ int main(void)
 	struct hci_hist_val v = {0};
 	struct hci_event e = {0};
 	struct hci_req q = {0};
-	char *s;
+	char *s, *s2;
 
 	v.ios = 3;
 	v.slots[HCI_D2C][0] = 1;
@@ -145,8 +146,16 @@ int main(void)
 	q.bytes = 4096;
 	q.t_s = 1.5;
 	s = capture(w_req, &q);
-	is_str(s, "1.500000000,vm:x,zram0,write,0,4096,,,,,,9.000,,\n",
+	is_str(s, "1.500000000,vm:x,zram0,write,0,4096,,,,,,9.000,,,,\n",
 	       "request CSV: absent stages are empty fields, never 0, and no loss");
+	q.pid = 4242;
+	q.comm = "fio,\"x\"";
+	s2 = capture(w_req, &q);
+	is_str(s2, "1.500000000,vm:x,zram0,write,0,4096,,,,,,9.000,,,4242,\"fio,\"\"x\"\"\"\n",
+	       "request CSV: the submitter's pid and comm, quoted as RFC 4180 asks");
+	free(s2);
+	q.pid = 0;
+	q.comm = NULL;
 	free(s);
 	lost_markers();
 	return done_testing();

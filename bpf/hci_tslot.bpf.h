@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-thread state of the VMM layer without a hash update and a delete on
+ * every call.
+ *
+ * A VMM thread's open state (a blocking syscall's request, an io_submit
+ * cursor, an io_getevents buffer, the io_uring request it issues) lives
+ * from a syscall's entry to its exit, and every I/O opens and closes it
+ * once. Kept in a hash by thread, that is an update and a delete per I/O,
+ * the dearest map operations there are (a lock, a free-list pop and push),
+ * and a lookup on every exit of every process's syscall.
+ *
+ * So each kind has an ARRAY indexed by the thread id (tids of live threads
+ * are dense and distinct: the low bits spread them), where a thread claims
+ * its entry with a compare-and-swap on the entry's first word (the owner's
+ * tid, 0 = free) and frees it with a store: an array lookup the verifier
+ * inlines, and no allocation. Only a thread whose entry another live
+ * thread holds falls back to the old hash by tid, and a per-kind count of
+ * the hash's entries lets everyone else skip that lookup while it is empty.
+ * The count only goes up on an insert and down on a delete that both
+ * succeeded, so it is never below the number of entries.
+ *
+ * An entry stays claimed only while its thread is inside the syscall (or,
+ * for an io-wq worker, until it issues another request), as the hash entry
+ * did before; reading an entry requires owner == tid, so a thread never
+ * sees another's.
+ */
+#ifndef HCI_TSLOT_BPF_H
+#define HCI_TSLOT_BPF_H
+
+#include "hci_maps.bpf.h"
+#include "hci_slots.bpf.h"
+
+static __always_inline __u32 *tslot_at(void *arr, __u32 tid, __u32 mask)
+{
+	__u32 idx = tid & mask;
+
+	return bpf_map_lookup_elem(arr, &idx);
+}
+
+/* @tid's entry in @arr, if it holds it */
+static __always_inline void *tslot_find(void *arr, __u32 tid, __u32 mask)
+{
+	__u32 *s = tslot_at(arr, tid, mask);
+
+	return s && *s == tid ? s : NULL;
+}
+
+/* @tid's entry in @arr, claimed now or before; NULL if another thread's */
+static __always_inline void *tslot_claim(void *arr, __u32 tid, __u32 mask)
+{
+	__u32 *s = tslot_at(arr, tid, mask), old;
+
+	if (!s)
+		return NULL;
+	old = __sync_val_compare_and_swap(s, 0, tid);
+	return old == 0 || old == tid ? s : NULL;
+}
+
+/* only the owner frees its entry */
+static __always_inline void tslot_release(void *s)
+{
+	*(volatile __u32 *)s = 0;
+}
+
+static __always_inline __s64 *tslot_ovf_n(__u32 kind)
+{
+	return bpf_map_lookup_elem(&tslot_ovf, &kind);
+}
+
+/* may the overflow hash of @kind hold anything? */
+static __always_inline bool tslot_ovf_used(__u32 kind)
+{
+	__s64 *n = tslot_ovf_n(kind);
+
+	return n && *n > 0;
+}
+
+/* @key's value in the overflow hash @map of @kind, if it may be there */
+static __always_inline void *tslot_ovf_find(void *map, __u32 kind, void *key)
+{
+	return tslot_ovf_used(kind) ? bpf_map_lookup_elem(map, key) : NULL;
+}
+
+/* store @val under @key in the overflow hash; false if it is full */
+static __always_inline bool tslot_ovf_put(void *map, __u32 kind, void *key, void *val)
+{
+	__s64 *n = tslot_ovf_n(kind);
+
+	if (!n)
+		return false;
+	if (bpf_map_lookup_elem(map, key))
+		return !bpf_map_update_elem(map, key, val, BPF_EXIST);
+	if (bpf_map_update_elem(map, key, val, BPF_NOEXIST))
+		return false;
+	__sync_fetch_and_add(n, 1);
+	return true;
+}
+
+static __always_inline void tslot_ovf_del(void *map, __u32 kind, void *key)
+{
+	__s64 *n = tslot_ovf_n(kind);
+
+	if (n && *n > 0 && !bpf_map_delete_elem(map, key))
+		__sync_fetch_and_add(n, -1);
+}
+
+/*
+ * io_uring requests (ureqs) the same way, by their io_kiocb's address: an
+ * entry is claimed at submit and freed at the CQE, which may run on another
+ * CPU, so the claim is a compare-and-swap on the 64-bit key.
+ */
+static __always_inline struct ureq_slot *ureq_slot_at(__u64 key)
+{
+	/* io_kiocbs are slab objects too: the block slots' address hash */
+	__u32 idx = hci_slot_idx(key, HCI_UREQ_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&ureq_slots, &idx);
+}
+
+/* request @key's state, if we follow it */
+static __always_inline struct aio_req *ureq_find(__u64 key)
+{
+	struct ureq_slot *sl = ureq_slot_at(key);
+
+	if (sl && sl->key == key)
+		return &sl->r;
+	return tslot_ovf_find(&ureqs, HCI_TS_UREQ, &key);
+}
+
+/*
+ * Native-aio requests by (VM, iocb) the same way: claimed at io_submit,
+ * freed when the VMM reaps them (io_getevents, the eventfd read, the
+ * iocb's reuse, or io_submit refusing it), which may be on another CPU.
+ */
+static __always_inline struct aio_slot *aio_slot_at(__u32 tgid, __u64 iocb)
+{
+	/* iocbs are 8-byte aligned user addresses; two VMs may share one */
+	__u64 h = ((iocb >> 3) ^ ((__u64)tgid << 40)) * 0x9E3779B97F4A7C15ULL;
+	__u32 idx = (__u32)(h >> 32) & targ_aio_mask;
+
+	return bpf_map_lookup_elem(&aio_slots, &idx);
+}
+
+static __always_inline bool aio_slot_is(const struct aio_slot *sl, const struct aio_key *k)
+{
+	return sl && sl->iocb == k->iocb && sl->r.tgid == k->tgid;
+}
+
+/* request @k's state, if we follow it */
+static __always_inline struct aio_req *aio_req_find(struct aio_key *k)
+{
+	struct aio_slot *sl = aio_slot_at(k->tgid, k->iocb);
+
+	if (aio_slot_is(sl, k))
+		return &sl->r;
+	return tslot_ovf_find(&aio_reqs, HCI_TS_AIO, k);
+}
+
+/* follow request @k (@r->tgid == @k->tgid) from now on; false if full */
+static __always_inline bool aio_req_put(struct aio_key *k, const struct aio_req *r)
+{
+	struct aio_slot *sl = aio_slot_at(k->tgid, k->iocb);
+	__u64 old;
+
+	if (sl) {
+		if (aio_slot_is(sl, k)) {	/* the iocb reused */
+			sl->r = *r;
+			return true;
+		}
+		old = __sync_val_compare_and_swap(&sl->iocb, 0, k->iocb);
+		if (old == 0) {
+			sl->r = *r;
+			return true;
+		}
+	}
+	return tslot_ovf_put(&aio_reqs, HCI_TS_AIO, k, (void *)r);
+}
+
+/* stop following request @k */
+static __always_inline void aio_req_del(struct aio_key *k)
+{
+	struct aio_slot *sl = aio_slot_at(k->tgid, k->iocb);
+
+	if (aio_slot_is(sl, k)) {
+		sl->r.tgid = 0;
+		__sync_val_compare_and_swap(&sl->iocb, k->iocb, 0);
+		return;
+	}
+	tslot_ovf_del(&aio_reqs, HCI_TS_AIO, k);
+}
+
+#endif /* HCI_TSLOT_BPF_H */
