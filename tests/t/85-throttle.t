@@ -13,7 +13,9 @@
 # 250-330 (17-22% of solo), so "contended <= 50% of solo" has a margin of
 # more than 2x; with the vm capped anywhere at or below 2000 IOPS the
 # container is back at 99-107% of solo, so ">= 85%" leaves room for the
-# intervals before the first cap and for AIMD's probing lifts. The CPU's
+# intervals before the first cap and for AIMD's probing lifts. Its target
+# is its whole solo rate: at 90% the daemon stopped capping where noise
+# alone put the container under 85% (seen: 1110 of 1323). The CPU's
 # part of a request (150-400 us) drifts with the machine's load, so the
 # container's solo speed is measured on both sides of the throttled run,
 # and the two are compared as medians of per-second rates.
@@ -42,10 +44,11 @@ iops() {
 		--ioengine=$engine --iodepth="$3" "${log[@]}" \
 		--output-format=terse --terse-version=3 2>/dev/null | cut -d';' -f8
 }
-# median_1s PREFIX...: the median of the per-second IOPS in those logs
+# median_1s PREFIX...: the median of the per-second IOPS in those logs;
+# with SKIP=N, each log's first N seconds are left out.
 median_1s() {
 	local p
-	for p in "$@"; do cut -d, -f2 "${p}_iops.1.log"; done | sort -n |
+	for p in "$@"; do tail -n +$(( ${SKIP:-0} + 1 )) "${p}_iops.1.log" | cut -d, -f2; done | sort -n |
 		awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2];
 			else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -79,7 +82,7 @@ backend = cgroup
 device = $disk
 rule = /hcitest-vm=vm:testvm
 rule = /hcitest-ct=container:db
-container = container:db min_iops=$(( solo * 9 / 10 ))
+container = container:db min_iops=$solo
 vm = vm:* floor_iops=200
 healthy_intervals = 5
 state = $TMP/run/state
@@ -102,7 +105,7 @@ wait_limit() {
 run_daemon --measure-log "$TMP/measure.csv" ||
 	{ not_ok "hcithrottle run started"; diag "$(cat "$TMP/d.err")"; }
 t0=$(date +%s%N)
-contend 4
+contend 8
 check "a limit appears in the vm cgroup's blkio.throttle files" wait_limit
 diag "first limit written $(( ($(date +%s%N) - t0) / 1000000 )) ms after contention started"
 sleep 2
@@ -118,10 +121,13 @@ solo2=$(IOLOG=$TMP/solo2 iops "$CTCG" 3 1)
 diag "container solo again: $solo2 IOPS"
 # Per-second medians: this machine stalls the container now and then for
 # a second or so (seen: 1076 IOPS over one 3 s solo, 1403 over the next),
-# which one second of the four cannot move; the first second with
-# hcithrottle also holds the time before the first cap.
+# which one second of six cannot move. The first second with hcithrottle
+# holds the time before the first cap and AIMD's first halvings, and the
+# second one the first probing lifts, so both are left out: with four
+# seconds in all, two bad seconds out of four moved the median (seen once
+# in eight runs: 929 of 1404).
 solo_m=$(median_1s "$TMP/solo1" "$TMP/solo2")
-thr_m=$(median_1s "$TMP/ct")
+thr_m=$(SKIP=2 median_1s "$TMP/ct")
 diag "per second: solo $(cut -d, -f2 "$TMP"/solo[12]_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $solo_m); with hcithrottle $(cut -d, -f2 "$TMP"/ct_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $thr_m)"
 check "with hcithrottle the container is back at >= 85% of solo (per-second medians $thr_m of $solo_m)" \
 	test $(( ${thr_m:-0} * 100 )) -ge $(( ${solo_m:-0} * 85 ))
