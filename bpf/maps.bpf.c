@@ -46,6 +46,8 @@ const volatile bool targ_kernel_g = false;
 const volatile bool targ_req_who = false;
 /* D from rq->io_start_time_ns at C, no block_rq_issue (lib/bpf/stamps.c) */
 const volatile bool targ_kernel_d = false;
+/* syscall exits read their arguments through bpf_task_pt_regs (features.c) */
+const volatile bool targ_syscall_regs = false;
 
 /* entries in each overflow table (hci_slots.bpf.h): 0 spares a hash lookup */
 __u64 bio_ovf_live = 0;

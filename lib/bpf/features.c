@@ -6,6 +6,8 @@
  * of the block tracepoints; we count the prototype's parameters, as
  * libbpf-tools does, instead of looking at version numbers.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/btf.h>
@@ -42,6 +44,42 @@ static bool has_member(const struct btf *btf, const char *type, const char *memb
 	return false;
 }
 
+/* does enum @type have a value @name? */
+static bool has_enum_value(const struct btf *btf, const char *type, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_enum *e = t ? btf_enum(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name))
+			return true;
+	return false;
+}
+
+/*
+ * HCI_FEATURES_OFF=NAME[,NAME...] makes a feature look missing, so that the
+ * tests run the fallback a kernel without it takes (docs/testing.md).
+ */
+static const struct {
+	const char *name;
+	size_t off;
+} switchable[] = {
+	{ "syscall_regs", offsetof(struct hci_features, syscall_regs) },
+};
+
+static void features_off(struct hci_features *f, const char *list)
+{
+	size_t l;
+
+	for (const char *p = list; p && *p; p += l + (p[l] == ',')) {
+		l = strcspn(p, ",");
+		for (size_t i = 0; i < sizeof(switchable) / sizeof(switchable[0]); i++)
+			if (strlen(switchable[i].name) == l && !strncmp(p, switchable[i].name, l))
+				*(bool *)((char *)f + switchable[i].off) = false;
+	}
+}
+
 void hci_probe_features(struct hci_features *f)
 {
 	struct btf *btf;
@@ -69,7 +107,16 @@ void hci_probe_features(struct hci_features *f)
 	f->uring_cqe_ptr = n == 4;
 	f->rq_start_time = has_member(btf, "request", "start_time_ns");
 	f->rq_io_start_time = has_member(btf, "request", "io_start_time_ns");
+	/*
+	 * v5.15 gave every tracing program bpf_task_pt_regs: a syscall's exit
+	 * can read the arguments its entry saw, and no entry program is needed
+	 * to keep them. The helper's task argument comes from
+	 * bpf_get_current_task_btf (v5.11).
+	 */
+	f->syscall_regs = has_enum_value(btf, "bpf_func_id", "BPF_FUNC_task_pt_regs") &&
+			  has_enum_value(btf, "bpf_func_id", "BPF_FUNC_get_current_task_btf");
 	btf__free(btf);
+	features_off(f, getenv("HCI_FEATURES_OFF"));
 }
 
 void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf)
@@ -79,6 +126,8 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 		f->single_arg ? "v5.11+ (no queue arg)" : "pre-v5.11 (queue arg)",
 		f->tracefs ? "mounted" : "not mounted");
 	fprintf(out, "KVM tracepoints: %s\n", f->kvm ? "yes" : "no (KVM stages will be absent)");
+	fprintf(out, "syscall arguments at exit: %s\n", f->syscall_regs ?
+		"yes (bpf_task_pt_regs)" : "no (kept by entry programs)");
 	fprintf(out, "probes: %s on block_bio_queue, block_getrq, block_rq_insert, "
 		"block_rq_issue, block_rq_complete, block_bio_complete, "
 		"block_bio_{back,front}merge, block_split, block_rq_requeue, block_rq_merge\n",

@@ -44,7 +44,11 @@ bool hci_prog_wanted(const char *name, const struct hci_tracer_opts *o,
 	bool is_btf = l > 4 && !strcmp(name + l - 4, "_btf");
 
 	switch (hci_prog_layer_of(name)->layer) {
-	case HCI_BPF_VMM: return o->vmm;
+	case HCI_BPF_VMM:
+		/* its exit reads the events buffer from the saved registers */
+		if (feat->syscall_regs && !strcmp(name, "hci_sys_enter_io_getevents"))
+			return false;
+		return o->vmm;
 	case HCI_BPF_URING: return o->vmm && feat->uring;
 	case HCI_BPF_KVM: return o->vmm && feat->kvm;
 	case HCI_BPF_APP: return o->app;
