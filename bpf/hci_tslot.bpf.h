@@ -157,26 +157,6 @@ static __always_inline struct aio_req *aio_req_find(struct aio_key *k)
 	return tslot_ovf_find(&aio_reqs, HCI_TS_AIO, k);
 }
 
-/* follow request @k (@r->tgid == @k->tgid) from now on; false if full */
-static __always_inline bool aio_req_put(struct aio_key *k, const struct aio_req *r)
-{
-	struct aio_slot *sl = aio_slot_at(k->tgid, k->iocb);
-	__u64 old;
-
-	if (sl) {
-		if (aio_slot_is(sl, k)) {	/* the iocb reused */
-			sl->r = *r;
-			return true;
-		}
-		old = __sync_val_compare_and_swap(&sl->iocb, 0, k->iocb);
-		if (old == 0) {
-			sl->r = *r;
-			return true;
-		}
-	}
-	return tslot_ovf_put(&aio_reqs, HCI_TS_AIO, k, (void *)r);
-}
-
 /* stop following request @k */
 static __always_inline void aio_req_del(struct aio_key *k)
 {

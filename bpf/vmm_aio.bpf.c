@@ -70,15 +70,43 @@ static __always_inline __u64 iocb_len(const struct iocb *cb)
  * iocb before it reads the eventfd again: the reuse proves it saw the old
  * request complete, so finish that one now instead of overwriting it.
  */
-static __always_inline void aio_finish_reused(struct aio_key *k, __u64 now)
+static __always_inline void aio_finish_reused(struct aio_req *old, __u32 tgid, __u64 now)
 {
-	struct aio_req *old = aio_req_find(k);
-
-	if (old && (old->io.ncompl & HCI_AIO_SUBMITTED) && old->io.nbios &&
+	if ((old->io.ncompl & HCI_AIO_SUBMITTED) && old->io.nbios &&
 	    (old->io.ncompl & ~HCI_AIO_SUBMITTED) >= old->io.nbios) {
 		old->io.ncompl &= ~HCI_AIO_SUBMITTED;
-		vio_finish(&old->io, k->tgid, 0, (long)old->len, now);
+		vio_finish(&old->io, tgid, 0, (long)old->len, now);
 	}
+}
+
+/*
+ * Follow request @k (@r) from its submit on, where its iocb's last request
+ * is, if that is still followed (finished first, if it was seen), or else
+ * in a free entry or the hash: one visit of the entry, and a request never
+ * in both. False if both are full.
+ */
+static __always_inline bool aio_submit_put(struct aio_key *k, const struct aio_req *r,
+					   __u64 now)
+{
+	struct aio_slot *sl = aio_slot_at(k->tgid, k->iocb);
+	struct aio_req *old;
+
+	if (aio_slot_is(sl, k)) {
+		aio_finish_reused(&sl->r, k->tgid, now);
+		sl->r = *r;
+		return true;
+	}
+	old = tslot_ovf_find(&aio_reqs, HCI_TS_AIO, k);
+	if (old) {
+		aio_finish_reused(old, k->tgid, now);
+		*old = *r;
+		return true;
+	}
+	if (sl && __sync_val_compare_and_swap(&sl->iocb, 0, k->iocb) == 0) {
+		sl->r = *r;
+		return true;
+	}
+	return tslot_ovf_put(&aio_reqs, HCI_TS_AIO, k, (void *)r);
 }
 
 /* what every iocb of one io_submit shares */
@@ -122,8 +150,7 @@ __noinline int aio_submit_one(struct aio_cursor *c, __u32 i, __u64 uiocb,
 	r.len = len;
 	r.tgid = k.tgid;
 	r.io.tid = sc->tid;
-	aio_finish_reused(&k, sc->now);
-	if (!aio_req_put(&k, &r))
+	if (!aio_submit_put(&k, &r, sc->now))
 		count(HCI_CNT_VIO_FULL);
 	if (!(cb.aio_flags & 1 /* IOCB_FLAG_RESFD */))
 		return 0;
