@@ -6,6 +6,8 @@ set -u
 OUT=${OUT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 HCITRACE=${HCITRACE:-$OUT/asan/hcitrace}
 [ -x "$HCITRACE" ] || HCITRACE=$OUT/hcitrace
+HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
+[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -94,6 +96,17 @@ BLKIO=/sys/fs/cgroup/blkio
 make_cgroup() {
 	CG=$BLKIO/$1
 	mkdir -p "$CG" && _cgroups=("$CG" "${_cgroups[@]}")
+}
+
+# throttle_cgroups PREFIX: the contending pair of the hcithrottle tests,
+# PREFIX-vm in $VMCG and PREFIX-ct in $CTCG, and $mm, the traced disk's
+# MAJ:MIN as the blkio.throttle files name it
+throttle_cgroups() {
+	make_cgroup "$1-vm"
+	VMCG=$CG
+	make_cgroup "$1-ct"
+	CTCG=$CG
+	mm=$(cat "/sys/block/$disk/dev")
 }
 
 # in_cgroup DIR CMD...: run a command inside a cgroup

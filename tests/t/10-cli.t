@@ -159,7 +159,6 @@ check "host reads a stream file: 300 guest requests, no rejects, none matched" j
 
 # issue 12: hcithrottle and its commands answer -V, --usage and -h the same
 # way, and its argument errors keep argp's words and exit 2
-HCITHROTTLE=${HCITHROTTLE:-$OUT/hcithrottle}
 for cmd in "" run status reset; do
 	info_checks "hcithrottle${cmd:+ $cmd}" 'config v1, decision log csv v1' "$HCITHROTTLE" $cmd
 done

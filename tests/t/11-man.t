@@ -8,8 +8,6 @@
 . "$(dirname "$0")/../lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$SRC/docs/man
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 command -v mandoc >/dev/null || skip_all "mandoc is missing (make deps installs it)"
 export LC_ALL=C
 

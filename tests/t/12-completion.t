@@ -9,8 +9,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 export LC_ALL=C
 
 # shellcheck source=../../tools/completion/hcikit.bash

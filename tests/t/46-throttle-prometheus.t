@@ -19,15 +19,9 @@
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
 need_prometheus
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 
 setup_model_ssd 500 4000 1024
-make_cgroup hcitest46-vm
-VMCG=$CG
-make_cgroup hcitest46-ct
-CTCG=$CG
-mm=$(cat "/sys/block/$disk/dev")
+throttle_cgroups hcitest46
 
 # api PATH [curl args]: Prometheus's HTTP API, JSON on stdout
 api() { local p=$1; shift; curl -sf --max-time 5 "http://$PROM_ADDR/api/v1/$p" "$@"; }

@@ -18,8 +18,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 H=$HCITHROTTLE
 
 # our own loop image, named for this engineer's tests
@@ -30,11 +28,7 @@ dev=$(losetup -f --show --direct-io=on "$IMG") || { not_ok "loop device"; done_t
 _loops+=("$dev")
 dd if=/dev/zero of="$dev" bs=1M count=256 oflag=direct status=none
 disk=$(basename "$dev")
-mm=$(cat "/sys/block/$disk/dev")
-make_cgroup hcitest-ta-vm
-VMCG=$CG
-make_cgroup hcitest-ta-ct
-CTCG=$CG
+throttle_cgroups hcitest-ta
 FILES="read_iops write_iops read_bps write_bps"
 # leave no limit on our device in our cgroups, whatever happens
 on_exit "for f in $FILES; do echo '$mm 0' > $VMCG/blkio.throttle.\${f}_device; done 2>/dev/null"

@@ -22,15 +22,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here (the v2 path runs in the guest)"
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 
 setup_model_ssd 500 4000 1024
-make_cgroup hcitest-vm
-VMCG=$CG
-make_cgroup hcitest-ct
-CTCG=$CG
-mm=$(cat "/sys/block/$disk/dev")
+throttle_cgroups hcitest
 
 # iops CG SECONDS QD [OFFSET]: fio random reads in a cgroup; prints its
 # read IOPS. The vm and the container read different halves of the device.

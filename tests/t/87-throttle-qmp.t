@@ -16,8 +16,6 @@
 need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here for the container cgroup"
 need_vm
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 QT=$VM_LIB_DIR/qmp-throttle
 FLOOR=300
 NAME=hcitest-qmp

@@ -8,8 +8,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 command -v qemu-system-x86_64 >/dev/null || { not_ok "qemu-system-x86_64 is installed (make deps)"; done_testing; exit 1; }
-HCITHROTTLE=${HCITHROTTLE:-$OUT/asan/hcithrottle}
-[ -x "$HCITHROTTLE" ] || HCITHROTTLE=$OUT/hcithrottle
 QT=$(dirname "$0")/../vm/qmp-throttle
 NONE="bps=0 bps_rd=0 bps_wr=0 iops=0 iops_rd=0 iops_wr=0"
 ZEROS="bps=0 bps_rd=0 bps_wr=0 iops=0 iops_rd=0 iops_wr=0 bps_max=0 bps_rd_max=0 bps_wr_max=0 iops_max=0 iops_rd_max=0 iops_wr_max=0 bps_max_length=0 bps_rd_max_length=0 bps_wr_max_length=0 iops_max_length=0 iops_rd_max_length=0 iops_wr_max_length=0 iops_size=0"
