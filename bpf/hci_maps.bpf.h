@@ -74,6 +74,7 @@ extern const volatile __u32 targ_self_tgid;
 extern const volatile bool targ_kernel_g;
 extern const volatile bool targ_kernel_d;
 extern const volatile bool targ_syscall_regs;
+extern const volatile bool targ_rdonly_cast;
 extern const volatile bool targ_req_who;
 extern __u64 bio_ovf_live, rq_ovf_live, rq_live;
 

@@ -48,6 +48,8 @@ const volatile bool targ_req_who = false;
 const volatile bool targ_kernel_d = false;
 /* syscall exits read their arguments through bpf_task_pt_regs (features.c) */
 const volatile bool targ_syscall_regs = false;
+/* the kfunc bpf_rdonly_cast (v6.2): a kernel object's fields by plain loads */
+const volatile bool targ_rdonly_cast = false;
 
 /* entries in each overflow table (hci_slots.bpf.h): 0 spares a hash lookup */
 __u64 bio_ovf_live = 0;

@@ -72,7 +72,7 @@ static __always_inline void uring_cur_clear(__u32 tid)
 
 /*
  * What the submit needs of an io_kiocb, in one read, as for an inode
- * (hci_vmm.bpf.h inode_fields): the opcode, the flags' low byte, the SQE's
+ * (vmm.bpf.c inode_fields_read): the opcode, the flags' low byte, the SQE's
  * fd (in cqe.fd until the request is issued) and a read or write's file
  * position (io_rw, in the command area at the start) lie in its first
  * UREQ_HEAD bytes (offsets 64, 72, 92 and 8 on 6.18); where CO-RE says a

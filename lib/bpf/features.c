@@ -66,6 +66,7 @@ static const struct {
 	size_t off;
 } switchable[] = {
 	{ "syscall_regs", offsetof(struct hci_features, syscall_regs) },
+	{ "rdonly_cast", offsetof(struct hci_features, rdonly_cast) },
 };
 
 static void features_off(struct hci_features *f, const char *list)
@@ -115,6 +116,12 @@ void hci_probe_features(struct hci_features *f)
 	 */
 	f->syscall_regs = has_enum_value(btf, "bpf_func_id", "BPF_FUNC_task_pt_regs") &&
 			  has_enum_value(btf, "bpf_func_id", "BPF_FUNC_get_current_task_btf");
+	/*
+	 * v6.2's kfunc bpf_rdonly_cast types a kernel address by its BTF, so
+	 * that the VMM layer reads an image's file and inode with plain loads
+	 * instead of a bpf_probe_read each (vmm.bpf.c vio_file).
+	 */
+	f->rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 	features_off(f, getenv("HCI_FEATURES_OFF"));
 }
@@ -128,6 +135,8 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 	fprintf(out, "KVM tracepoints: %s\n", f->kvm ? "yes" : "no (KVM stages will be absent)");
 	fprintf(out, "syscall arguments at exit: %s\n", f->syscall_regs ?
 		"yes (bpf_task_pt_regs)" : "no (kept by entry programs)");
+	fprintf(out, "kernel objects by BTF cast: %s\n", f->rdonly_cast ?
+		"yes (bpf_rdonly_cast)" : "no (bpf_probe_read)");
 	fprintf(out, "probes: %s on block_bio_queue, block_getrq, block_rq_insert, "
 		"block_rq_issue, block_rq_complete, block_bio_complete, "
 		"block_bio_{back,front}merge, block_split, block_rq_requeue, block_rq_merge\n",

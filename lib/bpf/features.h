@@ -19,6 +19,7 @@ struct hci_features {
 	bool rq_io_start_time;	/* struct request has io_start_time_ns */
 	bool kernel_d;		/* D from rq->io_start_time_ns, no block_rq_issue (stamps.c) */
 	bool syscall_regs;	/* bpf_task_pt_regs: a syscall's arguments at its exit */
+	bool rdonly_cast;	/* the kfunc bpf_rdonly_cast: kernel objects by plain loads */
 };
 
 void hci_probe_features(struct hci_features *f);

@@ -91,4 +91,38 @@ is_count "io_uring via io-wq: the worker's bios are still vm:vmmtest" \
 	"$(jq --arg d "$disk" '[.histograms[] | select(.origin == "vm:vmmtest" and .device == $d
 	 and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N "$TMP/err"
 
+# Which image a request names: the fd's file and inode, read through BTF
+# casts (bpf_rdonly_cast) or, on a kernel without them, a bpf_probe_read
+# each. Two images at once, the loop device itself (its dev is the inode's
+# i_rdev) and a raw file on ext4 on a second one (its file system's s_dev):
+# every request names its own disk, the same either way.
+make_loop 64 || not_ok "second loop device"
+mkfs.ext4 -q -F "$LOOP"
+mkdir -p "$TMP/mnt"
+mount "$LOOP" "$TMP/mnt" && on_exit "umount $TMP/mnt"
+img=$TMP/mnt/disk.raw
+dd if=/dev/urandom of="$img" bs=1M count=16 status=none
+sync
+M=300
+job=(--direct=1 --rw=randread --bs=4k --size=16M --number_ios=$M --ioengine=libaio --iodepth=4)
+declare -A rows
+for how in cast read; do
+	off=; [ $how = read ] && off=rdonly_cast
+	# "-name vmmtest" is fio's first job too: each job gets the options
+	HCI_FEATURES_OFF=$off "$HCITRACE" -v --vmm -p --json "$TMP/i.json" -- \
+		"$TMP/qemu-system-x86_64" --thread --output=/dev/null \
+		-name vmmtest --filename="$dev" "${job[@]}" --name=b --filename="$img" "${job[@]}" \
+		>"$TMP/out" 2>"$TMP/err"
+	want="yes (bpf_rdonly_cast)"; [ $how = read ] && want="no (bpf_probe_read)"
+	check "images by $how: -v says $want" \
+		grep -qF "kernel objects by BTF cast: $want" "$TMP/err"
+	rows[$how]=$(jq -r --arg a "$disk" --arg b "$(basename "$LOOP")" '[.requests[] |
+		select(.layer == "vmm" and .origin == "vm:vmmtest" and
+		       (.device == $a or .device == $b)) | .device] |
+		group_by(.) | map("\(.[0]) \(length)") | .[]' "$TMP/i.json")
+	is "images by $how: $M requests on each image, each with its disk" \
+		"${rows[$how]}" "$disk $M
+$(basename "$LOOP") $M"
+done
+
 done_testing
