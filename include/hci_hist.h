@@ -14,45 +14,70 @@
 
 #define HCI_NBUCKETS 32
 
-/* floor(log2(v)) for v > 0; 0 for v == 0. Branch-light binary search. */
+/*
+ * Why the arithmetic below has no compare: BPF has no conditional set or
+ * move, so every compare is a branch, and the verifier walks each
+ * combination of a request's stages' branches (15K instructions for each
+ * program that finishes a VMM request, when the buckets were compares).
+ * Borrows and carries give the same answers without one. HCI_OPAQUE keeps
+ * the compiler from folding them back into compares.
+ */
+#define HCI_OPAQUE(x) __asm__ volatile("" : "+r"(x))
+
+/* floor(log2(v)) for v > 0; 0 for v == 0: a binary search by borrows */
 static inline unsigned int hci_log2_u64(unsigned long long v)
 {
-	unsigned int r = 0, shift;
+	unsigned long long r, s;
 
-	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
-	shift = (v > 0xFFFFULL) << 4;     v >>= shift; r |= shift;
-	shift = (v > 0xFFULL) << 3;       v >>= shift; r |= shift;
-	shift = (v > 0xFULL) << 2;        v >>= shift; r |= shift;
-	shift = (v > 0x3ULL) << 1;        v >>= shift; r |= shift;
-	r |= (unsigned int)(v >> 1);
-	return r;
+	/* the high half is non-zero: (v >> 32) + 2^32 - 1 carries into bit 32 */
+	s = (((v >> 32) + 0xFFFFFFFFULL) >> 32) << 5;
+	v >>= s;
+	r = s;
+	/* v < 2^32 from here, so C - v borrows (sets bit 63) exactly when v > C */
+	HCI_OPAQUE(v);
+	s = ((0xFFFFULL - v) >> 63) << 4;
+	v >>= s;
+	r |= s;
+	HCI_OPAQUE(v);
+	s = ((0xFFULL - v) >> 63) << 3;
+	v >>= s;
+	r |= s;
+	HCI_OPAQUE(v);
+	s = ((0xFULL - v) >> 63) << 2;
+	v >>= s;
+	r |= s;
+	HCI_OPAQUE(v);
+	s = ((0x3ULL - v) >> 63) << 1;
+	v >>= s;
+	r |= s;
+	return (unsigned int)(r | (v >> 1));
 }
 
 /*
- * ns / 1000 without a divide for ns < 2^32 (4.29 s), which is every stage
- * of a healthy request: a 64-bit divide is the slowest instruction on the
- * completion path (one per stage), and BPF has no multiply-high. 274877907
- * is 2^38 / 1000 rounded up; its error, below 0.0009 for such ns, never
- * reaches the next integer, because ns / 1000 is at least 0.001 short of
- * it. tests/unit/test_hist.c checks it against the divide.
+ * The bucket of @ns (below 2^63; hci_span_ns gives no more), without a
+ * branch, a multiply or a divide. Bucket b >= 1 holds
+ * 1000 * 2^(b-1) <= ns < 1000 * 2^b, and as 2^9 < 1000 < 2^10 that is
+ * b = log2(ns) - 8 or one less: one borrow against the lower edge decides.
  */
-static inline unsigned long long hci_ns_to_us(unsigned long long ns)
-{
-	if (ns < (1ULL << 32))
-		return (ns * 274877907ULL) >> 38;
-	return ns / 1000;
-}
-
 static inline unsigned int hci_bucket_of_ns(unsigned long long ns)
 {
-	unsigned long long us = hci_ns_to_us(ns);
-	unsigned int b;
+	long long b = (long long)hci_log2_u64(ns) - 8, sh = b - 1, over;
+	unsigned long long lo;
 
-	if (us == 0)
-		return 0;
-	b = hci_log2_u64(us) + 1;
-	return b < HCI_NBUCKETS ? b : HCI_NBUCKETS - 1;
+	sh &= ~(sh >> 63);				/* max(b - 1, 0) */
+	lo = 1000ULL << sh;				/* b's lower edge */
+	HCI_OPAQUE(lo);
+	b -= (long long)((ns - lo) >> 63);		/* below it: b - 1 */
+	b &= ~(b >> 63);				/* max(b, 0): under 1 us */
+	over = (long long)(HCI_NBUCKETS - 1) - b;	/* negative past the last */
+	HCI_OPAQUE(over);
+	over >>= 63;
+	b = (b & ~over) | ((HCI_NBUCKETS - 1) & over);
+	/* a no-op on the value: the bound the verifier needs for slots[b] */
+	return (unsigned int)b & (HCI_NBUCKETS - 1);
 }
+
+_Static_assert((HCI_NBUCKETS & (HCI_NBUCKETS - 1)) == 0, "HCI_NBUCKETS is a power of two");
 
 static inline unsigned long long hci_bucket_lo_us(unsigned int b)
 {

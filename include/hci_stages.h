@@ -76,14 +76,15 @@ static inline int hci_stage_present(__u32 flags, int stage)
 
 /*
  * The time from @from to @to. Stamps from two CPUs can be a hair out of
- * order: clamp to 0, never wrap. The sign test is BPF's cheapest form; for
- * CLOCK_MONOTONIC stamps (below 2^63) it is the same as to < from.
+ * order: clamp to 0, never wrap. For CLOCK_MONOTONIC stamps (below 2^63) a
+ * set sign bit is the same as to < from; masking by it is no branch
+ * (hci_hist.h says why that matters).
  */
 static inline __u64 hci_span_ns(__u64 from, __u64 to)
 {
 	__u64 d = to - from;
 
-	return (__s64)d < 0 ? 0 : d;
+	return d & ((d >> 63) - 1);
 }
 
 /* one duration into a log2-us histogram row (@slots) and its sum */
