@@ -75,8 +75,10 @@ extern const volatile bool targ_kernel_g;
 extern const volatile bool targ_kernel_d;
 extern const volatile bool targ_syscall_regs;
 extern const volatile bool targ_rdonly_cast;
+extern const volatile bool targ_bpf_loop;
 extern const volatile bool targ_req_who;
 extern __u64 bio_ovf_live, rq_ovf_live, rq_live;
+extern __u64 aio_done_head;
 
 /* ---- shared by every layer: counters, the ring buffer, known VMMs ---- */
 HCI_MAP struct {
@@ -198,13 +200,46 @@ HCI_MAP struct {
 	__type(value, __u64);
 } getevents_bufs SEC(".maps");
 
-/* the eventfd each VM's aio completions signal (iocb aio_resfd), by tgid */
+/*
+ * The eventfd each VM's aio completions signal (iocb aio_resfd), by tgid,
+ * and how far that VM's reads have taken aio_done.
+ */
+struct aio_evfd {
+	__u32 fd;
+	__u32 pad;
+	__u64 done_tail;	/* the next aio_done position it has not looked at */
+};
+
 HCI_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct aio_evfd);
 } aio_evfds SEC(".maps");
+
+/*
+ * The eventfd requests that may now be reaped, in the order they became
+ * so (all their bios complete and io_submit returned): a ring that every
+ * VM's eventfd read takes from its done_tail on, so that a read costs what
+ * completed since the last one, not a walk of aio_slots. Position p is
+ * entry p % HCI_AIO_DONE, written when seq = p + 1; aio_done_head is the
+ * next position (maps.bpf.c).
+ */
+#define HCI_AIO_DONE 4096
+
+struct aio_done_ent {
+	__u64 seq;
+	__u64 iocb;
+	__u32 tgid;
+	__u32 pad;
+};
+
+HCI_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HCI_AIO_DONE);
+	__type(key, __u32);
+	__type(value, struct aio_done_ent);
+} aio_done SEC(".maps");
 
 /*
  * Image files of VMs, by (file system disk, inode): with a cached image

@@ -170,4 +170,31 @@ static __always_inline void aio_req_del(struct aio_key *k)
 	tslot_ovf_del(&aio_reqs, HCI_TS_AIO, k);
 }
 
+/* may request @r be reaped: io_submit took it and all its bios completed */
+static __always_inline bool aio_reapable(__u32 ncompl, __u32 nbios)
+{
+	return (ncompl & HCI_AIO_SUBMITTED) && (ncompl & ~HCI_AIO_SUBMITTED) >= nbios;
+}
+
+/*
+ * Request @k has just become reapable, and an eventfd read will see it:
+ * hand it to aio_done (hci_maps.bpf.h). Its two ends race (the last bio's
+ * completion on one CPU, io_submit's exit on another); each changes ncompl
+ * with an atomic that returns the old value, so exactly one of them finds
+ * the request reapable by its own change and pushes.
+ */
+static __always_inline void aio_done_push(const struct aio_key *k)
+{
+	__u64 pos = __sync_fetch_and_add(&aio_done_head, 1);
+	__u32 idx = (__u32)pos & (HCI_AIO_DONE - 1);
+	struct aio_done_ent *d = bpf_map_lookup_elem(&aio_done, &idx);
+
+	if (!d)
+		return;
+	d->iocb = k->iocb;
+	d->tgid = k->tgid;
+	/* last, and an exchange: a reader that sees seq sees the rest */
+	__sync_lock_test_and_set(&d->seq, pos + 1);
+}
+
 #endif /* HCI_TSLOT_BPF_H */

@@ -133,7 +133,13 @@ static __always_inline void vio_complete(struct hci_slot *s, __u64 now)
 			r->io.t_c = now;
 			if (s->flags & HCI_HAVE_D)
 				r->io.t_d = s->td;
-			r->io.ncompl++;
+			if (s->flags & HCI_VURING) {
+				r->io.ncompl++;
+				return;
+			}
+			if (aio_reapable(__sync_fetch_and_add(&r->io.ncompl, 1) + 1, r->io.nbios) &&
+			    r->evfd)
+				aio_done_push(&k);
 		}
 		return;
 	}

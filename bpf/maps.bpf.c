@@ -50,9 +50,13 @@ const volatile bool targ_kernel_d = false;
 const volatile bool targ_syscall_regs = false;
 /* the kfunc bpf_rdonly_cast (v6.2): a kernel object's fields by plain loads */
 const volatile bool targ_rdonly_cast = false;
+/* bpf_loop (v5.17): an eventfd read takes aio_done, not all of aio_slots */
+const volatile bool targ_bpf_loop = false;
 
 /* entries in each overflow table (hci_slots.bpf.h): 0 spares a hash lookup */
 __u64 bio_ovf_live = 0;
 __u64 rq_ovf_live = 0;
+/* aio_done's next position (hci_maps.bpf.h) */
+__u64 aio_done_head = 0;
 /* request slots in use, counted with the kernel's D stamp only (block.bpf.c) */
 __u64 rq_live = 0;

@@ -13,9 +13,13 @@
  * When the VMM sees a request complete. QEMU reaps completions from the aio
  * ring in user space, without a syscall, after reading the eventfd the iocbs
  * name (IOCB_FLAG_RESFD). That read is the moment the VMM sees them: it
- * completes every request of that VM whose bios have all completed. A VMM
- * that reaps with io_getevents instead is finished by that syscall's return,
- * and an iocb reused before either proves its old request was seen.
+ * completes every request of that VM whose bios have all completed. Such a
+ * request is pushed onto aio_done when it becomes reapable (its last bio's
+ * completion, or io_submit's exit if that comes later), and a read takes
+ * what was pushed since the VM's last one: walking all of aio_slots instead
+ * cost 32 us per read (docs/bench.md). A VMM that reaps with io_getevents
+ * instead is finished by that syscall's return, and an iocb reused before
+ * either proves its old request was seen.
  *
  * What it hands on. Finished requests go through vio_finish (vmm.bpf.c), like
  * every other VMM request; the ones still unreaped at exit are added by user
@@ -128,8 +132,8 @@ __noinline int aio_submit_one(struct aio_cursor *c, __u32 i, __u64 uiocb,
 {
 	struct aio_key k = { .iocb = uiocb };
 	struct aio_req r = {};
+	struct aio_evfd *evfd;
 	struct iocb cb;
-	__u32 fd, *evfd;
 	__u64 len;
 
 	if (!c || !sc || i >= AIO_BATCH)
@@ -150,17 +154,22 @@ __noinline int aio_submit_one(struct aio_cursor *c, __u32 i, __u64 uiocb,
 	r.len = len;
 	r.tgid = k.tgid;
 	r.io.tid = sc->tid;
+	r.evfd = cb.aio_flags & 1;	/* IOCB_FLAG_RESFD */
 	if (!aio_submit_put(&k, &r, sc->now))
 		count(HCI_CNT_VIO_FULL);
-	if (!(cb.aio_flags & 1 /* IOCB_FLAG_RESFD */))
+	if (!r.evfd)
 		return 0;
 	/* the same eventfd every time: write it only when it changes */
-	fd = cb.aio_resfd;
 	evfd = bpf_map_lookup_elem(&aio_evfds, &k.tgid);
-	if (evfd)
-		*evfd = fd;
-	else
-		tslot_ovf_put(&aio_evfds, HCI_TS_EVFD, &k.tgid, &fd);
+	if (evfd) {
+		if (evfd->fd != cb.aio_resfd)
+			evfd->fd = cb.aio_resfd;
+	} else {
+		/* its reads take aio_done from here on */
+		struct aio_evfd fresh = { .fd = cb.aio_resfd, .done_tail = aio_done_head };
+
+		tslot_ovf_put(&aio_evfds, HCI_TS_EVFD, &k.tgid, &fresh);
+	}
 	return 0;
 }
 
@@ -222,10 +231,14 @@ __noinline int aio_exit_one(struct aio_cursor *c, __u32 i, __u32 tgid, long ret)
 	r = aio_req_find(&k);
 	if (!r)
 		return 0;
-	if (i >= ret)
+	if (i >= ret) {
 		aio_req_del(&k);
-	else
-		r->io.ncompl |= HCI_AIO_SUBMITTED;	/* may be reaped */
+		return 0;
+	}
+	/* may be reaped now (aio_done_push says why the atomic) */
+	if (aio_reapable(__sync_fetch_and_or(&r->io.ncompl, HCI_AIO_SUBMITTED) |
+			 HCI_AIO_SUBMITTED, r->io.nbios) && r->evfd)
+		aio_done_push(&k);
 	return 0;
 }
 
@@ -343,6 +356,9 @@ int hci_sys_exit_io_getevents(struct trace_event_raw_sys_exit *ctx)
 
 struct reap_ctx {
 	__u32 tgid;
+	__u32 walk;		/* aio_done lost entries: walk every request */
+	__u64 from;		/* aio_done positions from, up to stop */
+	__u64 stop;
 };
 
 /* has the VMM now seen request @r of VM @tgid complete? Then finish it. */
@@ -350,12 +366,54 @@ static __always_inline bool aio_reap(struct aio_req *r, __u32 tgid)
 {
 	__u32 done = r->io.ncompl & ~HCI_AIO_SUBMITTED;
 
-	if (r->tgid != tgid || !(r->io.ncompl & HCI_AIO_SUBMITTED) || done < r->io.nbios)
+	if (r->tgid != tgid || !aio_reapable(r->io.ncompl, r->io.nbios))
 		return false;
 	r->io.ncompl = done;
 	/* stamped after seeing the completion, never before it (other CPU) */
 	vio_finish(&r->io, tgid, 0, (long)r->len, bpf_ktime_get_ns());
 	return true;
+}
+
+/* request @k, if it is followed and may be reaped */
+static __always_inline void aio_reap_key(struct aio_key *k)
+{
+	struct aio_slot *sl = aio_slot_at(k->tgid, k->iocb);
+	struct aio_req *r;
+
+	if (aio_slot_is(sl, k)) {
+		if (aio_reap(&sl->r, k->tgid))
+			aio_req_del(k);
+		return;
+	}
+	r = tslot_ovf_find(&aio_reqs, HCI_TS_AIO, k);
+	if (r && aio_reap(r, k->tgid))
+		tslot_ovf_del(&aio_reqs, HCI_TS_AIO, k);
+}
+
+/* aio_done's position rc->from + @i: reap it if it is this VM's */
+static long aio_reap_done(__u32 i, struct reap_ctx *rc)
+{
+	__u64 pos = rc->from + i, seq;
+	__u32 idx = (__u32)pos & (HCI_AIO_DONE - 1);
+	struct aio_done_ent *d = bpf_map_lookup_elem(&aio_done, &idx);
+	struct aio_key k = { .tgid = rc->tgid };
+
+	if (!d)
+		return 1;
+	/* x86 keeps loads in order: seq first, then what it guards */
+	seq = *(volatile __u64 *)&d->seq;
+	if (seq != pos + 1) {
+		if (seq > pos + 1)
+			rc->walk = 1;	/* overwritten: the ring went round */
+		else
+			rc->stop = pos;	/* claimed, not written yet: next read */
+		return 1;
+	}
+	if (d->tgid != rc->tgid)
+		return 0;
+	k.iocb = d->iocb;
+	aio_reap_key(&k);
+	return 0;
 }
 
 static long aio_reap_slot(struct bpf_map *map, __u32 *idx, struct aio_slot *sl,
@@ -376,19 +434,43 @@ static long aio_reap_ovf(struct bpf_map *map, struct aio_key *k, struct aio_req 
 	return 0;
 }
 
+/*
+ * What became reapable since this VM's last read, from aio_done (where the
+ * kernel has bpf_loop, v5.17). True if that was all: false if the ring
+ * lost some of it, or there is no bpf_loop, and every request is walked.
+ */
+static __always_inline bool aio_reap_ring(struct aio_evfd *ev, struct reap_ctx *rc)
+{
+	__u64 head = *(volatile __u64 *)&aio_done_head;
+
+	if (!targ_bpf_loop)
+		return false;
+	rc->from = ev->done_tail;
+	rc->stop = head;
+	rc->walk = 0;
+	if (head - rc->from > HCI_AIO_DONE) {
+		ev->done_tail = head;
+		return false;
+	}
+	bpf_loop((__u32)(head - rc->from), aio_reap_done, rc, 0);
+	ev->done_tail = rc->walk ? head : rc->stop;
+	return !rc->walk;
+}
+
 SEC("tracepoint/syscalls/sys_enter_read")
 int hci_sys_enter_read(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct reap_ctx rc;
-	__u32 *fd;
+	struct reap_ctx rc = { .tgid = tgid };
+	struct aio_evfd *ev;
 
 	/* every process's read() comes here: leave at once while no VM has
 	 * named an eventfd (counted as tslot_ovf's HCI_TS_EVFD) */
-	fd = tslot_ovf_find(&aio_evfds, HCI_TS_EVFD, &tgid);
-	if (!fd || *fd != (__u32)ctx->args[0])
+	ev = tslot_ovf_find(&aio_evfds, HCI_TS_EVFD, &tgid);
+	if (!ev || ev->fd != (__u32)ctx->args[0])
 		return 0;
-	rc.tgid = tgid;
+	if (aio_reap_ring(ev, &rc))
+		return 0;
 	bpf_for_each_map_elem(&aio_slots, aio_reap_slot, &rc, 0);
 	if (tslot_ovf_used(HCI_TS_AIO))
 		bpf_for_each_map_elem(&aio_reqs, aio_reap_ovf, &rc, 0);

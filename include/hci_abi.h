@@ -259,7 +259,7 @@ struct hci_aio_req {
 	struct hci_vio io;
 	__u64 len;
 	__u32 tgid;		/* the VM (completions may run elsewhere) */
-	__u32 pad;
+	__u32 evfd;		/* its completion signals an eventfd (IOCB_FLAG_RESFD) */
 };
 _Static_assert(sizeof(struct hci_aio_req) == 96, "aio req layout");
 

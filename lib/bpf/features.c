@@ -67,6 +67,7 @@ static const struct {
 } switchable[] = {
 	{ "syscall_regs", offsetof(struct hci_features, syscall_regs) },
 	{ "rdonly_cast", offsetof(struct hci_features, rdonly_cast) },
+	{ "bpf_loop", offsetof(struct hci_features, bpf_loop) },
 };
 
 static void features_off(struct hci_features *f, const char *list)
@@ -122,6 +123,12 @@ void hci_probe_features(struct hci_features *f)
 	 * instead of a bpf_probe_read each (vmm.bpf.c vio_file).
 	 */
 	f->rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	/*
+	 * v5.17's bpf_loop lets a VM's eventfd read (QEMU aio=native) take
+	 * just the requests that completed since its last one; without it,
+	 * each such read walks every request followed (vmm_aio.bpf.c).
+	 */
+	f->bpf_loop = has_enum_value(btf, "bpf_func_id", "BPF_FUNC_loop");
 	btf__free(btf);
 	features_off(f, getenv("HCI_FEATURES_OFF"));
 }
@@ -137,6 +144,8 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 		"yes (bpf_task_pt_regs)" : "no (kept by entry programs)");
 	fprintf(out, "kernel objects by BTF cast: %s\n", f->rdonly_cast ?
 		"yes (bpf_rdonly_cast)" : "no (bpf_probe_read)");
+	fprintf(out, "aio eventfd reaps: %s\n", f->bpf_loop ?
+		"what completed since the last (bpf_loop)" : "a walk of every request");
 	fprintf(out, "probes: %s on block_bio_queue, block_getrq, block_rq_insert, "
 		"block_rq_issue, block_rq_complete, block_bio_complete, "
 		"block_bio_{back,front}merge, block_split, block_rq_requeue, block_rq_merge\n",

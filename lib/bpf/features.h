@@ -20,6 +20,7 @@ struct hci_features {
 	bool kernel_d;		/* D from rq->io_start_time_ns, no block_rq_issue (stamps.c) */
 	bool syscall_regs;	/* bpf_task_pt_regs: a syscall's arguments at its exit */
 	bool rdonly_cast;	/* the kfunc bpf_rdonly_cast: kernel objects by plain loads */
+	bool bpf_loop;		/* an eventfd read reaps from aio_done, not all of aio_slots */
 };
 
 void hci_probe_features(struct hci_features *f);

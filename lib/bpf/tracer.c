@@ -68,6 +68,7 @@ static void configure(struct hcitrace *skel, const struct hci_tracer_opts *o,
 	skel->rodata->targ_kernel_d = feat->kernel_d;
 	skel->rodata->targ_syscall_regs = feat->syscall_regs;
 	skel->rodata->targ_rdonly_cast = feat->rdonly_cast;
+	skel->rodata->targ_bpf_loop = feat->bpf_loop;
 	skel->rodata->targ_req_who = o->req_who;
 	bpf_map__set_max_entries(skel->maps.bio_slots, (__u32)o->slots);
 	bpf_map__set_max_entries(skel->maps.rq_slots, (__u32)o->slots);

@@ -16,7 +16,7 @@ tracer=""
 hook() {
 	case $1 in
 	ready) # attach for the fio window only: boot I/O (partition scan) stays out
-		start_tracer "$TMP/$cfg.out" "$TMP/$cfg.err" -d "$disk" --vmm -p ${slots:+--slots $slots} \
+		HCI_FEATURES_OFF=$off start_tracer "$TMP/$cfg.out" "$TMP/$cfg.err" -d "$disk" --vmm -p ${slots:+--slots $slots} \
 			--csv "$TMP/$cfg.csv" --json "$TMP/$cfg.json" ||
 			{ not_ok "$cfg: hcitrace attached before the guest started"; diag "$(cat "$TMP/$cfg.err")"; }
 		tracer=$TRACER ;;
@@ -28,13 +28,16 @@ hook() {
 	esac
 }
 
-# the last field, if any, is --slots: native aio in 64 request entries, so
-# that QEMU's iocbs share entries and spill into the hash behind them
-# while QEMU reuses them before its eventfd read (aio_submit_put)
+# the sixth field, if any, is --slots: native aio in 64 request entries,
+# so that QEMU's iocbs share entries and spill into the hash behind them
+# while QEMU reuses them before its eventfd read (aio_submit_put); the
+# seventh, HCI_FEATURES_OFF: that run's eventfd reads walk every request,
+# as on a kernel without bpf_loop, where the other native run's take just
+# what completed since the last read (aio_done)
 for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
-	   q35:native:randread:8:libaio q35:native:randread:8:libaio:64 \
+	   q35:native:randread:8:libaio q35:native:randread:8:libaio:64:bpf_loop \
 	   q35:io_uring:randwrite:8:libaio; do
-	IFS=: read -r machine aio rw qd engine slots <<<"$cfg"
+	IFS=: read -r machine aio rw qd engine slots off <<<"$cfg"
 	cfg=${cfg//:/-}
 	op=${rw#rand}
 	name=hcitest-$machine-$aio
@@ -56,14 +59,17 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 		 (.drives | contains($img))' "$TMP/$cfg.json"
 	# every aio mode: thread-pool syscalls, io_submit iocbs, io_uring SQEs
 	# native aio: QEMU may reap the ring by polling, with no eventfd read
-	# since; such requests have their host stages but no VMM completion
+	# since; such requests have their host stages but no VMM completion.
+	# Most are reaped at a read (seen: all 300, both ways): vv is a floor
 	vv=$N
-	[ "$aio" = native ] && vv=0
+	[ "$aio" = native ] && vv=$((N / 2))
+	[ "$aio" = native ] && diag "$cfg: $(jq --arg o "vm:$name" --arg op "$op" '[.vmm[] |
+		select(.origin == $o and .op == $op)][0].stages.V2V.count' "$TMP/$cfg.json") of $N reaped at an eventfd read"
 	check "$cfg: VMM requests = N, each linked to one host bio" jqt --arg o "vm:$name" \
 		--arg op "$op" --argjson n $N --argjson vv $vv '[.vmm[] |
 		 select(.origin == $o and .op == $op)] | length == 1 and .[0].ios == $n and
 		 .[0].bios == $n and .[0].absorbed == 0 and .[0].stages.VQ2C.count == $n and
-		 (if $vv > 0 then .[0].stages.V2V.count == $vv else .[0].stages.V2V.count > 0 end)' \
+		 (if $vv == $n then .[0].stages.V2V.count == $n else .[0].stages.V2V.count >= $vv end)' \
 		"$TMP/$cfg.json"
 	check "$cfg: per VMM request: stages >= 0, V2Q + VQ2C + C2V = V2V, VQ2D + VD2C = VQ2C" jqt \
 		--arg o "vm:$name" --arg op "$op" '([.vmm[] | select(.origin == $o and .op == $op)][0]
