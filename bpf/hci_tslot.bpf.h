@@ -185,10 +185,15 @@ static __always_inline bool aio_reapable(__u32 ncompl, __u32 nbios)
  */
 static __always_inline void aio_done_push(const struct aio_key *k)
 {
-	__u64 pos = __sync_fetch_and_add(&aio_done_head, 1);
-	__u32 idx = (__u32)pos & (HCI_AIO_DONE - 1);
-	struct aio_done_ent *d = bpf_map_lookup_elem(&aio_done, &idx);
+	struct aio_done_ent *d;
+	__u64 pos;
+	__u32 idx;
 
+	if (!targ_bpf_loop)	/* no reader takes the ring: reads walk every request */
+		return;
+	pos = __sync_fetch_and_add(&aio_done_head, 1);
+	idx = (__u32)pos & (HCI_AIO_DONE - 1);
+	d = bpf_map_lookup_elem(&aio_done, &idx);
 	if (!d)
 		return;
 	d->iocb = k->iocb;
