@@ -60,7 +60,7 @@ for cfg in q35:threads:randread:1:psync microvm:threads:randwrite:1:psync \
 	# every aio mode: thread-pool syscalls, io_submit iocbs, io_uring SQEs
 	# native aio: QEMU may reap the ring by polling, with no eventfd read
 	# since; such requests have their host stages but no VMM completion.
-	# Most are reaped at a read (seen: all 300, both ways): vv is a floor
+	# Most are reaped at a read (seen: all 300 both ways, once 299): vv is a floor
 	vv=$N
 	[ "$aio" = native ] && vv=$((N / 2))
 	[ "$aio" = native ] && diag "$cfg: $(jq --arg o "vm:$name" --arg op "$op" '[.vmm[] |
