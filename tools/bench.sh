@@ -106,6 +106,8 @@ expect_s() {
 	[ -x "$here/join-replay.sh" ] && d=$((d + 50))	# a guest boot, 5 s of fio, 1M replayed
 	# the guest row: 8 boots a round (2 QDs x 4 modes), and building the guest
 	[ "$VM_ROUNDS" != 0 ] && d=$((d + VM_ROUNDS * 8 * (VM_RUNTIME + 12) + 30))
+	# QEMU's own VMM paths (tools/bpf-ns-vm): 3 boots of 5 s of fio
+	[ "$VM_ROUNDS" != 0 ] && [ -x "$here/bpf-ns-vm" ] && d=$((d + 3 * 17))
 	echo "$d"
 }
 
@@ -310,7 +312,7 @@ bench: $ROUNDS rounds x $nconf configurations x ${RUNTIME}s, interleaved, order 
     on VMM workloads hcitrace -d $disk --vmm$([ "$VMM_PLAIN" != 0 ] && echo " and hcitrace -d $disk" ||
 	echo " (VMM_PLAIN=1: plain hcitrace too)")
   kernel.bpf_stats_enabled=1 for every run; then --record (${RECORD_RUNTIME}s), join replay,
-  the TCG guest row (VM_ROUNDS=$VM_ROUNDS)
+  the TCG guest row and QEMU's three VMM paths (VM_ROUNDS=$VM_ROUNDS)
   expected duration: about $(((est + 59) / 60)) min
 EOF
 t_start=$SECONDS
@@ -429,6 +431,18 @@ med() { per_round "$@" | summ | awk '{ if ($1 == "-") print "-"; else printf "%d
 if [ "$VM_ROUNDS" != 0 ]; then
 	OUT=$OUT "$here/bench-vm.sh" >> "$REPORT" ||
 		echo "VM row failed; see the messages above" >> "$REPORT"
+fi
+# QEMU's own three VMM paths under host hcitrace --vmm, where the fio rows
+# above stand in for QEMU: native aio reaps through an eventfd read there
+if [ "$VM_ROUNDS" != 0 ] && [ -x "$here/bpf-ns-vm" ]; then
+	{
+		echo
+		echo "QEMU's VMM paths (tools/bpf-ns-vm: TCG guest, fio 4k randread libaio QD32, 5 s each; BPF ns per guest I/O by program):"
+		echo
+		echo '```'
+		OUT=$OUT "$here/bpf-ns-vm" "$HCITRACE" || echo "bpf-ns-vm failed; see the messages above"
+		echo '```'
+	} >> "$REPORT"
 fi
 echo
 cat "$REPORT"
