@@ -41,7 +41,12 @@ vmm_fio() { # engine extra...
 		--number_ios=$N --ioengine="$engine" --iodepth=4 --output=/dev/null "$@" \
 		>"$TMP/out" 2>"$TMP/err"
 }
-vmm_row='[.vmm[] | select(.origin == "vm:vmmtest" and .op == "read")][0]'
+# the VMM row, with the completions the kernel ran no program for (about
+# 1 in 30000 on 6.18, docs/testing.md): such a request has no host
+# completion, so VD2C is short by at most that count, and at most 3
+vmm_row='.lost.completion_not_seen as $l |
+	 [.vmm[] | select(.origin == "vm:vmmtest" and .op == "read")][0] | . + {unseen: $l}'
+vd2c_all='.unseen <= 3 and .stages.VD2C.count + .unseen >= $n and .stages.VD2C.count <= $n'
 
 # libaio reaps with the io_getevents syscall (QEMU reads its ring instead).
 # io_getevents' exit reads its events buffer from the registers the
@@ -59,7 +64,7 @@ for how in regs entry; do
 		grep -qF "syscall arguments at exit: $want" "$TMP/err"
 	check "libaio, events buffer from the $how: N requests, all completed by io_getevents" \
 		jqt --argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and
-		 .stages.V2V.count == $n and .stages.VD2C.count == $n' "$TMP/e.json" ||
+		 .stages.V2V.count == $n and '"$vd2c_all" "$TMP/e.json" ||
 		diag "$(cat "$TMP/err")"
 	progs[$how]=$(sed -n 's/^attached \([0-9]*\) programs.*/\1/p' "$TMP/err")
 done
@@ -74,7 +79,7 @@ is "without the registers, one more program (sys_enter_io_getevents)" \
 	--number_ios=$N --ioengine=libaio --iodepth=32 --output=/dev/null >"$TMP/out" 2>"$TMP/err"
 check "libaio, QD32 in 64 slots: N VMM requests, N bios, every one reaped" jqt --argjson n $N \
 	"$vmm_row"' | .ios == $n and .bios == $n and .stages.V2V.count == $n and
-	 .stages.VD2C.count == $n' "$TMP/e.json" || diag "$(cat "$TMP/err")"
+	 '"$vd2c_all" "$TMP/e.json" || diag "$(cat "$TMP/err")"
 
 # io_uring inline: each SQE's bios are its own
 vmm_fio io_uring
@@ -86,7 +91,7 @@ check "io_uring: N VMM requests, N bios, completed by their CQE" jqt --argjson n
 vmm_fio io_uring --force_async=1
 check "io_uring via io-wq: N VMM requests, each linked to its bio in the worker" jqt \
 	--argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and .unlinked == 0 and
-	 .absorbed == 0 and .stages.VD2C.count == $n' "$TMP/e.json"
+	 .absorbed == 0 and '"$vd2c_all" "$TMP/e.json"
 is_count "io_uring via io-wq: the worker's bios are still vm:vmmtest" \
 	"$(jq --arg d "$disk" '[.histograms[] | select(.origin == "vm:vmmtest" and .device == $d
 	 and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N "$TMP/err"
@@ -104,25 +109,34 @@ img=$TMP/mnt/disk.raw
 dd if=/dev/urandom of="$img" bs=1M count=16 status=none
 sync
 M=300
-job=(--direct=1 --rw=randread --bs=4k --size=16M --number_ios=$M --ioengine=libaio --iodepth=4)
 declare -A rows
 for how in cast read; do
 	off=; [ $how = read ] && off=rdonly_cast
-	# "-name vmmtest" is fio's first job too: each job gets the options
-	HCI_FEATURES_OFF=$off "$HCITRACE" -v --vmm -p --json "$TMP/i.json" -- \
-		"$TMP/qemu-system-x86_64" --thread --output=/dev/null \
-		-name vmmtest --filename="$dev" "${job[@]}" --name=b --filename="$img" "${job[@]}" \
-		>"$TMP/out" 2>"$TMP/err"
-	want="yes (bpf_rdonly_cast)"; [ $how = read ] && want="no (bpf_probe_read)"
-	check "images by $how: -v says $want" \
-		grep -qF "kernel objects by BTF cast: $want" "$TMP/err"
-	rows[$how]=$(jq -r --arg a "$disk" --arg b "$(basename "$LOOP")" '[.requests[] |
-		select(.layer == "vmm" and .origin == "vm:vmmtest" and
-		       (.device == $a or .device == $b)) | .device] |
-		group_by(.) | map("\(.[0]) \(length)") | .[]' "$TMP/i.json")
-	is "images by $how: $M requests on each image, each with its disk" \
-		"${rows[$how]}" "$disk $M
+	for engine in libaio io_uring; do
+		job=(--direct=1 --rw=randread --bs=4k --size=16M --number_ios=$M --ioengine=$engine
+		     --iodepth=4)
+		# "-name vmmtest" is fio's first job too: each job gets the options
+		HCI_FEATURES_OFF=$off "$HCITRACE" -v --vmm -p --json "$TMP/i.json" -- \
+			"$TMP/qemu-system-x86_64" --thread --output=/dev/null -name vmmtest \
+			--filename="$dev" "${job[@]}" --name=b --filename="$img" "${job[@]}" \
+			>"$TMP/out" 2>"$TMP/err"
+		want="yes (bpf_rdonly_cast)"; [ $how = read ] && want="no (bpf_probe_read)"
+		check "images by $how, $engine: -v says $want" \
+			grep -qF "kernel objects by BTF cast: $want" "$TMP/err"
+		# io_uring's SQE fields (opcode, fd, offset) are read the same way
+		rows[$how]=$(jq -r --arg a "$disk" --arg b "$(basename "$LOOP")" '[.requests[] |
+			select(.layer == "vmm" and .origin == "vm:vmmtest" and .op == "read" and
+			       .ret == 4096 and (.device == $a or .device == $b)) | .device] |
+			group_by(.) | map("\(.[0]) \(length)") | .[]' "$TMP/i.json")
+		is "images by $how, $engine: $M reads on each image, each with its disk" \
+			"${rows[$how]}" "$disk $M
 $(basename "$LOOP") $M"
+		# random 4 KiB reads of 16 MiB: their offsets, aligned, inside, mostly distinct
+		check "images by $how, $engine: each request's offset" jqt '[.requests[] |
+			select(.layer == "vmm" and .origin == "vm:vmmtest" and .ret == 4096)] |
+			all(.[]; .offset % 4096 == 0 and .offset < 16777216) and
+			([.[] | "\(.device) \(.offset)"] | unique | length) > 300' "$TMP/i.json"
+	done
 done
 
 done_testing
