@@ -65,7 +65,7 @@ for how in regs entry; do
 	check "libaio, events buffer from the $how: N requests, all completed by io_getevents" \
 		jqt --argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and
 		 .stages.V2V.count == $n and '"$vd2c_all" "$TMP/e.json" ||
-		diag "$(cat "$TMP/err")"
+		diag "$(cat "$TMP/err")" "$(jq -c "$vmm_row" "$TMP/e.json")"
 	progs[$how]=$(sed -n 's/^attached \([0-9]*\) programs.*/\1/p' "$TMP/err")
 done
 is "without the registers, one more program (sys_enter_io_getevents)" \
@@ -79,7 +79,7 @@ is "without the registers, one more program (sys_enter_io_getevents)" \
 	--number_ios=$N --ioengine=libaio --iodepth=32 --output=/dev/null >"$TMP/out" 2>"$TMP/err"
 check "libaio, QD32 in 64 slots: N VMM requests, N bios, every one reaped" jqt --argjson n $N \
 	"$vmm_row"' | .ios == $n and .bios == $n and .stages.V2V.count == $n and
-	 '"$vd2c_all" "$TMP/e.json" || diag "$(cat "$TMP/err")"
+	 '"$vd2c_all" "$TMP/e.json" || diag "$(cat "$TMP/err")" "$(jq -c "$vmm_row" "$TMP/e.json")"
 
 # io_uring inline: each SQE's bios are its own
 vmm_fio io_uring
