@@ -28,6 +28,126 @@
 #include <bpf/bpf_core_read.h>
 #include "hci_vmm.bpf.h"
 
+/*
+ * ---- Which image an fd names (vio_file, declared in hci_vmm.bpf.h) ----
+ *
+ * Every VMM submit asks. The fd's struct file comes from the task's fd
+ * table; the file's inode says what it is. Where the kernel has the kfunc
+ * bpf_rdonly_cast (v6.2, targ_rdonly_cast), the file is cast to its BTF
+ * type and the chain file -> inode -> super_block is plain loads, which
+ * the verifier makes fault-safe; elsewhere each step is a bpf_probe_read,
+ * a helper call of about 50 ns here.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* @fd's struct file in the current task, or NULL */
+static __always_inline struct file *fd_file(__u64 fd)
+{
+	struct file **fds, *f = NULL;
+
+	if (hci_task_btf(false)) {
+		struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+
+		if (fd >= fdt->max_fds)
+			return NULL;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (void *)bpf_get_current_task();
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+
+		if (fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
+	/* an array of pointers: BTF types the loads of its entries as numbers */
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return f;
+}
+
+/* what vio_file needs of an inode */
+struct inode_fields {
+	__u16 mode;
+	__u32 rdev;
+	__u64 ino;
+	__u32 s_dev;		/* its file system's */
+};
+
+/* through BTF: plain loads */
+static __always_inline void inode_fields_cast(struct file *f, struct inode_fields *fi)
+{
+	struct file *cf = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	struct inode *inode = cf->f_inode;
+
+	fi->mode = inode->i_mode;
+	fi->rdev = inode->i_rdev;
+	fi->ino = inode->i_ino;
+	fi->s_dev = (fi->mode & 0170000) == 0100000 ? inode->i_sb->s_dev : 0;
+}
+
+/*
+ * Without the kfunc, by bpf_probe_read: i_mode, i_sb, i_ino and i_rdev lie
+ * in the first INODE_HEAD bytes on the kernels we know, and one read of
+ * those costs about what one of a field does. Where CO-RE says a field
+ * lies further in, each is read on its own.
+ */
+#define INODE_HEAD 128
+
+#define INODE_FIELD_IN_HEAD(f) \
+	(bpf_core_field_offset(struct inode, f) + bpf_core_field_size(struct inode, f) <= INODE_HEAD)
+
+static __always_inline void inode_fields_read(struct file *f, struct inode_fields *fi)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct super_block *sb;
+	__u8 head[INODE_HEAD];
+
+	if (INODE_FIELD_IN_HEAD(i_mode) && INODE_FIELD_IN_HEAD(i_sb) &&
+	    INODE_FIELD_IN_HEAD(i_ino) && INODE_FIELD_IN_HEAD(i_rdev) &&
+	    !bpf_probe_read_kernel(head, sizeof(head), inode)) {
+		fi->mode = *(__u16 *)(head + bpf_core_field_offset(struct inode, i_mode));
+		sb = *(struct super_block **)(head + bpf_core_field_offset(struct inode, i_sb));
+		fi->ino = *(__u64 *)(head + bpf_core_field_offset(struct inode, i_ino));
+		fi->rdev = *(__u32 *)(head + bpf_core_field_offset(struct inode, i_rdev));
+	} else {
+		fi->mode = BPF_CORE_READ(inode, i_mode);
+		sb = BPF_CORE_READ(inode, i_sb);
+		fi->ino = BPF_CORE_READ(inode, i_ino);
+		fi->rdev = BPF_CORE_READ(inode, i_rdev);
+	}
+	/* sb is a local of ours: no CO-RE relocation on it */
+	fi->s_dev = (fi->mode & 0170000) == 0100000 ? BPF_CORE_READ(sb, s_dev) : 0;
+}
+
+__noinline int vio_file(__u64 fd, struct vio *io)
+{
+	struct file *f = fd_file(fd);
+	struct inode_fields fi;
+	struct image_key k = {};
+	__u32 tgid;
+
+	if (!f || !io)
+		return 0;
+	if (targ_rdonly_cast)
+		inode_fields_cast(f, &fi);
+	else
+		inode_fields_read(f, &fi);
+	io->ino = fi.ino;
+	if ((fi.mode & 0170000) == 0060000) {		/* S_IFBLK */
+		io->dev = fi.rdev;
+		return 1;
+	}
+	if ((fi.mode & 0170000) != 0100000)		/* S_IFREG */
+		return 0;
+	/* a regular file: an image, whose writeback is the VM's too */
+	io->dev = fi.s_dev;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	k.dev = io->dev;
+	k.ino = io->ino;
+	if (!bpf_map_lookup_elem(&image_inodes, &k))
+		bpf_map_update_elem(&image_inodes, &k, &tgid, BPF_ANY);
+	return 1;
+}
+
 static __always_inline int vio_enter(__u64 fd, __u64 off, __u32 op)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
