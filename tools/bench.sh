@@ -196,15 +196,8 @@ stop_tracer() {
 	[ "$rc" = 0 ] || { echo "Warning: the tracer exited with $rc:" >&2; tail -5 "$work/tracer.log" >&2; }
 }
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-# the run time (ns) of the programs that process PID holds
-bpf_ns() {
-	local ids
-	# an fd may close while it is read: take what was read
-	ids=$({ cat /proc/"$1"/fdinfo/* 2>/dev/null || true; } | awk '/^prog_id:/ { print $2 }' |
-		sort -un | paste -sd,)
-	bpftool prog show -j | jq --argjson ids "[$ids]" \
-		'[.[] | select(.id as $i | $ids | index($i)) | .run_time_ns // 0] | add // 0'
-}
+# bpf_ns PID: the run time (ns) of its programs
+. "$here/lib-bpf-stats.sh"
 
 declare -A iops cpu bpf att det
 # run_conf WORKLOAD TRACER ROUND: one fio run under one tracer, figures kept
