@@ -24,32 +24,34 @@
  */
 #define HCI_OPAQUE(x) __asm__ volatile("" : "+r"(x))
 
+/*
+ * One step of the search below, for *v < 2^32: if *v > c, C - v borrows
+ * (sets bit 63), and *v is shifted down by the step's 2^bits; returns that
+ * shift, 0 or 2^bits.
+ */
+static inline unsigned long long hci_log2_step(unsigned long long *v, unsigned long long c,
+					       unsigned int bits)
+{
+	unsigned long long x = *v, s;
+
+	HCI_OPAQUE(x);
+	s = ((c - x) >> 63) << bits;
+	*v = x >> s;
+	return s;
+}
+
 /* floor(log2(v)) for v > 0; 0 for v == 0: a binary search by borrows */
 static inline unsigned int hci_log2_u64(unsigned long long v)
 {
-	unsigned long long r, s;
+	unsigned long long r;
 
 	/* the high half is non-zero: (v >> 32) + 2^32 - 1 carries into bit 32 */
-	s = (((v >> 32) + 0xFFFFFFFFULL) >> 32) << 5;
-	v >>= s;
-	r = s;
-	/* v < 2^32 from here, so C - v borrows (sets bit 63) exactly when v > C */
-	HCI_OPAQUE(v);
-	s = ((0xFFFFULL - v) >> 63) << 4;
-	v >>= s;
-	r |= s;
-	HCI_OPAQUE(v);
-	s = ((0xFFULL - v) >> 63) << 3;
-	v >>= s;
-	r |= s;
-	HCI_OPAQUE(v);
-	s = ((0xFULL - v) >> 63) << 2;
-	v >>= s;
-	r |= s;
-	HCI_OPAQUE(v);
-	s = ((0x3ULL - v) >> 63) << 1;
-	v >>= s;
-	r |= s;
+	r = (((v >> 32) + 0xFFFFFFFFULL) >> 32) << 5;
+	v >>= r;
+	r |= hci_log2_step(&v, 0xFFFFULL, 4);
+	r |= hci_log2_step(&v, 0xFFULL, 3);
+	r |= hci_log2_step(&v, 0xFULL, 2);
+	r |= hci_log2_step(&v, 0x3ULL, 1);
 	return (unsigned int)(r | (v >> 1));
 }
 
