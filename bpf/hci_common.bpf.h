@@ -70,6 +70,23 @@ static __always_inline void *lookup_or_init(void *map, void *key, void *zero_map
 	hci_span_add((v)->slots[stage], &(v)->sum_ns[stage], (from), (to))
 
 /*
+ * Field @f of @type, as type T, out of @head: a copy of the object's first
+ * sizeof(head) bytes, made with one bpf_probe_read where the field lies in
+ * it (the caller checks with bpf_core_field_offset and _size). The offset
+ * goes through barrier_var so that the compiler cannot fold it into the
+ * load: libbpf checks a relocated load's width against the field's in the
+ * running kernel, and refuses the object where they differ (reading the
+ * low byte of a flags word that is 8 bytes in our vmlinux.h and 4 on v6.1).
+ */
+#define hci_head_field(T, head, type, f) ({					\
+	__u32 __off = bpf_core_field_offset(type, f);				\
+	barrier_var(__off);							\
+	if (__off > sizeof(head) - sizeof(T))					\
+		__off = sizeof(head) - sizeof(T);				\
+	*(T *)((head) + __off);							\
+})
+
+/*
  * Can this program read the current task through BTF? Every program type
  * we use can, where the kernel has bpf_get_current_task_btf (v5.11): a few
  * plain loads instead of a helper call for each pointer on the way.

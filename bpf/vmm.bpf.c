@@ -86,11 +86,14 @@ static __always_inline void inode_fields_cast(struct file *f, struct inode_field
 
 /*
  * Without the kfunc, by bpf_probe_read: i_mode, i_sb, i_ino and i_rdev lie
- * in the first INODE_HEAD bytes on the kernels we know, and one read of
- * those costs about what one of a field does. Where CO-RE says a field
- * lies further in, each is read on its own.
+ * in the first INODE_HEAD bytes on the kernels we know (i_rdev ends at 80
+ * on v6.1 and v6.18), and one read of those costs about what one of a field
+ * does. Where CO-RE says a field lies further in, each is read on its own.
+ * The copy is on the stack of the deepest call chain, io_submit's entry ->
+ * aio_submit_one -> vio_file, which the verifier holds to 512 bytes in all
+ * (each frame rounded up to 32): 128 bytes here took it to 544 on v6.1.
  */
-#define INODE_HEAD 128
+#define INODE_HEAD 80
 
 #define INODE_FIELD_IN_HEAD(f) \
 	(bpf_core_field_offset(struct inode, f) + bpf_core_field_size(struct inode, f) <= INODE_HEAD)
@@ -104,10 +107,10 @@ static __always_inline void inode_fields_read(struct file *f, struct inode_field
 	if (INODE_FIELD_IN_HEAD(i_mode) && INODE_FIELD_IN_HEAD(i_sb) &&
 	    INODE_FIELD_IN_HEAD(i_ino) && INODE_FIELD_IN_HEAD(i_rdev) &&
 	    !bpf_probe_read_kernel(head, sizeof(head), inode)) {
-		fi->mode = *(__u16 *)(head + bpf_core_field_offset(struct inode, i_mode));
-		sb = *(struct super_block **)(head + bpf_core_field_offset(struct inode, i_sb));
-		fi->ino = *(__u64 *)(head + bpf_core_field_offset(struct inode, i_ino));
-		fi->rdev = *(__u32 *)(head + bpf_core_field_offset(struct inode, i_rdev));
+		fi->mode = hci_head_field(__u16, head, struct inode, i_mode);
+		sb = hci_head_field(struct super_block *, head, struct inode, i_sb);
+		fi->ino = hci_head_field(__u64, head, struct inode, i_ino);
+		fi->rdev = hci_head_field(__u32, head, struct inode, i_rdev);
 	} else {
 		fi->mode = BPF_CORE_READ(inode, i_mode);
 		sb = BPF_CORE_READ(inode, i_sb);

@@ -14,7 +14,11 @@
  * vio_finish (vmm.bpf.c) like every other VMM request.
  *
  * The io_uring tracepoints are optional: a kernel without them loses these
- * requests' stages, never the rest (lib/bpf/layers.c).
+ * requests' stages, never the rest (lib/bpf/layers.c). v6.1 names the SQE's
+ * io_uring_submit_sqe and passes each tracepoint (ctx, req, ...); later
+ * kernels name it io_uring_submit_req and pass the request first. Both
+ * programs are here, one is loaded (lib/bpf/features.c uring_probe), and
+ * targ_uring_ctx_first picks the argument.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -100,12 +104,12 @@ static __always_inline void ureq_fields(struct io_kiocb *req, struct ureq_fields
 	    UREQ_IN_HEAD(struct io_kiocb, cqe.fd) &&
 	    (!rw || UREQ_IN_HEAD(struct io_rw, kiocb.ki_pos)) &&
 	    !bpf_probe_read_kernel(head, sizeof(head), req)) {
-		fu->opcode = head[bpf_core_field_offset(struct io_kiocb, opcode)];
+		fu->opcode = hci_head_field(__u8, head, struct io_kiocb, opcode);
 		/* little-endian: the low byte of the flags word comes first */
-		fu->flags0 = head[bpf_core_field_offset(struct io_kiocb, flags)];
-		fu->fd = *(__s32 *)(head + bpf_core_field_offset(struct io_kiocb, cqe.fd));
+		fu->flags0 = hci_head_field(__u8, head, struct io_kiocb, flags);
+		fu->fd = hci_head_field(__s32, head, struct io_kiocb, cqe.fd);
 		if (rw)
-			fu->pos = *(__s64 *)(head + bpf_core_field_offset(struct io_rw, kiocb.ki_pos));
+			fu->pos = hci_head_field(__s64, head, struct io_rw, kiocb.ki_pos);
 		return;
 	}
 	fu->opcode = BPF_CORE_READ(req, opcode);
@@ -115,11 +119,14 @@ static __always_inline void ureq_fields(struct io_kiocb *req, struct ureq_fields
 		fu->pos = BPF_CORE_READ((struct io_rw *)req, kiocb.ki_pos);
 }
 
-SEC("raw_tp/io_uring_submit_req")
-int BPF_PROG(hci_io_uring_submit_req_raw)
+/* the request an io_uring tracepoint was passed: first, or after the ctx */
+#define uring_req_arg(ctx) (targ_uring_ctx_first ? (ctx)[1] : (ctx)[0])
+
+/* io_kiocb @key's SQE is about to be issued, in this thread */
+static __always_inline int uring_submit(__u64 key)
 {
-	struct io_kiocb *req = (void *)ctx[0];
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), key = ctx[0];
+	struct io_kiocb *req = (void *)key;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct ureq_fields fu;
 	struct aio_req r = {};
@@ -154,6 +161,19 @@ int BPF_PROG(hci_io_uring_submit_req_raw)
 	return 0;
 }
 
+SEC("raw_tp/io_uring_submit_req")
+int BPF_PROG(hci_io_uring_submit_req_raw)
+{
+	return uring_submit(uring_req_arg(ctx));
+}
+
+/* its name on v6.1 (lib/bpf/layers.c loads one of the two) */
+SEC("raw_tp/io_uring_submit_sqe")
+int BPF_PROG(hci_io_uring_submit_sqe_raw)
+{
+	return uring_submit(uring_req_arg(ctx));
+}
+
 /*
  * The request's file is assigned when it is issued, in the issuing thread:
  * the submitter inline, or an io-wq worker for a punted request. From here
@@ -163,18 +183,53 @@ SEC("raw_tp/io_uring_file_get")
 int BPF_PROG(hci_io_uring_file_get_raw)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 key = ctx[0];
+	__u64 key = uring_req_arg(ctx);
 
 	if (ureq_find(key))
 		uring_cur_set(tid, key);
 	return 0;
 }
 
-/* handed to an io-wq worker: linked again at io_uring_file_get, if it fires */
+/*
+ * An io-wq worker runs a punted request: its bios from here on are that
+ * request's. Where the kernel assigns a punted request's file in the
+ * submitter (v6.1: io_uring_file_get fires before io_uring_queue_async_work),
+ * this is the only sign of the worker taking it; elsewhere it sets what
+ * io_uring_file_get sets again. The work is embedded in its io_kiocb.
+ * Loaded where BTF has the function (lib/bpf/features.c uring_probe).
+ */
+SEC("fentry/io_wq_submit_work")
+int BPF_PROG(hci_io_uring_wq_work_fentry, struct io_wq_work *work)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key;
+
+	/* as a number: the verifier allows no hashing of a typed pointer */
+	if (bpf_probe_read_kernel(&key, sizeof(key), &ctx[0]))
+		return 0;
+	key -= bpf_core_field_offset(struct io_kiocb, work);
+	if (ureq_find(key))
+		uring_cur_set(tid, key);
+	return 0;
+}
+
+/*
+ * ... and is done with it: the worker makes no syscall whose exit would
+ * free its uring_slots entry, and an entry left claimed by a worker that
+ * has exited would never be freed.
+ */
+SEC("fexit/io_wq_submit_work")
+int BPF_PROG(hci_io_uring_wq_work_fexit, struct io_wq_work *work)
+{
+	uring_cur_clear((__u32)bpf_get_current_pid_tgid());
+	return 0;
+}
+
+/* handed to an io-wq worker: linked again when the worker takes it */
 SEC("raw_tp/io_uring_queue_async_work")
 int BPF_PROG(hci_io_uring_queue_async_work_raw)
 {
-	__u64 key = ctx[0];
+	__u64 key = uring_req_arg(ctx);
 	struct aio_req *r = ureq_find(key);
 
 	if (r)

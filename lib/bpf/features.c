@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "features.h"
@@ -82,6 +83,60 @@ static void features_off(struct hci_features *f, const char *list)
 	}
 }
 
+/*
+ * Does a fentry program on @func load here? BTF naming the function is not
+ * enough: a host may forbid function tracing (lockdown, or a sandbox: this
+ * project's CI machines refuse it with EPERM), and then one such program
+ * would fail the whole object's load. Loads an empty program and closes it.
+ */
+static bool fentry_loads(const struct btf *btf, const char *func)
+{
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = (__u32)id);
+	int fd;
+
+	if (id <= 0)
+		return false;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "hci_probe", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
+ * The io_uring tracepoints the VMM layer follows a request by, and how this
+ * kernel passes it. v6.1 (Debian 12's kernel) names the SQE's tracepoint
+ * io_uring_submit_sqe and passes every one (ctx, req, ...); later kernels
+ * name it io_uring_submit_req and pass the request first. The SQE's fd is
+ * read from the request's cqe.fd (vmm_uring.bpf.c), which kernels before
+ * io_kiocb had a cqe lack: there the layer is not loaded.
+ */
+static void uring_probe(const struct btf *btf, struct hci_features *f)
+{
+	int complete = proto_nargs(btf, "btf_trace_io_uring_complete");
+	int file_get = proto_nargs(btf, "btf_trace_io_uring_file_get");
+	bool submit_req = proto_nargs(btf, "btf_trace_io_uring_submit_req") > 0;
+	bool submit_sqe = proto_nargs(btf, "btf_trace_io_uring_submit_sqe") > 0;
+
+	/* the first argument is the "void *__data" of the tracepoint */
+	f->uring_cqe_ptr = complete == 4;
+	f->uring_ctx_first = file_get == 5;
+	f->uring_submit_sqe = !submit_req && submit_sqe;
+	f->uring = complete > 0 && (file_get == 3 || file_get == 5) &&
+		   (submit_req || submit_sqe) &&
+		   proto_nargs(btf, "btf_trace_io_uring_queue_async_work") > 0 &&
+		   has_member(btf, "io_kiocb", "cqe");
+	/* where an io-wq worker takes a punted request */
+	f->uring_wq_work = f->uring && fentry_loads(btf, "io_wq_submit_work");
+}
+
 void hci_probe_features(struct hci_features *f)
 {
 	struct btf *btf;
@@ -104,9 +159,7 @@ void hci_probe_features(struct hci_features *f)
 	n = proto_nargs(btf, "btf_trace_kvm_exit");
 	f->kvm = n > 0 || access("/sys/kernel/tracing/events/kvm", F_OK) == 0;
 	f->kvm_exit_reason_arg = n == 4;
-	n = proto_nargs(btf, "btf_trace_io_uring_complete");
-	f->uring = n > 0;
-	f->uring_cqe_ptr = n == 4;
+	uring_probe(btf, f);
 	f->rq_start_time = has_member(btf, "request", "start_time_ns");
 	f->rq_io_start_time = has_member(btf, "request", "io_start_time_ns");
 	/*
@@ -140,6 +193,16 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 		f->single_arg ? "v5.11+ (no queue arg)" : "pre-v5.11 (queue arg)",
 		f->tracefs ? "mounted" : "not mounted");
 	fprintf(out, "KVM tracepoints: %s\n", f->kvm ? "yes" : "no (KVM stages will be absent)");
+	if (f->uring)
+		fprintf(out, "io_uring tracepoints: yes (%s, arguments (%s...)); "
+			"io-wq workers %s\n",
+			f->uring_submit_sqe ? "io_uring_submit_sqe" : "io_uring_submit_req",
+			f->uring_ctx_first ? "ctx, req, " : "req, ",
+			f->uring_wq_work ? "by io_wq_submit_work (fentry)" :
+			"by io_uring_file_get only");
+	else
+		fprintf(out, "io_uring tracepoints: no (io_uring requests' VMM stages "
+			"will be absent)\n");
 	fprintf(out, "syscall arguments at exit: %s\n", f->syscall_regs ?
 		"yes (bpf_task_pt_regs)" : "no (kept by entry programs)");
 	fprintf(out, "kernel objects by BTF cast: %s\n", f->rdonly_cast ?

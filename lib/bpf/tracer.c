@@ -64,6 +64,7 @@ static void configure(struct hcitrace *skel, const struct hci_tracer_opts *o,
 	skel->rodata->targ_self_tgid = o->self_tgid;
 	skel->rodata->targ_kvm_exit_reason_arg = feat->kvm_exit_reason_arg;
 	skel->rodata->targ_uring_cqe_ptr = feat->uring_cqe_ptr;
+	skel->rodata->targ_uring_ctx_first = feat->uring_ctx_first;
 	skel->rodata->targ_kernel_g = feat->kernel_g;
 	skel->rodata->targ_kernel_d = feat->kernel_d;
 	skel->rodata->targ_syscall_regs = feat->syscall_regs;

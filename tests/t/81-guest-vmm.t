@@ -1,0 +1,43 @@
+#!/bin/bash
+# hcitrace --vmm on an older kernel than the host's: the test guest's own
+# (Debian 12's v6.1), with fio copied as qemu-system-x86_64 inside it. That
+# kernel lacks bpf_rdonly_cast, names the io_uring SQE tracepoint
+# io_uring_submit_sqe and passes its tracepoints (ctx, req, ...), and lays
+# out io_kiocb's flags in 4 bytes, not 8: CO-RE and the run-time checks in
+# lib/bpf/features.c must carry the VMM layer there. Checks, for psync,
+# libaio QD32 and io_uring QD32 (inline and through io-wq): hcitrace
+# attaches and exits 0, and every one of the N reads is a VMM request with
+# its bio, completed at the VMM (V2V) and linked to the device (VD2C).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../vm/lib-vm.sh"
+need_root
+need_vm
+
+vm_image 80
+N=300
+hook() { :; }
+vm_run hcitest-vmm q35 threads hook hci.job=vmm hci.n=$N
+c=$TMP/hcitest-vmm.console
+is "guest job ran" "$VM_RC" 0
+
+# the guest's kernel: what -v said of it
+err() { sed -n "s/.*HCI-VMMERR $1 //p" "$c"; }
+check "the guest's kernel has no bpf_rdonly_cast: -v says so" \
+	grep -qF "kernel objects by BTF cast: no (bpf_probe_read)" <(err psync)
+check "the guest's kernel has io_uring_submit_sqe, io_wq_submit_work: -v says so" \
+	grep -qF "io_uring tracepoints: yes (io_uring_submit_sqe, arguments (req, ...)); io-wq workers by io_wq_submit_work (fentry)" <(err io_uring)
+
+# the completions the kernel ran no program for, as in 40-vmm
+vmm_row='.lost.completion_not_seen as $l |
+	 [.vmm[] | select(.origin == "vm:vmmtest" and .device == "vda" and .op == "read")][0] | . + {unseen: $l}'
+for name in psync libaio io_uring io_uring-wq; do
+	sed -n "s/.*HCI-VMMJSON $name //p" "$c" | tr -d '\r' > "$TMP/$name.json"
+	check "$name: hcitrace --vmm attached and exited 0" \
+		grep -q "HCI-VMM $name rc=0" "$c" || diag "$(err "$name" | tail -20)"
+	check "$name: N VMM requests, N bios, each completed and linked to its bio" \
+		jqt --argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and
+		 .unlinked == 0 and .absorbed == 0 and .stages.V2V.count == $n and
+		 .unseen <= 3 and .stages.VD2C.count + .unseen >= $n' "$TMP/$name.json" ||
+		diag "$(jq -c "$vmm_row" "$TMP/$name.json" 2>&1 | head -c 2000)"
+done
+done_testing
