@@ -69,6 +69,7 @@ static const struct {
 	{ "syscall_regs", offsetof(struct hci_features, syscall_regs) },
 	{ "rdonly_cast", offsetof(struct hci_features, rdonly_cast) },
 	{ "bpf_loop", offsetof(struct hci_features, bpf_loop) },
+	{ "uring_wq_work", offsetof(struct hci_features, uring_wq_work) },
 };
 
 static void features_off(struct hci_features *f, const char *list)

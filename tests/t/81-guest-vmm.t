@@ -7,7 +7,8 @@
 # lib/bpf/features.c must carry the VMM layer there. Checks, for psync,
 # libaio QD32 and io_uring QD32 (inline and through io-wq): hcitrace
 # attaches and exits 0, and every one of the N reads is a VMM request with
-# its bio, completed at the VMM (V2V) and linked to the device (VD2C).
+# its bio, completed at the VMM (V2V) and linked to the device (VD2C);
+# and without the io_wq_submit_work fentry, io-wq's requests unlinked.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../vm/lib-vm.sh"
 need_root
@@ -40,4 +41,15 @@ for name in psync libaio io_uring io_uring-wq; do
 		 .unseen <= 3 and .stages.VD2C.count + .unseen >= $n' "$TMP/$name.json" ||
 		diag "$(jq -c "$vmm_row" "$TMP/$name.json" 2>&1 | head -c 2000)"
 done
+
+# without the fentry (a host that refuses function tracing), v6.1's io-wq
+# workers are never linked: every request is still counted, as unlinked
+name=io_uring-wq-nofentry
+sed -n "s/.*HCI-VMMJSON $name //p" "$c" | tr -d '\r' > "$TMP/$name.json"
+check "io-wq without io_wq_submit_work: -v says so" \
+	grep -qF "io-wq workers by io_uring_file_get only" <(err $name)
+check "io-wq without io_wq_submit_work: N VMM requests, completed, all unlinked" \
+	jqt --argjson n $N "$vmm_row"' | .ios == $n and .stages.V2V.count == $n and
+	 .unlinked == $n and .bios == 0' "$TMP/$name.json" ||
+	diag "$(jq -c "$vmm_row" "$TMP/$name.json" 2>&1 | head -c 2000)"
 done_testing
