@@ -2,8 +2,9 @@
 /*
  * What the three VMM files (vmm.bpf.c for blocking syscalls, vmm_aio.bpf.c
  * for native aio, vmm_uring.bpf.c for io_uring) share: is this process one
- * we trace, which image a file descriptor names, the notify a new request
- * answers, and the one way a VMM request ends (vio_finish, in vmm.bpf.c).
+ * we trace, which image a file descriptor names and what an io_uring
+ * request holds (vmm_kread.bpf.c), the notify a new request answers, and
+ * the one way a VMM request ends (vio_finish, in vmm.bpf.c).
  */
 #ifndef HCI_VMM_BPF_H
 #define HCI_VMM_BPF_H
@@ -45,15 +46,27 @@ static __always_inline __u64 kvm_take_notify(__u32 tgid)
 }
 
 /*
- * The image behind VMM fd @fd of the current task: its dev and inode into
- * @io, 1 if it is a regular file (the image of a VM whose disk is a file)
- * or a block device, 0 for anything else (eventfds, sockets...). Defined
- * once in vmm.bpf.c, a real BPF-to-BPF call: it reads the file and inode
- * through bpf_rdonly_cast where the kernel has it, and a kfunc may be
- * declared in one of the linked objects only (libbpf 1.1's linker fails
- * on the second).
+ * The reads of kernel objects by address, in vmm_kread.bpf.c (it says why
+ * there, and why global functions).
+ *
+ * vio_file: the image behind VMM fd @fd of the current task, its dev and
+ * inode into @io; 1 if it is a regular file (the image of a VM whose disk
+ * is a file) or a block device, 0 for anything else (eventfds, sockets...).
  */
 int vio_file(__u64 fd, struct vio *io);
+
+/* what an io_uring submit needs of its io_kiocb (ureq_read) */
+struct ureq_fields {
+	__u8 opcode;
+	__u8 flags0;		/* REQ_F_FIXED_FILE is bit 0 */
+	__s32 fd;
+	__s64 pos;
+};
+
+int ureq_read(__u64 req, struct ureq_fields *fu);
+
+/* the result in the io_uring CQE at @cqe */
+int uring_cqe_res(__u64 cqe);
 
 static __always_inline struct hci_vmm_val *vhist_get(__u32 tgid, __u32 dev, __u32 op)
 {

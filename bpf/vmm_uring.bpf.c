@@ -74,58 +74,12 @@ static __always_inline void uring_cur_clear(__u32 tid)
 		tslot_ovf_del(&uring_cur, HCI_TS_URING, &tid);
 }
 
-/*
- * What the submit needs of an io_kiocb, in one read, as for an inode
- * (vmm.bpf.c inode_fields_read): the opcode, the flags' low byte, the SQE's
- * fd (in cqe.fd until the request is issued) and a read or write's file
- * position (io_rw, in the command area at the start) lie in its first
- * UREQ_HEAD bytes (offsets 64, 72, 92 and 8 on 6.18); where CO-RE says a
- * kernel lays them out further in, each is read on its own.
- */
-#define UREQ_HEAD 128
-
-struct ureq_fields {
-	__u8 opcode;
-	__u8 flags0;		/* REQ_F_FIXED_FILE is bit 0 */
-	__s32 fd;
-	__s64 pos;
-};
-
-#define UREQ_IN_HEAD(type, f) \
-	(bpf_core_field_offset(type, f) + bpf_core_field_size(type, f) <= UREQ_HEAD)
-
-static __always_inline void ureq_fields(struct io_kiocb *req, struct ureq_fields *fu)
-{
-	bool rw = bpf_core_type_exists(struct io_rw);
-	__u8 head[UREQ_HEAD];
-
-	fu->pos = 0;
-	if (UREQ_IN_HEAD(struct io_kiocb, opcode) && UREQ_IN_HEAD(struct io_kiocb, flags) &&
-	    UREQ_IN_HEAD(struct io_kiocb, cqe.fd) &&
-	    (!rw || UREQ_IN_HEAD(struct io_rw, kiocb.ki_pos)) &&
-	    !bpf_probe_read_kernel(head, sizeof(head), req)) {
-		fu->opcode = hci_head_field(__u8, head, struct io_kiocb, opcode);
-		/* little-endian: the low byte of the flags word comes first */
-		fu->flags0 = hci_head_field(__u8, head, struct io_kiocb, flags);
-		fu->fd = hci_head_field(__s32, head, struct io_kiocb, cqe.fd);
-		if (rw)
-			fu->pos = hci_head_field(__s64, head, struct io_rw, kiocb.ki_pos);
-		return;
-	}
-	fu->opcode = BPF_CORE_READ(req, opcode);
-	fu->flags0 = BPF_CORE_READ(req, flags) & 0xff;
-	fu->fd = BPF_CORE_READ(req, cqe.fd);
-	if (rw)
-		fu->pos = BPF_CORE_READ((struct io_rw *)req, kiocb.ki_pos);
-}
-
 /* the request an io_uring tracepoint was passed: first, or after the ctx */
 #define uring_req_arg(ctx) (targ_uring_ctx_first ? (ctx)[1] : (ctx)[0])
 
 /* io_kiocb @key's SQE is about to be issued, in this thread */
 static __always_inline int uring_submit(__u64 key)
 {
-	struct io_kiocb *req = (void *)key;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct ureq_fields fu;
@@ -133,7 +87,7 @@ static __always_inline int uring_submit(__u64 key)
 
 	if (!vio_wanted())
 		return 0;
-	ureq_fields(req, &fu);
+	ureq_read(key, &fu);
 	r.io.op = uring_op(fu.opcode);
 	if (r.io.op >= HCI_NOPS) {
 		uring_cur_clear(tid);
@@ -261,7 +215,7 @@ int BPF_PROG(hci_io_uring_complete_raw)
 	if (!r)
 		return 0;
 	if (targ_uring_cqe_ptr)
-		res = BPF_CORE_READ((struct io_uring_cqe *)ctx[2], res);
+		res = uring_cqe_res(ctx[2]);
 	else
 		res = (int)ctx[3];
 	vio_finish(&r->io, r->tgid, 0, res, bpf_ktime_get_ns());

@@ -174,7 +174,8 @@ void hci_probe_features(struct hci_features *f)
 	/*
 	 * v6.2's kfunc bpf_rdonly_cast types a kernel address by its BTF, so
 	 * that the VMM layer reads an image's file and inode with plain loads
-	 * instead of a bpf_probe_read each (vmm.bpf.c vio_file).
+	 * instead of a bpf_probe_read each, and io_uring's requests too
+	 * (vmm_kread.bpf.c).
 	 */
 	f->rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	/*
