@@ -38,7 +38,8 @@ const volatile bool targ_kvm_exit_reason_arg = false;
 /* io_uring_complete has passed the CQE by pointer since v6.0; before that,
  * (ctx, req, user_data, res, cflags, ...) */
 const volatile bool targ_uring_cqe_ptr = true;
-/* v6.1's io_uring tracepoints are (ctx, req, ...); later ones (req, ...) */
+/* some kernels' io_uring tracepoints are (ctx, req, ...); v6.1's and later
+ * ones (req, ...) */
 const volatile bool targ_uring_ctx_first = false;
 /* guest --app: the tracer's own writes (to a file channel) are not app I/O */
 const volatile __u32 targ_self_tgid = 0;

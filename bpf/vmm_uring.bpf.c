@@ -15,10 +15,12 @@
  *
  * The io_uring tracepoints are optional: a kernel without them loses these
  * requests' stages, never the rest (lib/bpf/layers.c). v6.1 names the SQE's
- * io_uring_submit_sqe and passes each tracepoint (ctx, req, ...); later
- * kernels name it io_uring_submit_req and pass the request first. Both
- * programs are here, one is loaded (lib/bpf/features.c uring_probe), and
- * targ_uring_ctx_first picks the argument.
+ * io_uring_submit_sqe, later kernels io_uring_submit_req: both programs are
+ * here and one is loaded (lib/bpf/features.c uring_probe). Some older
+ * kernels pass the tracepoints (ctx, req, ...) instead of (req, ...);
+ * targ_uring_ctx_first picks the argument. v6.1 also assigns a punted
+ * request's file in the submitter, so its io-wq workers are found at
+ * io_wq_submit_work (fentry), where the host allows function tracing.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

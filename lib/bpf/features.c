@@ -114,10 +114,12 @@ static bool fentry_loads(const struct btf *btf, const char *func)
 /*
  * The io_uring tracepoints the VMM layer follows a request by, and how this
  * kernel passes it. v6.1 (Debian 12's kernel) names the SQE's tracepoint
- * io_uring_submit_sqe and passes every one (ctx, req, ...); later kernels
- * name it io_uring_submit_req and pass the request first. The SQE's fd is
- * read from the request's cqe.fd (vmm_uring.bpf.c), which kernels before
- * io_kiocb had a cqe lack: there the layer is not loaded.
+ * io_uring_submit_sqe, later kernels io_uring_submit_req; both pass the
+ * request first, where some older ones pass (ctx, req, ...), seen here by
+ * io_uring_file_get's count of arguments (untested: no such kernel is at
+ * hand). The SQE's fd is read from the request's cqe.fd (vmm_uring.bpf.c),
+ * which kernels before io_kiocb had a cqe lack: there the layer is not
+ * loaded.
  */
 static void uring_probe(const struct btf *btf, struct hci_features *f)
 {

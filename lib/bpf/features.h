@@ -14,7 +14,7 @@ struct hci_features {
 	bool kvm_exit_reason_arg; /* older kvm_exit(reason, vcpu, isa) */
 	bool uring;		/* io_uring tracepoints exist */
 	bool uring_cqe_ptr;	/* io_uring_complete(ctx, req, cqe) */
-	bool uring_ctx_first;	/* io_uring_file_get(ctx, req, ...), as on v6.1 */
+	bool uring_ctx_first;	/* io_uring_file_get(ctx, req, ...): older kernels */
 	bool uring_submit_sqe;	/* the SQE tracepoint is io_uring_submit_sqe (v6.1) */
 	bool uring_wq_work;	/* io_wq_submit_work in BTF: io-wq workers by fentry */
 	bool rq_start_time;	/* struct request has start_time_ns */

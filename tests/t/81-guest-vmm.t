@@ -2,8 +2,9 @@
 # hcitrace --vmm on an older kernel than the host's: the test guest's own
 # (Debian 12's v6.1), with fio copied as qemu-system-x86_64 inside it. That
 # kernel lacks bpf_rdonly_cast, names the io_uring SQE tracepoint
-# io_uring_submit_sqe and passes its tracepoints (ctx, req, ...), and lays
-# out io_kiocb's flags in 4 bytes, not 8: CO-RE and the run-time checks in
+# io_uring_submit_sqe and assigns a punted request's file in the submitter
+# (so io-wq workers are found at io_wq_submit_work), and lays out
+# io_kiocb's flags in 4 bytes, not 8: CO-RE and the run-time checks in
 # lib/bpf/features.c must carry the VMM layer there. Checks, for psync,
 # libaio QD32 and io_uring QD32 (inline and through io-wq): hcitrace
 # attaches and exits 0, and every one of the N reads is a VMM request with
