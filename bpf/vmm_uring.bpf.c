@@ -152,7 +152,7 @@ int BPF_PROG(hci_io_uring_file_get_raw)
  * submitter (v6.1: io_uring_file_get fires before io_uring_queue_async_work),
  * this is the only sign of the worker taking it; elsewhere it sets what
  * io_uring_file_get sets again. The work is embedded in its io_kiocb.
- * Loaded where BTF has the function (lib/bpf/features.c uring_probe).
+ * Loaded where a fentry on it loads (lib/bpf/features.c uring_probe).
  */
 SEC("fentry/io_wq_submit_work")
 int BPF_PROG(hci_io_uring_wq_work_fentry, struct io_wq_work *work)

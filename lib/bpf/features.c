@@ -119,9 +119,10 @@ static bool fentry_loads(const struct btf *btf, const char *func)
  * io_uring_file_get's count of arguments (untested: no such kernel is at
  * hand). The SQE's fd is read from the request's cqe.fd (vmm_uring.bpf.c),
  * which kernels before io_kiocb had a cqe lack: there the layer is not
- * loaded.
+ * loaded. The fentry is tried only for @vmm: it is a program load, and a
+ * host that refuses it may log the refusal.
  */
-static void uring_probe(const struct btf *btf, struct hci_features *f)
+static void uring_probe(const struct btf *btf, struct hci_features *f, bool vmm)
 {
 	int complete = proto_nargs(btf, "btf_trace_io_uring_complete");
 	int file_get = proto_nargs(btf, "btf_trace_io_uring_file_get");
@@ -137,10 +138,10 @@ static void uring_probe(const struct btf *btf, struct hci_features *f)
 		   proto_nargs(btf, "btf_trace_io_uring_queue_async_work") > 0 &&
 		   has_member(btf, "io_kiocb", "cqe");
 	/* where an io-wq worker takes a punted request */
-	f->uring_wq_work = f->uring && fentry_loads(btf, "io_wq_submit_work");
+	f->uring_wq_work = vmm && f->uring && fentry_loads(btf, "io_wq_submit_work");
 }
 
-void hci_probe_features(struct hci_features *f)
+void hci_probe_features(struct hci_features *f, bool vmm)
 {
 	struct btf *btf;
 	int n;
@@ -162,7 +163,7 @@ void hci_probe_features(struct hci_features *f)
 	n = proto_nargs(btf, "btf_trace_kvm_exit");
 	f->kvm = n > 0 || access("/sys/kernel/tracing/events/kvm", F_OK) == 0;
 	f->kvm_exit_reason_arg = n == 4;
-	uring_probe(btf, f);
+	uring_probe(btf, f, vmm);
 	f->rq_start_time = has_member(btf, "request", "start_time_ns");
 	f->rq_io_start_time = has_member(btf, "request", "io_start_time_ns");
 	/*
@@ -190,7 +191,7 @@ void hci_probe_features(struct hci_features *f)
 	features_off(f, getenv("HCI_FEATURES_OFF"));
 }
 
-void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf)
+void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf, bool vmm)
 {
 	fprintf(out, "features: kernel BTF %s, tp_btf %s, block tracepoint args %s, tracefs %s\n",
 		f->btf ? "yes" : "no", f->tp_btf ? "yes" : "no",
@@ -198,12 +199,11 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 		f->tracefs ? "mounted" : "not mounted");
 	fprintf(out, "KVM tracepoints: %s\n", f->kvm ? "yes" : "no (KVM stages will be absent)");
 	if (f->uring)
-		fprintf(out, "io_uring tracepoints: yes (%s, arguments (%s...)); "
-			"io-wq workers %s\n",
+		fprintf(out, "io_uring tracepoints: yes (%s, arguments (%s...))%s\n",
 			f->uring_submit_sqe ? "io_uring_submit_sqe" : "io_uring_submit_req",
 			f->uring_ctx_first ? "ctx, req, " : "req, ",
-			f->uring_wq_work ? "by io_wq_submit_work (fentry)" :
-			"by io_uring_file_get only");
+			!vmm ? "" : f->uring_wq_work ? "; io-wq workers by io_wq_submit_work (fentry)" :
+			"; io-wq workers by io_uring_file_get only");
 	else
 		fprintf(out, "io_uring tracepoints: no (io_uring requests' VMM stages "
 			"will be absent)\n");

@@ -50,14 +50,16 @@ bool hci_prog_wanted(const char *name, const struct hci_tracer_opts *o,
 			return false;
 		return o->vmm;
 	case HCI_BPF_URING:
+		if (!o->vmm || !feat->uring)
+			return false;
 		/* one of the two names the SQE's tracepoint has had */
 		if (!strcmp(name, "hci_io_uring_submit_sqe_raw"))
-			return o->vmm && feat->uring && feat->uring_submit_sqe;
+			return feat->uring_submit_sqe;
 		if (!strcmp(name, "hci_io_uring_submit_req_raw"))
-			return o->vmm && feat->uring && !feat->uring_submit_sqe;
+			return !feat->uring_submit_sqe;
 		if (!strncmp(name, "hci_io_uring_wq_work_", 21))
-			return o->vmm && feat->uring && feat->uring_wq_work;
-		return o->vmm && feat->uring;
+			return feat->uring_wq_work;
+		return true;
 	case HCI_BPF_KVM: return o->vmm && feat->kvm;
 	case HCI_BPF_APP: return o->app;
 	case HCI_BPF_CGROUP: return o->cgroups;

@@ -181,12 +181,12 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		hci_errorf("cannot count possible CPUs");
 		return -EINVAL;
 	}
-	hci_probe_features(feat);
+	hci_probe_features(feat, o->vmm);
 	use_btf = feat->tp_btf && !o->raw_tp;
 	choose_stamps(feat, o);
 	t->ph.features = hci_now_ns();	/* calibration, the G point's included */
 	if (o->verbose)
-		hci_features_print(stderr, feat, use_btf);
+		hci_features_print(stderr, feat, use_btf, o->vmm);
 
 	t->skel = hcitrace__open();
 	if (!t->skel) {

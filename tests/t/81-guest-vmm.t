@@ -24,6 +24,8 @@ is "guest job ran" "$VM_RC" 0
 
 # the guest's kernel: what -v said of it
 err() { sed -n "s/.*HCI-VMMERR $1 //p" "$c"; }
+# CASE: its JSON report, from its one console line, into $TMP/CASE.json
+case_json() { sed -n "s/.*HCI-VMMJSON $1 //p" "$c" | tr -d '\r' > "$TMP/$1.json"; }
 check "the guest's kernel has no bpf_rdonly_cast: -v says so" \
 	grep -qF "kernel objects by BTF cast: no (bpf_probe_read)" <(err psync)
 check "the guest's kernel has io_uring_submit_sqe, io_wq_submit_work: -v says so" \
@@ -33,7 +35,7 @@ check "the guest's kernel has io_uring_submit_sqe, io_wq_submit_work: -v says so
 vmm_row='.lost.completion_not_seen as $l |
 	 [.vmm[] | select(.origin == "vm:vmmtest" and .device == "vda" and .op == "read")][0] | . + {unseen: $l}'
 for name in psync libaio io_uring io_uring-wq; do
-	sed -n "s/.*HCI-VMMJSON $name //p" "$c" | tr -d '\r' > "$TMP/$name.json"
+	case_json "$name"
 	check "$name: hcitrace --vmm attached and exited 0" \
 		grep -q "HCI-VMM $name rc=0" "$c" || diag "$(err "$name" | tail -20)"
 	check "$name: N VMM requests, N bios, each completed and linked to its bio" \
@@ -46,7 +48,7 @@ done
 # without the fentry (a host that refuses function tracing), v6.1's io-wq
 # workers are never linked: every request is still counted, as unlinked
 name=io_uring-wq-nofentry
-sed -n "s/.*HCI-VMMJSON $name //p" "$c" | tr -d '\r' > "$TMP/$name.json"
+case_json "$name"
 check "io-wq without io_wq_submit_work: -v says so" \
 	grep -qF "io-wq workers by io_uring_file_get only" <(err $name)
 check "io-wq without io_wq_submit_work: N VMM requests, completed, all unlinked" \
