@@ -71,6 +71,7 @@ extern const volatile __u32 targ_vm_tgid;
 extern const volatile bool targ_kvm_exit_reason_arg;
 extern const volatile bool targ_uring_cqe_ptr;
 extern const volatile bool targ_uring_ctx_first;
+extern const volatile bool targ_uring_worker;
 extern const volatile __u32 targ_self_tgid;
 extern const volatile bool targ_kernel_g;
 extern const volatile bool targ_kernel_d;

@@ -128,6 +128,38 @@ static __always_inline struct aio_req *ureq_find(__u64 key)
 	return tslot_ovf_find(&ureqs, HCI_TS_UREQ, &key);
 }
 
+/* task flag of io_uring's own threads: io-wq workers and the SQPOLL thread */
+#define HCI_PF_IO_WORKER 0x00000010
+
+/*
+ * The io_uring request this thread runs as an io-wq worker, or 0 if it is
+ * none. A worker's task names its struct io_worker (worker_private, NULL in
+ * the SQPOLL thread), whose cur_work is embedded in the request being run:
+ * so every bio a worker queues is found its request, whether the kernel
+ * assigned the file there or in the submitter (v6.1), and whether the work
+ * is a punt or a retry. targ_uring_worker (lib/bpf/features.c) says the
+ * kernel has all of that, and bpf_get_current_task_btf.
+ */
+static __always_inline __u64 uring_worker_req(void)
+{
+	struct task_struct *task;
+	struct io_wq_work *work;
+	void *worker;
+
+	if (!targ_uring_worker)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (!(task->flags & HCI_PF_IO_WORKER))
+		return 0;
+	worker = task->worker_private;
+	if (!worker)
+		return 0;
+	work = BPF_CORE_READ((struct io_worker *)worker, cur_work);
+	if (!work)
+		return 0;
+	return (__u64)work - bpf_core_field_offset(struct io_kiocb, work);
+}
+
 /*
  * Native-aio requests by (VM, iocb) the same way: claimed at io_submit,
  * freed when the VMM reaps them (io_getevents, the eventfd read, the

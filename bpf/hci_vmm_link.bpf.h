@@ -5,10 +5,10 @@
  *
  * A VMM request (vmm*.bpf.c) is open while its bios are being queued: a
  * blocking syscall (vmm_inflight, by thread), an io_submit batch (aio_cursors)
- * or an io_uring request being issued (uring_cur). A bio queued then is that
- * request's; its slot keeps the request's identity (vreq_id, vtid, HCI_VAIO or
- * HCI_VURING), and its completion stamps the request's host part (t_q, t_d,
- * t_c, nbios, ncompl). Bios that no VMM thread queued can still be a VM's:
+ * or an io_uring request being issued (uring_cur, or an io-wq worker's
+ * current work). A bio queued then is that request's; its slot keeps the
+ * request's identity (vreq_id, vtid, HCI_VAIO or HCI_VURING), and its
+ * completion stamps the request's host part (t_q, t_d, t_c, nbios, ncompl). Bios that no VMM thread queued can still be a VM's:
  * the lower half of a stacked device (stack_pages), or the writeback of a
  * cached image (image_inodes).
  *
@@ -46,18 +46,22 @@ static __always_inline __u64 *uring_cur_of(__u32 tid)
 	return sl ? &sl->v : tslot_ovf_find(&uring_cur, HCI_TS_URING, &tid);
 }
 
-/* a bio queued while this thread issues an io_uring request is that request's */
+/*
+ * A bio queued while this thread issues an io_uring request is that
+ * request's: the submitter's (uring_cur), or an io-wq worker's current one.
+ */
 static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
 {
-	__u64 *req = uring_cur_of(tid);
+	__u64 *cur = uring_cur_of(tid), key;
 	struct aio_req *r;
 
-	if (!req)
+	key = cur ? *cur : uring_worker_req();
+	if (!key)
 		return;
-	r = ureq_find(*req);
+	r = ureq_find(key);
 	if (!r)
 		return;
-	s->vreq_id = *req;
+	s->vreq_id = key;
 	s->flags |= HCI_VURING;
 	if (!r->io.t_q)
 		r->io.t_q = now;

@@ -41,6 +41,8 @@ const volatile bool targ_uring_cqe_ptr = true;
 /* some kernels' io_uring tracepoints are (ctx, req, ...); v6.1's and later
  * ones (req, ...) */
 const volatile bool targ_uring_ctx_first = false;
+/* an io-wq worker's request is its io_worker's cur_work (features.c) */
+const volatile bool targ_uring_worker = false;
 /* guest --app: the tracer's own writes (to a file channel) are not app I/O */
 const volatile __u32 targ_self_tgid = 0;
 /* G from rq->start_time_ns, not from block_getrq (lib/bpf/stamps.c) */

@@ -5,10 +5,12 @@
  * What it observes. io_uring_submit_req fires in the submitting thread just
  * before the SQE is issued, so the bios it queues inline are that request's
  * (uring_cur names the thread's current request, uring_link in
- * hci_vmm_link.bpf.h reads it). A request punted to an io-wq worker gets its
- * file in the worker (io_uring_file_get), which links the worker's bios to
- * it. QEMU reaps CQEs from the ring in user space, so the VMM completion is
- * the CQE being posted (io_uring_complete).
+ * hci_vmm_link.bpf.h reads it). A request punted to an io-wq worker is the
+ * worker's current work, which links the worker's bios to it
+ * (uring_worker_req, hci_tslot.bpf.h); where the kernel does not name it,
+ * the worker getting the request's file (io_uring_file_get) does. QEMU reaps
+ * CQEs from the ring in user space, so the VMM completion is the CQE being
+ * posted (io_uring_complete).
  *
  * What it hands on. Requests by io_kiocb (ureqs), finished through
  * vio_finish (vmm.bpf.c) like every other VMM request.
@@ -19,8 +21,8 @@
  * here and one is loaded (lib/bpf/features.c uring_probe). Some older
  * kernels pass the tracepoints (ctx, req, ...) instead of (req, ...);
  * targ_uring_ctx_first picks the argument. v6.1 also assigns a punted
- * request's file in the submitter, so its io-wq workers are found at
- * io_wq_submit_work (fentry), where the host allows function tracing.
+ * request's file in the submitter, so that there only the worker's current
+ * work links its bios.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -131,9 +133,12 @@ int BPF_PROG(hci_io_uring_submit_sqe_raw)
 }
 
 /*
- * The request's file is assigned when it is issued, in the issuing thread:
- * the submitter inline, or an io-wq worker for a punted request. From here
- * on, this thread's bios are that request's.
+ * The request's file is assigned when it is first issued, in the issuing
+ * thread: the submitter inline or from its task work (a linked request), or
+ * an io-wq worker for a punted one. From here on, this thread's bios are
+ * that request's. A worker's are found by its current work instead, where
+ * the kernel names it (uring_worker_req): an entry here would stay claimed
+ * after the work, as a worker makes no syscall whose exit frees it.
  */
 SEC("raw_tp/io_uring_file_get")
 int BPF_PROG(hci_io_uring_file_get_raw)
@@ -141,47 +146,14 @@ int BPF_PROG(hci_io_uring_file_get_raw)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 key = uring_req_arg(ctx);
 
-	if (ureq_find(key))
-		uring_cur_set(tid, key);
-	return 0;
-}
-
-/*
- * An io-wq worker runs a punted request: its bios from here on are that
- * request's. Where the kernel assigns a punted request's file in the
- * submitter (v6.1: io_uring_file_get fires before io_uring_queue_async_work),
- * this is the only sign of the worker taking it; elsewhere it sets what
- * io_uring_file_get sets again. The work is embedded in its io_kiocb.
- * Loaded where a fentry on it loads (lib/bpf/features.c uring_probe).
- */
-SEC("fentry/io_wq_submit_work")
-int BPF_PROG(hci_io_uring_wq_work_fentry, struct io_wq_work *work)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 key;
-
-	/* as a number: the verifier allows no hashing of a typed pointer */
-	if (bpf_probe_read_kernel(&key, sizeof(key), &ctx[0]))
+	if (uring_worker_req())
 		return 0;
-	key -= bpf_core_field_offset(struct io_kiocb, work);
 	if (ureq_find(key))
 		uring_cur_set(tid, key);
 	return 0;
 }
 
-/*
- * ... and is done with it: the worker makes no syscall whose exit would
- * free its uring_slots entry, and an entry left claimed by a worker that
- * has exited would never be freed.
- */
-SEC("fexit/io_wq_submit_work")
-int BPF_PROG(hci_io_uring_wq_work_fexit, struct io_wq_work *work)
-{
-	uring_cur_clear((__u32)bpf_get_current_pid_tgid());
-	return 0;
-}
-
-/* handed to an io-wq worker: linked again when the worker takes it */
+/* handed to an io-wq worker, which queues its bios (uring_link) */
 SEC("raw_tp/io_uring_queue_async_work")
 int BPF_PROG(hci_io_uring_queue_async_work_raw)
 {

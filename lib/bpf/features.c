@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "features.h"
@@ -69,7 +68,7 @@ static const struct {
 	{ "syscall_regs", offsetof(struct hci_features, syscall_regs) },
 	{ "rdonly_cast", offsetof(struct hci_features, rdonly_cast) },
 	{ "bpf_loop", offsetof(struct hci_features, bpf_loop) },
-	{ "uring_wq_work", offsetof(struct hci_features, uring_wq_work) },
+	{ "uring_worker", offsetof(struct hci_features, uring_worker) },
 };
 
 static void features_off(struct hci_features *f, const char *list)
@@ -85,33 +84,6 @@ static void features_off(struct hci_features *f, const char *list)
 }
 
 /*
- * Does a fentry program on @func load here? BTF naming the function is not
- * enough: a host may forbid function tracing (lockdown, or a sandbox: this
- * project's CI machines refuse it with EPERM), and then one such program
- * would fail the whole object's load. Loads an empty program and closes it.
- */
-static bool fentry_loads(const struct btf *btf, const char *func)
-{
-	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
-		    .attach_btf_id = (__u32)id);
-	int fd;
-
-	if (id <= 0)
-		return false;
-	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "hci_probe", "GPL", insns,
-			   sizeof(insns) / sizeof(insns[0]), &opts);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-/*
  * The io_uring tracepoints the VMM layer follows a request by, and how this
  * kernel passes it. v6.1 (Debian 12's kernel) names the SQE's tracepoint
  * io_uring_submit_sqe, later kernels io_uring_submit_req; both pass the
@@ -119,10 +91,13 @@ static bool fentry_loads(const struct btf *btf, const char *func)
  * io_uring_file_get's count of arguments (untested: no such kernel is at
  * hand). The SQE's fd is read from the request's cqe.fd (vmm_uring.bpf.c),
  * which kernels before io_kiocb had a cqe lack: there the layer is not
- * loaded. The fentry is tried only for @vmm: it is a program load, and a
- * host that refuses it may log the refusal.
+ * loaded. An io-wq worker is linked to the request it runs through its
+ * task's worker_private (v5.17), the worker's struct io_worker, whose
+ * cur_work is embedded in that request: in every worker, whatever the
+ * kernel's order of file assignment and punt, and with no program of its
+ * own. Read through BTF (bpf_get_current_task_btf, v5.11).
  */
-static void uring_probe(const struct btf *btf, struct hci_features *f, bool vmm)
+static void uring_probe(const struct btf *btf, struct hci_features *f)
 {
 	int complete = proto_nargs(btf, "btf_trace_io_uring_complete");
 	int file_get = proto_nargs(btf, "btf_trace_io_uring_file_get");
@@ -137,11 +112,13 @@ static void uring_probe(const struct btf *btf, struct hci_features *f, bool vmm)
 		   (submit_req || submit_sqe) &&
 		   proto_nargs(btf, "btf_trace_io_uring_queue_async_work") > 0 &&
 		   has_member(btf, "io_kiocb", "cqe");
-	/* where an io-wq worker takes a punted request */
-	f->uring_wq_work = vmm && f->uring && fentry_loads(btf, "io_wq_submit_work");
+	f->uring_worker = f->uring && has_member(btf, "task_struct", "worker_private") &&
+			  has_member(btf, "io_worker", "cur_work") &&
+			  has_member(btf, "io_kiocb", "work") &&
+			  has_enum_value(btf, "bpf_func_id", "BPF_FUNC_get_current_task_btf");
 }
 
-void hci_probe_features(struct hci_features *f, bool vmm)
+void hci_probe_features(struct hci_features *f)
 {
 	struct btf *btf;
 	int n;
@@ -163,7 +140,7 @@ void hci_probe_features(struct hci_features *f, bool vmm)
 	n = proto_nargs(btf, "btf_trace_kvm_exit");
 	f->kvm = n > 0 || access("/sys/kernel/tracing/events/kvm", F_OK) == 0;
 	f->kvm_exit_reason_arg = n == 4;
-	uring_probe(btf, f, vmm);
+	uring_probe(btf, f);
 	f->rq_start_time = has_member(btf, "request", "start_time_ns");
 	f->rq_io_start_time = has_member(btf, "request", "io_start_time_ns");
 	/*
@@ -202,7 +179,7 @@ void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf
 		fprintf(out, "io_uring tracepoints: yes (%s, arguments (%s...))%s\n",
 			f->uring_submit_sqe ? "io_uring_submit_sqe" : "io_uring_submit_req",
 			f->uring_ctx_first ? "ctx, req, " : "req, ",
-			!vmm ? "" : f->uring_wq_work ? "; io-wq workers by io_wq_submit_work (fentry)" :
+			!vmm ? "" : f->uring_worker ? "; io-wq workers by their current work" :
 			"; io-wq workers by io_uring_file_get only");
 	else
 		fprintf(out, "io_uring tracepoints: no (io_uring requests' VMM stages "

@@ -16,7 +16,7 @@ struct hci_features {
 	bool uring_cqe_ptr;	/* io_uring_complete(ctx, req, cqe) */
 	bool uring_ctx_first;	/* io_uring_file_get(ctx, req, ...): older kernels */
 	bool uring_submit_sqe;	/* the SQE tracepoint is io_uring_submit_sqe (v6.1) */
-	bool uring_wq_work;	/* --vmm, and a fentry on io_wq_submit_work loads */
+	bool uring_worker;	/* an io-wq worker names the work it runs (worker_private) */
 	bool rq_start_time;	/* struct request has start_time_ns */
 	bool kernel_g;		/* G from rq->start_time_ns, no block_getrq (stamps.c) */
 	bool rq_io_start_time;	/* struct request has io_start_time_ns */
@@ -26,6 +26,6 @@ struct hci_features {
 	bool bpf_loop;		/* an eventfd read reaps from aio_done, not all of aio_slots */
 };
 
-void hci_probe_features(struct hci_features *f, bool vmm);
+void hci_probe_features(struct hci_features *f);
 void hci_features_print(FILE *out, const struct hci_features *f, bool use_tp_btf, bool vmm);
 #endif

@@ -57,8 +57,6 @@ bool hci_prog_wanted(const char *name, const struct hci_tracer_opts *o,
 			return feat->uring_submit_sqe;
 		if (!strcmp(name, "hci_io_uring_submit_req_raw"))
 			return !feat->uring_submit_sqe;
-		if (!strncmp(name, "hci_io_uring_wq_work_", 21))
-			return feat->uring_wq_work;
 		return true;
 	case HCI_BPF_KVM: return o->vmm && feat->kvm;
 	case HCI_BPF_APP: return o->app;

@@ -65,6 +65,7 @@ static void configure(struct hcitrace *skel, const struct hci_tracer_opts *o,
 	skel->rodata->targ_kvm_exit_reason_arg = feat->kvm_exit_reason_arg;
 	skel->rodata->targ_uring_cqe_ptr = feat->uring_cqe_ptr;
 	skel->rodata->targ_uring_ctx_first = feat->uring_ctx_first;
+	skel->rodata->targ_uring_worker = feat->uring_worker;
 	skel->rodata->targ_kernel_g = feat->kernel_g;
 	skel->rodata->targ_kernel_d = feat->kernel_d;
 	skel->rodata->targ_syscall_regs = feat->syscall_regs;
@@ -181,7 +182,7 @@ int hci_tracer_start(struct hci_tracer *t, const struct hci_tracer_opts *o,
 		hci_errorf("cannot count possible CPUs");
 		return -EINVAL;
 	}
-	hci_probe_features(feat, o->vmm);
+	hci_probe_features(feat);
 	use_btf = feat->tp_btf && !o->raw_tp;
 	choose_stamps(feat, o);
 	t->ph.features = hci_now_ns();	/* calibration, the G point's included */

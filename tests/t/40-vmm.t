@@ -36,7 +36,7 @@ is "plain fio is not vm:" "$(grep -c '^vm:' "$TMP/h.csv")" 0
 # device is its (block device) image
 vmm_fio() { # engine extra...
 	local engine=$1; shift
-	"$HCITRACE" -d "$disk" --vmm --json "$TMP/e.json" -- "$TMP/qemu-system-x86_64" -name vmmtest \
+	"$HCITRACE" -v -d "$disk" --vmm --json "$TMP/e.json" -- "$TMP/qemu-system-x86_64" -name vmmtest \
 		--thread --filename="$dev" --direct=1 --rw=randread --bs=4k --size=32M \
 		--number_ios=$N --ioengine="$engine" --iodepth=4 --output=/dev/null "$@" \
 		>"$TMP/out" 2>"$TMP/err"
@@ -86,15 +86,24 @@ vmm_fio io_uring
 check "io_uring: N VMM requests, N bios, completed by their CQE" jqt --argjson n $N \
 	"$vmm_row"' | .ios == $n and .bios == $n and .stages.V2V.count == $n' "$TMP/e.json"
 
-# io_uring punted to io-wq workers: the worker gets the file and queues the
-# bios, and io_uring_file_get links them to the request there
-vmm_fio io_uring --force_async=1
-check "io_uring via io-wq: N VMM requests, each linked to its bio in the worker" jqt \
-	--argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and .unlinked == 0 and
-	 .absorbed == 0 and '"$vd2c_all" "$TMP/e.json"
-is_count "io_uring via io-wq: the worker's bios are still vm:vmmtest" \
-	"$(jq --arg d "$disk" '[.histograms[] | select(.origin == "vm:vmmtest" and .device == $d
-	 and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N "$TMP/err"
+# io_uring punted to io-wq workers: the worker queues the bios of the
+# request it runs, found by its current work (the task's io_worker), or on
+# a kernel that does not name that, by io_uring_file_get in the worker
+# (6.18 assigns the file there): linked either way
+for how in worker file_get; do
+	off=; [ $how = file_get ] && off=uring_worker
+	HCI_FEATURES_OFF=$off vmm_fio io_uring --force_async=1
+	want="io-wq workers by their current work"
+	[ $how = file_get ] && want="io-wq workers by io_uring_file_get only"
+	check "io_uring via io-wq, by $how: -v says so" grep -qF "$want" "$TMP/err"
+	check "io_uring via io-wq, by $how: N VMM requests, each linked to its bio in the worker" \
+		jqt --argjson n $N "$vmm_row"' | .ios == $n and .bios == $n and .unlinked == 0 and
+		 .absorbed == 0 and '"$vd2c_all" "$TMP/e.json" ||
+		diag "$(jq -c "$vmm_row" "$TMP/e.json")"
+	is_count "io_uring via io-wq, by $how: the worker's bios are still vm:vmmtest" \
+		"$(jq --arg d "$disk" '[.histograms[] | select(.origin == "vm:vmmtest" and
+		 .device == $d and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N "$TMP/err"
+done
 
 # Which image a request names: the fd's file and inode, read through BTF
 # casts (bpf_rdonly_cast) or, on a kernel without them, a bpf_probe_read

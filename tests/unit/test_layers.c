@@ -51,19 +51,15 @@ int main(void)
 	f.uring = true;
 	ok(hci_prog_wanted("hci_io_uring_submit_req_raw", &o, &f, true) &&
 	   !hci_prog_wanted("hci_io_uring_submit_sqe_raw", &o, &f, true) &&
-	   !hci_prog_wanted("hci_io_uring_wq_work_fentry", &o, &f, true) &&
-	   !hci_prog_wanted("hci_io_uring_wq_work_fexit", &o, &f, true) &&
 	   hci_prog_wanted("hci_io_uring_file_get_raw", &o, &f, true),
-	   "io_uring: the SQE by io_uring_submit_req; no io-wq fentry where none loads");
-	f.uring_submit_sqe = f.uring_wq_work = true;
+	   "io_uring: the SQE by io_uring_submit_req");
+	f.uring_submit_sqe = true;
 	ok(!hci_prog_wanted("hci_io_uring_submit_req_raw", &o, &f, true) &&
-	   hci_prog_wanted("hci_io_uring_submit_sqe_raw", &o, &f, true) &&
-	   hci_prog_wanted("hci_io_uring_wq_work_fentry", &o, &f, true) &&
-	   hci_prog_wanted("hci_io_uring_wq_work_fexit", &o, &f, true),
-	   "v6.1: the SQE by io_uring_submit_sqe, io-wq workers by io_wq_submit_work");
+	   hci_prog_wanted("hci_io_uring_submit_sqe_raw", &o, &f, true),
+	   "v6.1: the SQE by io_uring_submit_sqe");
 	o.vmm = false;
 	ok(!hci_prog_wanted("hci_io_uring_submit_sqe_raw", &o, &f, true) &&
-	   !hci_prog_wanted("hci_io_uring_wq_work_fentry", &o, &f, true),
+	   !hci_prog_wanted("hci_io_uring_file_get_raw", &o, &f, true),
 	   "without --vmm, none of io_uring's");
 	return done_testing();
 }
