@@ -180,7 +180,13 @@ $(OUT)/fuzz_qmp_reply: tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c throttle
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		tests/fuzz/fuzz_qmp_reply.c throttle/qmp_reply.c -lm -o $@
 
-unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_qmp_reply $(OUT)/fuzz_record
+# a VMM thread that reads with io_uring, then through the page cache (40-vmm.t)
+$(OUT)/uring_then_read: tests/helpers/uring_then_read.c | $(OUT)
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -luring -o $@
+
+unit: $(addprefix $(OUT)/asan/,$(UNIT_TESTS)) $(OUT)/asan/test_kvm_bpf $(OUT)/fuzz_wire $(OUT)/fuzz_qmp_reply $(OUT)/fuzz_record \
+	$(OUT)/uring_then_read
 
 test: deps $(OUT)/hcitrace $(OUT)/hcitrace-static $(OUT)/hcithrottle $(OUT)/hcithrottle-static \
 	$(OUT)/hci-join-replay $(OUT)/asan/hcitrace \

@@ -20,10 +20,11 @@
  * The count only goes up on an insert and down on a delete that both
  * succeeded, so it is never below the number of entries.
  *
- * An entry stays claimed only while its thread is inside the syscall (or,
- * for an io-wq worker, until it issues another request), as the hash entry
- * did before; reading an entry requires owner == tid, so a thread never
- * sees another's.
+ * An entry stays claimed only while its thread is inside the syscall, as
+ * the hash entry did before, with one exception: an io_uring submitter's
+ * (uring_slots) stays until the thread exits where uring_link can tell
+ * whether the thread is inside io_uring_enter (uring_cur_live). Reading an
+ * entry requires owner == tid, so a thread never sees another's.
  */
 #ifndef HCI_TSLOT_BPF_H
 #define HCI_TSLOT_BPF_H
@@ -126,6 +127,14 @@ static __always_inline struct aio_req *ureq_find(__u64 key)
 	if (sl && sl->key == key)
 		return &sl->r;
 	return tslot_ovf_find(&ureqs, HCI_TS_UREQ, &key);
+}
+
+/* the io_uring request thread @tid issues, if any */
+static __always_inline __u64 *uring_cur_of(__u32 tid)
+{
+	struct u64_tslot *sl = tslot_find(&uring_slots, tid, HCI_TS_SLOTS - 1);
+
+	return sl ? &sl->v : tslot_ovf_find(&uring_cur, HCI_TS_URING, &tid);
 }
 
 /* task flag of io_uring's own threads: io-wq workers and the SQPOLL thread */

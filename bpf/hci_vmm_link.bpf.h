@@ -38,17 +38,42 @@ static __always_inline struct aio_cursor *aio_cursor_of(__u32 tid)
 	return c ? c : tslot_ovf_find(&aio_cursors, HCI_TS_CUR, &tid);
 }
 
-/* the io_uring request thread @tid issues, if any */
-static __always_inline __u64 *uring_cur_of(__u32 tid)
-{
-	struct u64_tslot *sl = tslot_find(&uring_slots, tid, HCI_TS_SLOTS - 1);
+/* io_uring_enter's number on x86-64 (vmlinux/x86), as in the generic table */
+#define HCI_NR_IO_URING_ENTER 426
 
-	return sl ? &sl->v : tslot_ovf_find(&uring_cur, HCI_TS_URING, &tid);
+/*
+ * Is this thread's uring_cur entry the request it issues now? Where the
+ * syscall's exit frees the entry (no targ_syscall_regs), always. Elsewhere
+ * the entry outlives io_uring_enter (hci_io_uring_thread_exit says why),
+ * and counts only while the thread is inside it: the syscall the registers
+ * it saved at entry name (two helper calls, about 45 ns here). io_uring's
+ * own threads (SQPOLL, and io-wq workers where io_uring_file_get links
+ * them) make no syscall at all.
+ */
+static __always_inline bool uring_cur_live(void)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+
+	if (!targ_syscall_regs)
+		return true;
+	task = bpf_get_current_task_btf();
+	if (task->flags & HCI_PF_IO_WORKER)
+		return true;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return regs->orig_ax == HCI_NR_IO_URING_ENTER;
 }
 
 /*
  * A bio queued while this thread issues an io_uring request is that
  * request's: the submitter's (uring_cur), or an io-wq worker's current one.
+ * The submitter's first bio of a request that no worker took comes inside
+ * io_uring_enter: its submit has just named it, and nothing but the
+ * request's own issue runs between. Only a later bio, or one of a punted
+ * request, may be the thread's own after the syscall returned, and only
+ * those pay for the check. (The one such bio it would take: a stray one
+ * while a request without bios of its own, and not punted, is in flight,
+ * as a buffered read waiting on a page another reader locked.)
  */
 static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
 {
@@ -60,6 +85,8 @@ static __always_inline void uring_link(struct hci_slot *s, __u32 tid, __u64 now)
 		return;
 	r = ureq_find(key);
 	if (!r)
+		return;
+	if (cur && (r->io.nbios || r->io.punted) && !uring_cur_live())
 		return;
 	s->vreq_id = key;
 	s->flags |= HCI_VURING;

@@ -144,8 +144,11 @@ SEC("raw_tp/io_uring_file_get")
 int BPF_PROG(hci_io_uring_file_get_raw)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 key = uring_req_arg(ctx);
+	__u64 key = uring_req_arg(ctx), *cur = uring_cur_of(tid);
 
+	/* issued inline: its submit named it already */
+	if (cur && *cur == key)
+		return 0;
 	if (uring_worker_req())
 		return 0;
 	if (ureq_find(key))
@@ -165,12 +168,28 @@ int BPF_PROG(hci_io_uring_queue_async_work_raw)
 	return 0;
 }
 
+/*
+ * The submitter's request ends with its io_uring_enter. Where the kernel
+ * keeps a syscall's registers (targ_syscall_regs), this program is not
+ * loaded: the entry outlives the syscall, and uring_link checks the thread
+ * is inside io_uring_enter instead (uring_cur_live), which spares a program
+ * run per io_uring_enter (docs/bench.md). The entry is freed when its
+ * thread exits.
+ */
 SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
 int hci_sys_exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	uring_cur_clear(tid);
+	return 0;
+}
+
+/* ... there: in every thread's exit, of every process */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(hci_io_uring_thread_exit)
+{
+	uring_cur_clear((__u32)bpf_get_current_pid_tgid());
 	return 0;
 }
 

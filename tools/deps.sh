@@ -10,6 +10,7 @@ pkgs=(
 	clang-19 llvm-19		# BPF (clang 14 crashes on some BPF builtins)
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	fio util-linux jq perl kmod	# tests: I/O, losetup, JSON, prove, modprobe
+	liburing-dev			# tests: a VMM thread's io_uring (tests/helpers)
 	libbpf-tools procps		# bench: biolatency baseline, sysctl
 	sudo				# tests: --vm NAME through wrappers (31-inputs.t)
 	qemu-system-x86 busybox-static cpio e2fsprogs	# the test guest (tests/vm)

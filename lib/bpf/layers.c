@@ -48,6 +48,9 @@ bool hci_prog_wanted(const char *name, const struct hci_tracer_opts *o,
 		/* its exit reads the events buffer from the saved registers */
 		if (feat->syscall_regs && !strcmp(name, "hci_sys_enter_io_getevents"))
 			return false;
+		/* the submitter's io_uring request: see hci_io_uring_thread_exit */
+		if (!strcmp(name, "hci_sys_exit_io_uring_enter"))
+			return o->vmm && feat->uring && !feat->syscall_regs;
 		return o->vmm;
 	case HCI_BPF_URING:
 		if (!o->vmm || !feat->uring)
@@ -57,6 +60,9 @@ bool hci_prog_wanted(const char *name, const struct hci_tracer_opts *o,
 			return feat->uring_submit_sqe;
 		if (!strcmp(name, "hci_io_uring_submit_req_raw"))
 			return !feat->uring_submit_sqe;
+		/* frees what io_uring_enter's exit frees where that is loaded */
+		if (!strcmp(name, "hci_io_uring_thread_exit"))
+			return feat->syscall_regs;
 		return true;
 	case HCI_BPF_KVM: return o->vmm && feat->kvm;
 	case HCI_BPF_APP: return o->app;

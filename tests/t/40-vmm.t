@@ -105,6 +105,59 @@ for how in worker file_get; do
 		 .device == $d and .op == "read") | .stages.D2C.count] | add' "$TMP/e.json")" $N "$TMP/err"
 done
 
+# A submitter's io_uring request is its own only while the thread is in
+# io_uring_enter. uring_then_read (tests/helpers) submits M 4 KiB reads of
+# a model SSD through io_uring, one at a time, and while each is in flight
+# (50 ms, against well under 1 ms for the rest of a round) reads 128 KiB of
+# the loop device through the page cache with read(): the readahead bios
+# that thread queues then are the VM's, and no request's. Where the kernel
+# keeps a syscall's registers, io_uring_enter's exit is not traced: the
+# thread's entry in uring_slots stays while it lives, and its exit frees
+# it; without them (syscall_regs off) the syscall's exit frees it.
+plain_dev=$dev plain_disk=$disk
+setup_model_ssd 50000 1000 64
+slow_dev=$dev slow_disk=$disk
+dev=$plain_dev disk=$plain_disk
+cp "$OUT/uring_then_read" "$TMP/qemu-system-uring"
+uring_held() { # TID: uring_slots entries thread TID holds (0 or 1)
+	bpftool map dump name uring_slots -j | jq --argjson t "$1" '[.[] | select(.formatted.value.tid == $t)] | length'
+}
+M=20
+for how in regs exit; do
+	off=; [ $how = exit ] && off=syscall_regs
+	blockdev --flushbufs "$plain_dev"
+	HCI_FEATURES_OFF=$off start_tracer "$TMP/u.out" "$TMP/u.err" --vmm --json "$TMP/u.json" ||
+		not_ok "uring then read, $how: hcitrace attached"
+	rm -f "$TMP/go"
+	mkfifo "$TMP/go"
+	"$TMP/qemu-system-uring" "$slow_dev" "$plain_dev" $M < "$TMP/go" > "$TMP/h.out" 2>&1 &
+	hpid=$!
+	on_exit "kill $hpid 2>/dev/null"
+	exec 9> "$TMP/go"
+	for _ in $(seq 200); do grep -q ready "$TMP/h.out" && break; sleep 0.05; done
+	held=$(uring_held $hpid)
+	exec 9>&-
+	wait $hpid
+	is "uring then read, $how: the helper read all it asked for" "$?" 0 || diag "$(cat "$TMP/h.out")"
+	after=$(uring_held $hpid)
+	kill -INT "$TRACER"
+	wait "$TRACER"
+	# the effect needs read() inside the request's 50 ms: seen in every round
+	check "uring then read, $how: read() ran while the request was in flight, in most rounds" \
+		test "$(sed -n 's/^ready overlapped=//p' "$TMP/h.out")" -ge $((M / 2)) ||
+		diag "$(cat "$TMP/h.out")"
+	row=$(jq -c --arg o "vm:$hpid" --arg d "$slow_disk" '[.vmm[] | select(.origin == $o and
+		.device == $d and .op == "read")][0] | {ios, bios}' "$TMP/u.json")
+	is "uring then read, $how: M requests, each with its one bio, none of read()'s" \
+		"$row" "{\"ios\":$M,\"bios\":$M}"
+	check "uring then read, $how: read()'s bios are the VM's all the same" test \
+		"$(jq --arg o "vm:$hpid" --arg d "$plain_disk" '[.histograms[] | select(.origin == $o and
+		 .device == $d and .op == "read") | .stages.Q2C.count] | add // 0' "$TMP/u.json")" -ge $M
+	want=1; [ $how = exit ] && want=0
+	is "uring then read, $how: the thread's entry while it lives after io_uring_enter" "$held" $want
+	is "uring then read, $how: no entry once the thread exited" "$after" 0
+done
+
 # Which image a request names: the fd's file and inode, read through BTF
 # casts (bpf_rdonly_cast) or, on a kernel without them, a bpf_probe_read
 # each. Two images at once, the loop device itself (its dev is the inode's

@@ -53,7 +53,18 @@ int main(void)
 	   !hci_prog_wanted("hci_io_uring_submit_sqe_raw", &o, &f, true) &&
 	   hci_prog_wanted("hci_io_uring_file_get_raw", &o, &f, true),
 	   "io_uring: the SQE by io_uring_submit_req");
-	f.uring_submit_sqe = true;
+	ok(hci_prog_wanted("hci_sys_exit_io_uring_enter", &o, &f, true) &&
+	   !hci_prog_wanted("hci_io_uring_thread_exit", &o, &f, true),
+	   "io_uring: the submitter's request ends at io_uring_enter's exit");
+	f.syscall_regs = true;
+	ok(!hci_prog_wanted("hci_sys_exit_io_uring_enter", &o, &f, true) &&
+	   hci_prog_wanted("hci_io_uring_thread_exit", &o, &f, true),
+	   "... or, with the saved registers, at its thread's exit");
+	f.uring = false;
+	ok(!hci_prog_wanted("hci_sys_exit_io_uring_enter", &o, &f, true) &&
+	   !hci_prog_wanted("hci_io_uring_thread_exit", &o, &f, true),
+	   "no io_uring tracepoints: neither");
+	f.uring = f.uring_submit_sqe = true;
 	ok(!hci_prog_wanted("hci_io_uring_submit_req_raw", &o, &f, true) &&
 	   hci_prog_wanted("hci_io_uring_submit_sqe_raw", &o, &f, true),
 	   "v6.1: the SQE by io_uring_submit_sqe");
