@@ -25,19 +25,26 @@
 # (/proc/stat) over the fio run / I/Os. Attach: exec to the tracer's
 # "Tracing..." line; detach: SIGINT to its exit.
 #
+# Then the VMM workloads again, IOPS_ROUNDS rounds with
+# kernel.bpf_stats_enabled=0, for IOPS only: with the statistics on, every
+# program run pays two more clock reads, which a tracer's IOPS cost then
+# includes (biolatency's was -23% to +5% that way).
+#
 # Then: hcitrace --record's loss count (RECORD_RUNTIME s of host QD32), the
 # join replay (tools/join-replay.sh, if present) and the TCG guest row
 # (tools/bench-vm.sh; VM_ROUNDS=0 skips it).
 #
-#   ROUNDS=5 RUNTIME=3 RECORD_RUNTIME=20 VM_ROUNDS=3 VM_RUNTIME=5 make bench
+#   ROUNDS=5 RUNTIME=3 IOPS_ROUNDS=5 RECORD_RUNTIME=20 VM_ROUNDS=3 VM_RUNTIME=5 make bench
 #   QD1=0: no host QD1 workload; VMM_PLAIN=1: plain hcitrace on the VMM
-#   workloads too; RECORD_RUNTIME=0: no --record row.
+#   workloads too; IOPS_ROUNDS=0: no IOPS rounds; RECORD_RUNTIME=0: no
+#   --record row.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$here/../build}
 HCITRACE=${HCITRACE:-$OUT/hcitrace}
 ROUNDS=${ROUNDS:-5}
 RUNTIME=${RUNTIME:-3}
+IOPS_ROUNDS=${IOPS_ROUNDS:-5}
 RECORD_RUNTIME=${RECORD_RUNTIME:-20}
 VM_ROUNDS=${VM_ROUNDS:-3}
 VM_RUNTIME=${VM_RUNTIME:-5}
@@ -102,6 +109,8 @@ expect_s() {
 		done
 	done
 	d=$((d * ROUNDS / 10 + 15))
+	# the IOPS rounds: none, biolatency and --vmm on the three VMM workloads
+	d=$((d + IOPS_ROUNDS * 3 * (53 + 3 * RUNTIME * 10) / 10))
 	[ "$RECORD_RUNTIME" != 0 ] && d=$((d + RECORD_RUNTIME + 10))
 	[ -x "$here/join-replay.sh" ] && d=$((d + 50))	# a guest boot, 5 s of fio, 1M replayed
 	# the guest row: 8 boots a round (2 QDs x 4 modes), and building the guest
@@ -231,6 +240,25 @@ run_conf() {
 		"$r" "$w" "$t" "$IOPS" "${cpu[$w,$t,$r]}" "$ns" "$ATTACH" "$DETACH"
 }
 
+declare -A iops_off
+iops_workloads=(threads aio uring)
+# iops_conf WORKLOAD TRACER ROUND: the same fio run with the statistics off,
+# for its IOPS alone
+iops_conf() {
+	local w=$1 t=$2 r=$3
+	sysctl -qw kernel.bpf_stats_enabled=0
+	if [ "$t" != none ]; then
+		start_tracer "$t" || return 1
+	fi
+	fio_run "$w" "$RUNTIME"
+	if [ "$t" != none ]; then
+		stop_tracer
+	fi
+	sleep 0.3
+	iops_off[$w,$t,$r]=$IOPS
+	printf '  IOPS round %d %-7s %-10s %7d IOPS (bpf_stats off)\n' "$r" "$w" "$t" "$IOPS"
+}
+
 # ---- the --record row ----
 # Every read the device completed (its stat counter) against the reads in
 # the recording (report's histograms are rebuilt from the records), the
@@ -304,7 +332,8 @@ bench: $ROUNDS rounds x $nconf configurations x ${RUNTIME}s, interleaved, order 
   tracers: none; biolatency -d $disk; on host workloads hcitrace -d $disk;
     on VMM workloads hcitrace -d $disk --vmm$([ "$VMM_PLAIN" != 0 ] && echo " and hcitrace -d $disk" ||
 	echo " (VMM_PLAIN=1: plain hcitrace too)")
-  kernel.bpf_stats_enabled=1 for every run; then --record (${RECORD_RUNTIME}s), join replay,
+  kernel.bpf_stats_enabled=1 for every run; then $IOPS_ROUNDS rounds of the VMM workloads with it
+  off (IOPS only), --record (${RECORD_RUNTIME}s), join replay,
   the TCG guest row and QEMU's three VMM paths (VM_ROUNDS=$VM_ROUNDS)
   expected duration: about $(((est + 59) / 60)) min
 EOF
@@ -319,6 +348,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		done
 	done
 done
+for ((r = 1; r <= IOPS_ROUNDS; r++)); do
+	nw=${#iops_workloads[@]}
+	for ((i = 0; i < nw; i++)); do
+		w=${iops_workloads[$(((i + r) % nw))]}
+		ts=(none biolatency vmm)
+		for ((j = 0; j < 3; j++)); do
+			iops_conf "$w" "${ts[$(((j + r) % 3))]}" "$r"
+		done
+	done
+done
+sysctl -qw kernel.bpf_stats_enabled=1
 [ "$RECORD_RUNTIME" != 0 ] && record_row
 join_row
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
@@ -345,13 +385,15 @@ ratio() {
 			'BEGIN { if (a == "-" || b == "-" || !b) print "-"; else printf "%.3f\n", a / b }'
 	done | summ | awk '{ print ($1 == "-") ? "-" : sprintf("%.2f", $1) }'
 }
-# the IOPS cost of T against none, median of the rounds' percentages
+# cost W T [ARRAY ROUNDS]: the IOPS cost of T against none, median of the
+# rounds' percentages (iops over ROUNDS rounds unless told)
 cost() {
+	local -n arr=${3:-iops}
 	local r
-	for ((r = 1; r <= ROUNDS; r++)); do
-		awk -v a="${iops[$1,$2,$r]}" -v b="${iops[$1,none,$r]}" \
+	for ((r = 1; r <= ${4:-$ROUNDS}; r++)); do
+		awk -v a="${arr[$1,$2,$r]}" -v b="${arr[$1,none,$r]}" \
 			'BEGIN { printf "%.2f\n", b ? (a - b) / b * 100 : 0 }'
-	done | summ | awk '{ printf "%+.1f%%", $1 }'
+	done | summ | awk '{ printf "%+.1f%% (%+.1f%% to %+.1f%%)", $1, $2, $3 }'
 }
 med() { per_round "$@" | summ | awk '{ if ($1 == "-") print "-"; else printf "%d\n", $1 }'; }
 {
@@ -379,6 +421,24 @@ med() { per_round "$@" | summ | awk '{ if ($1 == "-") print "-"; else printf "%d
 		done
 	done
 	echo
+	if [ "$IOPS_ROUNDS" != 0 ]; then
+		echo "IOPS with kernel.bpf_stats_enabled=0 ($IOPS_ROUNDS more interleaved rounds x ${RUNTIME}s," \
+			"order rotating): each tracer's own IOPS cost, without the statistics' clock reads;" \
+			"the cost is the median of the per-round percentages against none (lowest to highest)."
+		echo
+		echo "| workload | tracer | IOPS | IOPS vs none |"
+		echo "|---|---|---:|---:|"
+		for w in "${iops_workloads[@]}"; do
+			for t in none biolatency vmm; do
+				c=-
+				[ "$t" != none ] && c=$(cost "$w" "$t" iops_off "$IOPS_ROUNDS")
+				echo "| $(wl_name "$w") | $(tr_name "$t") |" \
+					"$(for ((r = 1; r <= IOPS_ROUNDS; r++)); do echo "${iops_off[$w,$t,$r]}"; done |
+					summ | awk '{ printf "%d", $1 }') | $c |"
+			done
+		done
+		echo
+	fi
 	echo "Noise: IOPS with no tracer, lowest to highest round:" \
 		"$(for w in "${workloads[@]}"; do per_round iops "$w" none | summ |
 			awk -v w="$w" '{ printf "%s %d-%d; ", w, $2, $3 }'; done | sed 's/; $//')."
