@@ -8,9 +8,10 @@
  * or an io_uring request being issued (uring_cur, or an io-wq worker's
  * current work). A bio queued then is that request's; its slot keeps the
  * request's identity (vreq_id, vtid, HCI_VAIO or HCI_VURING), and its
- * completion stamps the request's host part (t_q, t_d, t_c, nbios, ncompl). Bios that no VMM thread queued can still be a VM's:
- * the lower half of a stacked device (stack_pages), or the writeback of a
- * cached image (image_inodes).
+ * completion stamps the request's host part (t_q, t_d, t_c, nbios, ncompl).
+ * Bios that no VMM thread queued can still be a VM's: the lower half of a
+ * stacked device (stack_pages), or the writeback of a cached image
+ * (image_inodes).
  *
  * These run inside the block programs, once per bio and request when --vmm is
  * on, so they are static __always_inline: a header, not a linked file.
