@@ -242,6 +242,7 @@ run_conf() {
 
 declare -A iops_off
 iops_workloads=(threads aio uring)
+iops_tracers() { echo none biolatency vmm; }
 # iops_conf WORKLOAD TRACER ROUND: the same fio run with the statistics off,
 # for its IOPS alone
 iops_conf() {
@@ -337,27 +338,27 @@ bench: $ROUNDS rounds x $nconf configurations x ${RUNTIME}s, interleaved, order 
   the TCG guest row and QEMU's three VMM paths (VM_ROUNDS=$VM_ROUNDS)
   expected duration: about $(((est + 59) / 60)) min
 EOF
+# interleave N CONF TRACERS WORKLOAD...: N rounds of CONF WORKLOAD TRACER
+# ROUND for every workload and each tracer the function TRACERS names for
+# it, both orders rotating each round
+interleave() {
+	local n=$1 conf=$2 tracers=$3 r i j nw w ts
+	shift 3
+	nw=$#
+	local wls=("$@")
+	for ((r = 1; r <= n; r++)); do
+		for ((i = 0; i < nw; i++)); do
+			w=${wls[$(((i + r) % nw))]}
+			read -r -a ts <<< "$("$tracers" "$w" | paste -sd' ')"
+			for ((j = 0; j < ${#ts[@]}; j++)); do
+				"$conf" "$w" "${ts[$(((j + r) % ${#ts[@]}))]}" "$r"
+			done
+		done
+	done
+}
 t_start=$SECONDS
-for ((r = 1; r <= ROUNDS; r++)); do
-	nw=${#workloads[@]}
-	for ((i = 0; i < nw; i++)); do
-		w=${workloads[$(((i + r) % nw))]}
-		read -r -a ts <<< "$(tracers_of "$w" | paste -sd' ')"
-		for ((j = 0; j < ${#ts[@]}; j++)); do
-			run_conf "$w" "${ts[$(((j + r) % ${#ts[@]}))]}" "$r"
-		done
-	done
-done
-for ((r = 1; r <= IOPS_ROUNDS; r++)); do
-	nw=${#iops_workloads[@]}
-	for ((i = 0; i < nw; i++)); do
-		w=${iops_workloads[$(((i + r) % nw))]}
-		ts=(none biolatency vmm)
-		for ((j = 0; j < 3; j++)); do
-			iops_conf "$w" "${ts[$(((j + r) % 3))]}" "$r"
-		done
-	done
-done
+interleave "$ROUNDS" run_conf tracers_of "${workloads[@]}"
+interleave "$IOPS_ROUNDS" iops_conf iops_tracers "${iops_workloads[@]}"
 sysctl -qw kernel.bpf_stats_enabled=1
 [ "$RECORD_RUNTIME" != 0 ] && record_row
 join_row
@@ -370,11 +371,11 @@ summ() {
 		m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
 		print m, a[1], a[NR] }'
 }
-# per_round ARRAY W T: that figure, one line per round
+# per_round ARRAY W T [ROUNDS]: that figure, one line per round
 per_round() {
 	local -n arr=$1
 	local r
-	for ((r = 1; r <= ROUNDS; r++)); do echo "${arr[$2,$3,$r]:--}"; done
+	for ((r = 1; r <= ${4:-$ROUNDS}; r++)); do echo "${arr[$2,$3,$r]:--}"; done
 }
 # ratio ARRAY W T BASE: median over rounds of T's figure / BASE's, "x.xx"
 ratio() {
@@ -429,12 +430,11 @@ med() { per_round "$@" | summ | awk '{ if ($1 == "-") print "-"; else printf "%d
 		echo "| workload | tracer | IOPS | IOPS vs none |"
 		echo "|---|---|---:|---:|"
 		for w in "${iops_workloads[@]}"; do
-			for t in none biolatency vmm; do
+			for t in $(iops_tracers "$w"); do
 				c=-
 				[ "$t" != none ] && c=$(cost "$w" "$t" iops_off "$IOPS_ROUNDS")
 				echo "| $(wl_name "$w") | $(tr_name "$t") |" \
-					"$(for ((r = 1; r <= IOPS_ROUNDS; r++)); do echo "${iops_off[$w,$t,$r]}"; done |
-					summ | awk '{ printf "%d", $1 }') | $c |"
+					"$(med iops_off "$w" "$t" "$IOPS_ROUNDS") | $c |"
 			done
 		done
 		echo
