@@ -17,7 +17,11 @@ need_root
 [ -d "$BLKIO" ] || skip_all "no cgroup v1 blkio hierarchy here for the container cgroup"
 need_vm
 QT=$VM_LIB_DIR/qmp-throttle
-FLOOR=300
+# The floor sets the margin of the last check: in force it is 1.3 x the
+# floor (195 IOPS), and the guest's uncapped TCG rate here has been 800 to
+# 2700 IOPS from one run to the next, so a floor of 300 (390 in force, and
+# a check at 3 x that) failed on a slow run.
+FLOOR=150
 NAME=hcitest-qmp
 
 vm_model_ssd 500 4000 1024
@@ -126,7 +130,7 @@ diag "guest IOPS per second: $(awk '{ printf "%s ", $2 }' "$TMP/$NAME.iops")"
 # QEMU's throttle lets through at most one burst of a tenth of the rate
 # (its bucket's default size) after a change, and fio's 1 s log buckets
 # can carry a request across a boundary: 1.15 x the cap covers both; seen
-# here, exactly the cap (390 390 390).
+# here, exactly the cap (390 390 390 with a floor of 300).
 check "the guest's IOPS obey the cap in its seconds 1-4 (<= 1.15 x $cap)" awk -v c="${cap:-0}" \
 	'$1 > 1500 && $1 <= 4500 { n++; if ($2 <= c * 1.15) ok++ }
 	 END { exit !(n >= 2 && ok == n) }' "$TMP/$NAME.iops"
@@ -150,8 +154,10 @@ is "SIGTERM: the drive's limits are back to none" "$(cat "$TMP/q.term")" \
 check "SIGTERM: says it restored" grep -q 'original limits restored' "$TMP/d.2.err"
 check "SIGTERM: no state file" test ! -e "$TMP/run/state"
 t=$(cat "$TMP/term.ms")
-check "uncapped again: the guest's IOPS after SIGTERM exceed 3 x the cap" awk -v t="${t:-99999}" \
-	-v c="${cap:-0}" '$1 > t + 1500 { n++; if ($2 > 3 * c) ok++ } END { exit !(n >= 2 && ok == n) }' \
+# capped, QEMU holds the guest to the cap within 15% (check 7); uncapped,
+# it has run at 4 to 14 x this cap: 2 x lies well clear of both
+check "uncapped again: the guest's IOPS after SIGTERM exceed 2 x the cap" awk -v t="${t:-99999}" \
+	-v c="${cap:-0}" '$1 > t + 1500 { n++; if ($2 > 2 * c) ok++ } END { exit !(n >= 2 && ok == n) }' \
 	"$TMP/$NAME.iops"
 diag "container: $(cut -d';' -f8 "$TMP/ct.out") IOPS; SIGTERM at ${t} ms"
 if [ "$_failed" != 0 ] 2>/dev/null; then
