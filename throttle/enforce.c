@@ -20,6 +20,7 @@
 #include "hci_abi.h"
 #include "enforce_saved.h"
 #include "qmp.h"
+#include "core/vec.h"
 
 #define STATE_HEADER "# hcithrottle state v1: the io limits to restore"
 
@@ -212,15 +213,11 @@ struct hci_saved *enf_find_saved(struct hci_enforcer *e, const char *cgdir, __u3
 
 struct hci_saved *enf_new_saved(struct hci_enforcer *e)
 {
-	if (e->nsaved == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct hci_saved *s = realloc(e->saved, cap * sizeof(*s));
+	struct hci_saved *s = hci_vec_grow(e->saved, &e->cap, e->nsaved, sizeof(*s), 16);
 
-		if (!s)
-			return NULL;
-		e->saved = s;
-		e->cap = cap;
-	}
+	if (!s)
+		return NULL;
+	e->saved = s;
 	return &e->saved[e->nsaved++];
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "hci_abi.h"
 #include "core/log.h"
+#include "core/vec.h"
 #include "qmp.h"
 #include "enforce_saved.h"
 
@@ -160,15 +161,12 @@ static int read_state_lines(const struct hci_enforcer *e, FILE *f, struct sline 
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#' || (!line[0] && complete))
 			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			t = realloc(v, cap * sizeof(*v));
-			if (!t) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = t;
+		t = hci_vec_grow(v, &cap, cnt, sizeof(*v), 16);
+		if (!t) {
+			free(v);
+			return -ENOMEM;
 		}
+		v = t;
 		t = &v[cnt++];
 		memset(t, 0, sizeof(*t));
 		snprintf(t->text, sizeof(t->text), "%s", line);

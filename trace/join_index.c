@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "join_index.h"
+#include "core/vec.h"
 
 #define BLOCK_SHIFT 16		/* the block index: 64 KiB blocks */
 #define MIB_SHIFT 4		/* the time index: 16 blocks, 1 MiB */
@@ -221,15 +222,11 @@ static int cmp_cand(const void *a, const void *b)
 
 static bool keep(struct hci_jindex *x, size_t n, int32_t i)
 {
-	if (n == x->cap_scratch) {
-		size_t c = x->cap_scratch ? x->cap_scratch * 2 : 64;
-		struct hci_jcand *s = realloc(x->scratch, c * sizeof(*s));
+	struct hci_jcand *s = hci_vec_grow(x->scratch, &x->cap_scratch, n, sizeof(*s), 64);
 
-		if (!s)
-			return false;
-		x->scratch = s;
-		x->cap_scratch = c;
-	}
+	if (!s)
+		return false;
+	x->scratch = s;
 	x->scratch[n] = (struct hci_jcand){ x->v[i].blk, x->v[i].seq, i };
 	return true;
 }

@@ -12,6 +12,7 @@
 #include "core/hist.h"
 #include "hci_stages.h"
 #include "output.h"
+#include "core/vec.h"
 
 int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origin,
 		   const char *dev, __u32 op, const void *v)
@@ -28,15 +29,10 @@ int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origi
 			return 0;
 		}
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct hci_row *rows = realloc(r->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			return -ENOMEM;
-		r->rows = rows;
-		r->cap = cap;
-	}
+	row = hci_vec_grow(r->rows, &r->cap, r->n, sizeof(*row), 16);
+	if (!row)
+		return -ENOMEM;
+	r->rows = row;
 	row = &r->rows[r->n++];
 	memset(row, 0, sizeof(*row));
 	snprintf(row->origin, sizeof(row->origin), "%s", origin);

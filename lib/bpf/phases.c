@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "core/log.h"
+#include "core/vec.h"
 #include "phases.h"
 
 __u64 hci_boot_ns(void)
@@ -68,16 +69,14 @@ static size_t prog_loads(struct bpf_object *obj, __u64 load_end, struct prog_loa
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
+		struct prog_load *p;
 
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
-		if (n == cap) {
-			struct prog_load *p = realloc(pl, (cap = cap ? cap * 2 : 64) * sizeof(*p));
-
-			if (!p)
-				break;
-			pl = p;
-		}
+		p = hci_vec_grow(pl, &cap, n, sizeof(*p), 64);
+		if (!p)
+			break;
+		pl = p;
 		pl[n].name = bpf_program__name(prog);	/* info.name is cut at 15 */
 		pl[n].at = info.load_time;
 		pl[n].insns = info.verified_insns;
