@@ -96,27 +96,28 @@ tr_name() { case $1 in vmm) echo "hcitrace --vmm" ;; *) echo "$1" ;; esac; }
 nconf=0
 for w in "${workloads[@]}"; do for t in $(tracers_of "$w"); do nconf=$((nconf + 1)); done; done
 
-# The expected duration (s): fio time plus each tracer's attach, detach and
-# settling as measured here (tenths of a second: --vmm about 1-2.5 s to
-# attach and 1 s to detach), and the guest row's boots (about 12 s each).
+# The expected duration (s), part by part as the closing line prints them
+# (a default run, 2026-12-03: main 286 s, iops 169, record 22, join 22, VM
+# row 296, QEMU paths 34): fio time plus each tracer's attach, detach and
+# settling (tenths of a second), and the guest boots (about 6 s each).
 expect_s() {
 	local d=0 w t
 	for w in "${workloads[@]}"; do
 		for t in $(tracers_of "$w"); do
-			case $t in none) d=$((d + 8)) ;; biolatency) d=$((d + 10)) ;;
-			hcitrace) d=$((d + 15)) ;; vmm) d=$((d + 35)) ;; esac
+			case $t in none) d=$((d + 5)) ;; biolatency) d=$((d + 6)) ;;
+			hcitrace) d=$((d + 8)) ;; vmm) d=$((d + 12)) ;; esac
 			d=$((d + RUNTIME * 10))
 		done
 	done
 	d=$((d * ROUNDS / 10 + 15))
 	# the IOPS rounds: none, biolatency and --vmm on the three VMM workloads
-	d=$((d + IOPS_ROUNDS * 3 * (53 + 3 * RUNTIME * 10) / 10))
-	[ "$RECORD_RUNTIME" != 0 ] && d=$((d + RECORD_RUNTIME + 10))
-	[ -x "$here/join-replay.sh" ] && d=$((d + 50))	# a guest boot, 5 s of fio, 1M replayed
+	d=$((d + IOPS_ROUNDS * 3 * (23 + 3 * RUNTIME * 10) / 10))
+	[ "$RECORD_RUNTIME" != 0 ] && d=$((d + RECORD_RUNTIME + 2))
+	[ -x "$here/join-replay.sh" ] && d=$((d + 25))	# a guest boot, 5 s of fio, 1M replayed
 	# the guest row: 8 boots a round (2 QDs x 4 modes), and building the guest
-	[ "$VM_ROUNDS" != 0 ] && d=$((d + VM_ROUNDS * 8 * (VM_RUNTIME + 12) + 30))
+	[ "$VM_ROUNDS" != 0 ] && d=$((d + VM_ROUNDS * 8 * (VM_RUNTIME + 6) + 30))
 	# QEMU's own VMM paths (tools/bpf-ns-vm): 3 boots of 5 s of fio
-	[ "$VM_ROUNDS" != 0 ] && [ -x "$here/bpf-ns-vm" ] && d=$((d + 3 * 17))
+	[ "$VM_ROUNDS" != 0 ] && [ -x "$here/bpf-ns-vm" ] && d=$((d + 3 * 12))
 	echo "$d"
 }
 
@@ -357,11 +358,22 @@ interleave() {
 	done
 }
 t_start=$SECONDS
+# part NAME: the seconds since the last part, for the closing line (what
+# expect_s estimates, part by part)
+parts="" t_part=$SECONDS
+part() {
+	parts="$parts${parts:+, }$1 $((SECONDS - t_part)) s"
+	t_part=$SECONDS
+}
 interleave "$ROUNDS" run_conf tracers_of "${workloads[@]}"
+part main
 interleave "$IOPS_ROUNDS" iops_conf iops_tracers "${iops_workloads[@]}"
+part iops
 sysctl -qw kernel.bpf_stats_enabled=1
 [ "$RECORD_RUNTIME" != 0 ] && record_row
+part record
 join_row
+part join
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
 # ---- the report ----
@@ -485,6 +497,7 @@ if [ "$VM_ROUNDS" != 0 ]; then
 	OUT=$OUT "$here/bench-vm.sh" >> "$REPORT" ||
 		echo "VM row failed; see the messages above" >> "$REPORT"
 fi
+part "VM row"
 # QEMU's own three VMM paths under host hcitrace --vmm, where the fio rows
 # above stand in for QEMU: native aio reaps through an eventfd read there
 if [ "$VM_ROUNDS" != 0 ] && [ -x "$here/bpf-ns-vm" ]; then
@@ -497,8 +510,9 @@ if [ "$VM_ROUNDS" != 0 ] && [ -x "$here/bpf-ns-vm" ]; then
 		echo '```'
 	} >> "$REPORT"
 fi
+part "QEMU paths"
 echo
 cat "$REPORT"
 echo
-echo "took $(((SECONDS - t_start) / 60)) min $(((SECONDS - t_start) % 60)) s (expected about $(((est + 59) / 60)) min);" \
+echo "took $(((SECONDS - t_start) / 60)) min $(((SECONDS - t_start) % 60)) s (expected about $(((est + 59) / 60)) min: $parts);" \
 	"report written to $REPORT"
