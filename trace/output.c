@@ -19,7 +19,7 @@ int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origi
 {
 	size_t words = layer == HCI_LAYER_VMM ? sizeof(struct hci_vmm_val) / 8 :
 						 sizeof(struct hci_hist_val) / 8;
-	struct hci_row *row;
+	struct hci_row *row, *rows;
 
 	for (size_t i = 0; i < r->n; i++) {
 		row = &r->rows[i];
@@ -29,11 +29,11 @@ int hci_report_add(struct hci_report *r, enum hci_layer layer, const char *origi
 			return 0;
 		}
 	}
-	row = hci_vec_grow(r->rows, &r->cap, r->n, sizeof(*row), 16);
-	if (!row)
+	rows = hci_vec_grow(r->rows, &r->cap, r->n, sizeof(*rows), 16);
+	if (!rows)
 		return -ENOMEM;
-	r->rows = row;
-	row = &r->rows[r->n++];
+	r->rows = rows;
+	row = &rows[r->n++];
 	memset(row, 0, sizeof(*row));
 	snprintf(row->origin, sizeof(row->origin), "%s", origin);
 	snprintf(row->dev, sizeof(row->dev), "%s", dev);
