@@ -38,19 +38,21 @@ iops() {
 		--ioengine=$engine --iodepth="$3" "${log[@]}" \
 		--output-format=terse --terse-version=3 2>/dev/null | cut -d';' -f8
 }
-# median_1s PREFIX...: the median of the per-second IOPS in those logs;
-# with SKIP=N, each log's first N seconds are left out.
-median_1s() {
+# secs_1s PREFIX...: the per-second IOPS in those logs (fio's IOLOG), in
+# order; with SKIP=N, each log's first N seconds are left out.
+secs_1s() {
 	local p
-	for p in "$@"; do tail -n +$(( ${SKIP:-0} + 1 )) "${p}_iops.1.log" | cut -d, -f2; done | sort -n |
+	for p in "$@"; do tail -n +$(( ${SKIP:-0} + 1 )) "${p}_iops.1.log" | cut -d, -f2 | tr -d ' '; done
+}
+# median_1s PREFIX...: their median
+median_1s() {
+	secs_1s "$@" | sort -n |
 		awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2];
 			else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-# quartile3_1s PREFIX: the upper quartile (nearest rank) of those
-# per-second IOPS, with SKIP as above
+# quartile3_1s PREFIX...: their upper quartile (nearest rank)
 quartile3_1s() {
-	tail -n +$(( ${SKIP:-0} + 1 )) "${1}_iops.1.log" | cut -d, -f2 | sort -n |
-		awk '{ v[NR] = $1 } END { i = int((3 * NR + 3) / 4); print NR ? v[i] : 0 }'
+	secs_1s "$@" | sort -n | awk '{ v[NR] = $1 } END { i = int((3 * NR + 3) / 4); print NR ? v[i] : 0 }'
 }
 limits() { cat "$VMCG"/blkio.throttle.{read,write}_{iops,bps}_device 2>/dev/null | grep -c "^$mm " ; }
 
@@ -126,10 +128,10 @@ diag "container solo again: $solo2 IOPS"
 # second one the first probing lifts, so both are left out: with four
 # seconds in all, two bad seconds out of four moved the median (seen once
 # in eight runs: 929 of 1404).
-# A stall can also last several seconds: once,
-# with the vm held at its floor (260 IOPS, a fifteenth of the device), the
-# container fell to 790-945 in three seconds of six, 81% of solo; in a
-# noisy hour the solo seconds themselves went 1223 891 875 572 777 568 653.
+# A stall can also last several seconds: once, with the vm held at its
+# floor (260 IOPS, a fifteenth of the device), the container fell to
+# 790-945 in three seconds of six, 81% of solo; in a noisy hour the solo
+# seconds themselves went 1223 891 875 572 777 568 653.
 # A stall only ever slows the container, so:
 # - the reference is the slower of the solo runs just before and just after
 #   the throttled one (per-second medians), what the machine allowed then;
@@ -150,7 +152,7 @@ throttled_ok() {
 	SOLO_M=$(( before < after ? before : after ))
 	THR_M=$(SKIP=2 median_1s "$1")
 	THR_Q3=$(SKIP=2 quartile3_1s "$1")
-	diag "per second: solo before $(cut -d, -f2 "$2"_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $before), after $(cut -d, -f2 "$3"_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $after); with hcithrottle $(cut -d, -f2 "$1"_iops.1.log | tr -d ' ' | tr '\n' ' ')(median $THR_M, upper quartile $THR_Q3)"
+	diag "per second: solo before $(secs_1s "$2" | paste -sd' ') (median $before), after $(secs_1s "$3" | paste -sd' ') (median $after); with hcithrottle $(secs_1s "$1" | paste -sd' ') (median $THR_M, upper quartile $THR_Q3)"
 	[ $(( ${THR_Q3:-0} * 100 )) -ge $(( ${SOLO_M:-0} * 85 )) ] &&
 		[ $(( ${THR_M:-0} * 100 )) -ge $(( ${SOLO_M:-0} * 70 )) ]
 }
